@@ -6,14 +6,20 @@ Cluster slot inside ``{hash tags}``.
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 __all__ = ["KeySpace", "create_redis"]
 
 
-def create_redis(url: str) -> Redis:
-    """A client with RESP2-shaped responses pinned, whatever the library default becomes."""
-    return Redis.from_url(url, protocol=2, decode_responses=False, health_check_interval=30)
+def create_redis(url: str, max_connections: int = 64, wait_seconds: float = 5.0) -> Redis:
+    """A client with RESP2-shaped responses pinned, whatever the library default becomes.
+
+    The pool is bounded and blocking: under a burst, requests wait up to ``wait_seconds`` for a connection
+    instead of opening one per request (which exhausts Redis) or failing at once.
+    """
+    pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=wait_seconds,
+                                           protocol=2, decode_responses=False, health_check_interval=30)
+    return Redis(connection_pool=pool)
 
 
 class KeySpace:

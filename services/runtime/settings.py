@@ -49,6 +49,8 @@ class RuntimeSettings(msgspec.Struct, frozen=True, kw_only=True):
     """How long a completed request is replayable under its Idempotency-Key."""
     idempotency_lock_ms: int = 30_000
     """How long an in-flight request holds its key before a crashed holder's lock expires."""
+    idempotency_wait_ms: int = 2_000
+    """How long a repeat waits for an in-flight first request before answering 409."""
     max_body_bytes: int = 1_048_576
     """Largest request body accepted; larger ones get a 413 problem."""
     otlp_endpoint: str | None = None

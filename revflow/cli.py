@@ -1,0 +1,28 @@
+"""The ``revflow`` command: one entry point for people and scripts.
+
+Each command group lives in its own module under ``revflow/commands/`` and is registered here, so the list
+below is the whole surface of the CLI.
+"""
+
+from __future__ import annotations
+
+import click
+
+from revflow.commands import contracts, serve
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="revflow")
+def cli() -> None:
+    """revflow keeps CRM, billing, ERP and revenue recognition in step."""
+
+
+cli.add_command(serve.serve)
+cli.add_command(contracts.contracts)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

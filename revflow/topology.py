@@ -1,0 +1,56 @@
+"""The one list of what revflow runs: every service and sandbox, its app factory and its fixed local port.
+
+The CLI (``serve``, ``contracts export``), the launcher and the end-to-end fixtures all read this list, so a
+new service is added here once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = ["TOPOLOGY", "Component", "component", "services"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Component:
+    """One independently deployable process."""
+
+    name: str
+    kind: Literal["issuer", "system", "process", "experience", "sandbox", "example"]
+    factory: str
+    """``module:function`` returning the ASGI app; the function takes optional settings."""
+    port: int
+    description: str
+
+    def create_app(self, *args: Any, **kwargs: Any) -> Any:
+        """Import the factory and build the app (settings from the environment unless given)."""
+        module, _, function = self.factory.partition(":")
+        return getattr(importlib.import_module(module), function)(*args, **kwargs)
+
+    @property
+    def has_openapi_contract(self) -> bool:
+        """Services publish a versioned OpenAPI contract; sandboxes speak their vendor's API instead."""
+        return self.kind not in ("sandbox", "issuer")
+
+
+TOPOLOGY: tuple[Component, ...] = (
+    Component(name="issuer", kind="issuer", factory="services.runtime.auth.issuer.app:create_app", port=8100,
+              description="Built-in OAuth2 client-credentials issuer and JWKS"),
+    Component(name="example", kind="example", factory="services.example.app:create_app", port=8190,
+              description="Example service showing every runtime concern"),
+)
+
+
+def component(name: str) -> Component:
+    """Find a component by name, with a message listing the valid names."""
+    for item in TOPOLOGY:
+        if item.name == name:
+            return item
+    raise KeyError(f"unknown component {name!r}; known: {', '.join(c.name for c in TOPOLOGY)}")
+
+
+def services() -> list[Component]:
+    """Components that publish an OpenAPI contract."""
+    return [c for c in TOPOLOGY if c.has_openapi_contract]

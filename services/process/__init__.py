@@ -1,0 +1,1 @@
+"""Process APIs: durable quote-to-cash workflows. They call system APIs over HTTP only, never a vendor."""

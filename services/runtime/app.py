@@ -1,0 +1,172 @@
+"""``create_service_app``: the one place a revflow service is assembled.
+
+A service supplies a ``ServiceSpec`` (its name, versioned routers, lifespan hooks, readiness checks) and its
+settings; the runtime adds, always in this order (outermost first):
+
+1. edge telemetry: correlation id, SERVER span named by route template, latency histogram (outside routing);
+2. exception handling to RFC 9457 problems (validation, routing, auth, size, upstream, unexpected);
+3. authentication (JWT access tokens against the issuer's JWKS), then per-route scope guards;
+4. idempotency (``Idempotency-Key`` on POST/PATCH/DELETE, records in Redis);
+5. deprecation headers for deprecated routes;
+6. the handler.
+
+It also serves ``/health``, ``/ready``, ``/metrics`` and ``/schema/openapi.json``, so no service can forget
+any of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response, Router, get
+from litestar.datastructures import State
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.spec import Components, SecurityScheme
+
+from contracts.problems import Problem
+from services.runtime.auth.middleware import BearerAuthMiddleware
+from services.runtime.auth.verify import AccessTokenVerifier
+from services.runtime.http import UpstreamError
+from services.runtime.idempotency import IdempotencyMiddleware
+from services.runtime.metrics import render_latest
+from services.runtime.problems import PROBLEM_MEDIA_TYPE, exception_handlers, problem_response
+from services.runtime.redis import KeySpace, create_redis
+from services.runtime.settings import RuntimeSettings
+from services.runtime.telemetry import EdgeMiddleware, configure_logging, create_tracer_provider
+from services.runtime.versioning import DeprecationHeadersMiddleware
+
+__all__ = ["PUBLIC_PATHS", "ReadinessCheck", "ServiceSpec", "create_service_app"]
+
+PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema", "/.well-known")
+"""Paths answered without a token."""
+
+ReadinessCheck = Callable[[Litestar], Awaitable[str | None]]
+"""Returns ``None`` when the dependency is reachable, else a reason."""
+Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceSpec:
+    """What a service is: everything that differs between services."""
+
+    name: str
+    """Service name: OpenAPI title, JWT audience, ``service.name`` in traces."""
+    routers: Sequence[Router]
+    """Versioned routers (``versioned_router``)."""
+    description: str = ""
+    version: str = "1.0.0"
+    lifespans: Sequence[Lifespan] = ()
+    """Context managers run at start-up after the runtime's own (Redis, verifier) are ready."""
+    readiness: Sequence[ReadinessCheck] = ()
+    """Checks of required upstreams for ``/ready``, besides Redis."""
+    dependencies: dict[str, Any] = field(default_factory=dict)
+    """App-level ``Provide`` dependencies."""
+
+
+def _problem_responses() -> dict[int, ResponseSpec]:
+    described = {400: "Invalid request: `errors[]` names each field and why",
+                 401: "Missing or invalid access token", 403: "Token lacks a required scope",
+                 404: "No such resource", 409: "Conflict, or a request with this Idempotency-Key is in flight",
+                 413: "Request body too large",
+                 422: "Business rule violated, or Idempotency-Key reused with another request",
+                 500: "Unexpected failure (no details exposed)", 502: "An upstream failed",
+                 503: "An upstream is unavailable", 504: "An upstream timed out"}
+    return {status: ResponseSpec(Problem, description=text, media_type=PROBLEM_MEDIA_TYPE, generate_examples=False)
+            for status, text in described.items()}
+
+
+def _document_problems(routers: Sequence[Router]) -> None:
+    """Declare the problem responses on every versioned route so clients and schemathesis know them."""
+    defaults = _problem_responses()
+    for router in routers:
+        for route in router.routes:
+            for handler in getattr(route, "route_handlers", ()):
+                if isinstance(handler, HTTPRouteHandler):
+                    handler.responses = {**defaults, **(handler.responses or {})}
+
+
+@get("/health", include_in_schema=False, sync_to_thread=False, media_type=MediaType.JSON)
+def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@get("/ready", include_in_schema=False, media_type=MediaType.JSON)
+async def ready(request: Request[Any, Any, State]) -> Response[Any]:
+    """Readiness: Redis and every required upstream answer."""
+    app = request.app
+    failures: list[str] = []
+    try:
+        await app.state.redis.ping()
+    except Exception as exc:
+        failures.append(f"redis: {type(exc).__name__}")
+    for check in app.state.readiness_checks:
+        try:
+            reason = await check(app)
+        except Exception as exc:
+            reason = f"{getattr(check, '__name__', 'check')}: {type(exc).__name__}"
+        if reason:
+            failures.append(reason)
+    if failures:
+        return problem_response(request, slug="upstream-unavailable", status=503,
+                                detail="Not ready: " + "; ".join(failures))
+    return Response({"status": "ready"})
+
+
+@get("/metrics", include_in_schema=False, sync_to_thread=False)
+def metrics() -> Response[bytes]:
+    """Prometheus text exposition of this process's metrics."""
+    return Response(render_latest(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def create_service_app(spec: ServiceSpec, settings: RuntimeSettings) -> Litestar:
+    """Build a Litestar app for ``spec`` with every cross-cutting concern installed in the fixed order."""
+    configure_logging(spec.name, settings.log_level)
+    tracer_provider = create_tracer_provider(spec.name, settings.otlp_endpoint)
+    keyspace = KeySpace(settings.key_prefix)
+    _document_problems(spec.routers)
+    verifier = AccessTokenVerifier.from_issuer(settings.issuer_url, audience=spec.name,
+                                               issuer=settings.token_issuer, leeway=settings.auth_leeway_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.keyspace = keyspace
+        app.state.tracer_provider = tracer_provider
+        app.state.readiness_checks = list(spec.readiness)
+        app.state.token_verifier = verifier
+        app.state.redis = create_redis(settings.redis_url)
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(app.state.redis.aclose)
+            for hook in spec.lifespans:
+                await stack.enter_async_context(hook(app))
+            yield
+
+    app = Litestar(
+        route_handlers=[health, ready, metrics, *spec.routers],
+        lifespan=[lifespan],
+        middleware=[
+            BearerAuthMiddleware(verifier, exclude=[f"^{path}" for path in PUBLIC_PATHS]),
+            IdempotencyMiddleware(keyspace=keyspace, ttl_ms=settings.idempotency_ttl_seconds * 1000,
+                                  lock_ms=settings.idempotency_lock_ms, max_body_bytes=settings.max_body_bytes,
+                                  wait_ms=settings.idempotency_wait_ms),
+            DeprecationHeadersMiddleware(),
+        ],
+        exception_handlers=exception_handlers(UpstreamError),
+        dependencies=dict(spec.dependencies),
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title=spec.name, version=spec.version, description=spec.description or None, path="/schema",
+            components=Components(security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT",
+                                         description="RFC 9068 access token from the revflow issuer")}),
+        ),
+        debug=False,
+    )
+    # Telemetry must see every request, including ones routing rejects, so it wraps the whole handler.
+    app.asgi_handler = EdgeMiddleware(app.asgi_handler, service_name=spec.name, tracer_provider=tracer_provider)
+    return app

@@ -1,0 +1,226 @@
+"""``Idempotency-Key`` for state-changing requests (IETF httpapi idempotency-key draft), stored in Redis.
+
+The first request with a key runs and its status, headers and body are stored (24 h by default). A repeat
+with the same key, the same principal and the same request fingerprint (method, path, query, body) gets the
+stored response again with ``Idempotent-Replayed: true``. A repeat that arrives while the first is still
+running waits briefly for it and replays its response; if the first is still running after that, the repeat
+gets 409. The same key with another request gets 422. Responses to requests that failed validation, and
+5xx responses, are not stored, so the client can correct and retry under the same key. Keys are scoped per
+principal (client and tenant), so two clients can never collide.
+
+Redis keys: ``<prefix>idem:{<scope-hash>}:lock`` and ``...:record`` share one hash tag (one Cluster slot).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from typing import Any
+
+import msgspec
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from redis.asyncio import Redis
+
+from services.runtime.problems import PROBLEM_MEDIA_TYPE, problem_bytes
+from services.runtime.redis import KeySpace
+
+__all__ = ["IDEMPOTENCY_OPT", "IdempotencyMiddleware", "StoredResponse"]
+
+IDEMPOTENCY_OPT = "idempotency"
+"""Handler ``opt`` key: ``"required"`` makes a missing key a 400; ``"off"`` disables the middleware."""
+
+_METHODS = frozenset({"POST", "PATCH", "DELETE"})
+_KEY_HEADER = b"idempotency-key"
+_MAX_KEY_LENGTH = 255
+_STORED_STATUSES = frozenset({404, 410, 422})
+_SKIP_HEADERS = frozenset({b"content-length", b"date", b"x-correlation-id", b"server"})
+
+# One round trip decides: the stored response if there is one, else the lock if it is free, else "busy".
+# Doing it in one script closes the window where a first request completes between a GET and a SET NX.
+_BEGIN = """
+local stored = redis.call('GET', KEYS[2])
+if stored then return {'stored', stored} end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'acquired', ''} end
+return {'busy', ''}
+"""
+_COMPLETE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+redis.call('DEL', KEYS[1])
+return 1
+"""
+_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+
+
+class StoredResponse(msgspec.Struct, frozen=True, array_like=True):
+    """What is kept of a completed request: enough to replay it byte for byte."""
+
+    fingerprint: str
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+class IdempotencyMiddleware(ASGIMiddleware):
+    """Runs after routing and authentication; the Redis client comes from ``app.state.redis``."""
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, *, keyspace: KeySpace, ttl_ms: int, lock_ms: int, max_body_bytes: int,
+                 wait_ms: int = 2_000) -> None:
+        self.keyspace = keyspace
+        self.ttl_ms = ttl_ms
+        self.lock_ms = lock_ms
+        self.max_body_bytes = max_body_bytes
+        self.wait_ms = wait_ms
+
+    async def handle(self, scope: Any, receive: Any, send: Any, next_app: Any) -> None:
+        mode = scope["route_handler"].opt.get(IDEMPOTENCY_OPT, "optional")
+        if scope["method"] not in _METHODS or mode == "off":
+            await next_app(scope, receive, send)
+            return
+        key = _header(scope, _KEY_HEADER)
+        if key is None:
+            if mode == "required":
+                await _problem(send, scope, "idempotency-key-missing", 400,
+                               f"{scope['method']} {scope['path']} requires an Idempotency-Key header.")
+                return
+            await next_app(scope, receive, send)
+            return
+        if not 0 < len(key) <= _MAX_KEY_LENGTH or not key.isprintable():
+            await _problem(send, scope, "validation", 400,
+                           f"Idempotency-Key must be 1 to {_MAX_KEY_LENGTH} printable characters.")
+            return
+        body = await _read_body(receive, self.max_body_bytes)
+        if body is None:
+            await _problem(send, scope, "payload-too-large", 413,
+                           f"The request body exceeds {self.max_body_bytes} bytes.")
+            return
+        await self._run_once(scope, send, next_app, key, body)
+
+    async def _run_once(self, scope: Any, send: Any, next_app: Any, key: str, body: bytes) -> None:
+        redis: Redis = scope["app"].state.redis
+        lock, record = self._keys(scope, key)
+        fingerprint = _fingerprint(scope, body)
+        token = uuid.uuid4().hex
+        deadline = asyncio.get_running_loop().time() + self.wait_ms / 1000
+        delay = 0.005
+        while True:
+            outcome, stored = await redis.eval(_BEGIN, 2, lock, record, token, self.lock_ms)
+            if outcome == b"stored":
+                await self._replay(send, scope, msgspec.msgpack.decode(stored, type=StoredResponse), fingerprint)
+                return
+            if outcome == b"acquired":
+                break
+            if asyncio.get_running_loop().time() >= deadline:
+                await _problem(send, scope, "idempotency-in-flight", 409,
+                               "A request with this Idempotency-Key is still being processed; retry later.",
+                               {b"retry-after": b"1"})
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
+        await self._execute(scope, send, next_app, body, redis, (lock, record, token, fingerprint))
+
+    async def _execute(self, scope: Any, send: Any, next_app: Any, body: bytes, redis: Redis,
+                       keys: tuple[str, str, str, str]) -> None:
+        lock, record, token, fingerprint = keys
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await next_app(scope, _replay_receive(body), capture)
+        finally:
+            status = start.get("status", 500)
+            if _storable(status, start.get("headers", ())):
+                stored = StoredResponse(fingerprint, status, [
+                    (n, v) for n, v in start.get("headers", ()) if n.lower() not in _SKIP_HEADERS],
+                    b"".join(chunks))
+                await redis.eval(_COMPLETE, 2, lock, record, token, msgspec.msgpack.encode(stored), self.ttl_ms)
+            else:
+                await redis.eval(_RELEASE, 1, lock, token)
+
+    async def _replay(self, send: Any, scope: Any, stored: StoredResponse, fingerprint: str) -> None:
+        if stored.fingerprint != fingerprint:
+            await _problem(send, scope, "idempotency-key-reused", 422,
+                           "This Idempotency-Key was used with a different request (method, path or body).")
+            return
+        headers = [*stored.headers, (b"idempotent-replayed", b"true"),
+                   (b"content-length", str(len(stored.body)).encode())]
+        await send({"type": "http.response.start", "status": stored.status, "headers": headers})
+        await send({"type": "http.response.body", "body": stored.body})
+
+    def _keys(self, scope: Any, key: str) -> tuple[str, str]:
+        user = scope.get("user")
+        principal = f"{getattr(user, 'client_id', '-')}|{getattr(user, 'tenant', None) or '-'}"
+        tag = hashlib.sha256(f"{principal}\x00{key}".encode()).hexdigest()[:32]
+        return self.keyspace.tagged(f"idem:{tag}", "lock"), self.keyspace.tagged(f"idem:{tag}", "record")
+
+
+def _storable(status: int, headers: Any) -> bool:
+    """Store successes and final business outcomes; never validation failures, conflicts or 5xx."""
+    return 200 <= status < 400 or status in _STORED_STATUSES
+
+
+def _fingerprint(scope: Any, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (scope["method"].encode(), scope["raw_path"] if scope.get("raw_path") else scope["path"].encode(),
+                 scope.get("query_string", b""), body):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _header(scope: Any, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def _read_body(receive: Any, limit: int) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay_receive(body: bytes) -> Any:
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # the client is connected until the response is sent
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+async def _problem(send: Any, scope: Any, slug: str, status: int, detail: str,
+                   headers: dict[bytes, bytes] | None = None) -> None:
+    body = problem_bytes(slug=slug, status=status, detail=detail, instance=scope["path"])
+    raw_headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
+                   *(headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})

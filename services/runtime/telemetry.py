@@ -1,0 +1,165 @@
+"""Traces, metrics and logs: the outermost layer of every service.
+
+``EdgeMiddleware`` wraps a service's whole ASGI handler (outside routing, so 404s and 405s are covered too):
+it accepts or creates the correlation id, continues the caller's W3C trace (``traceparent``) in a SERVER
+span named after the route template, records the request latency histogram, and echoes
+``X-Correlation-ID`` on the response. ``configure_logging`` makes every log line JSON with the trace and
+correlation ids. OTLP export is on only when an endpoint is configured.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+import msgspec
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from services.runtime.correlation import (
+    HEADER,
+    current_correlation_id,
+    new_correlation_id,
+    set_correlation_id,
+    valid_correlation_id,
+)
+from services.runtime.metrics import SERVER_LATENCY
+
+__all__ = ["EdgeMiddleware", "JsonLogFormatter", "configure_logging", "create_tracer_provider"]
+
+_HEADER_BYTES = HEADER.lower().encode()
+_UNMATCHED = "<unmatched>"
+
+
+def create_tracer_provider(service_name: str, otlp_endpoint: str | None = None) -> TracerProvider:
+    """A tracer provider for one service; spans leave the process only when ``otlp_endpoint`` is set."""
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        # The exporter reads OTEL_EXPORTER_OTLP_* itself and appends /v1/traces to the base endpoint.
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    return provider
+
+
+class _HeaderGetter:
+    """Reads W3C trace headers straight from the ASGI header list."""
+
+    @staticmethod
+    def get(carrier: dict[str, str], key: str) -> list[str] | None:
+        value = carrier.get(key)
+        return [value] if value is not None else None
+
+    @staticmethod
+    def keys(carrier: dict[str, str]) -> list[str]:
+        return list(carrier)
+
+
+_GETTER = _HeaderGetter()
+_TRACE_HEADERS = (b"traceparent", b"tracestate")
+
+
+class EdgeMiddleware:
+    """Outermost ASGI wrapper: correlation id, server span, latency metric, response header."""
+
+    def __init__(self, app: Any, *, service_name: str, tracer_provider: TracerProvider) -> None:
+        self.app = app
+        self.service_name = service_name
+        self.tracer = tracer_provider.get_tracer("revflow.runtime")
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        carrier: dict[str, str] = {}
+        correlation_id = None
+        for name, value in scope["headers"]:
+            if name == _HEADER_BYTES:
+                correlation_id = value.decode("latin-1")
+            elif name in _TRACE_HEADERS:
+                carrier[name.decode()] = value.decode("latin-1")
+        if not valid_correlation_id(correlation_id):
+            correlation_id = new_correlation_id()
+        token = set_correlation_id(correlation_id)
+        status = [500]
+        header_value = correlation_id.encode()
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                message["headers"] = [*message.get("headers", ()), (_HEADER_BYTES, header_value)]
+            await send(message)
+
+        method = scope["method"]
+        started = time.perf_counter()
+        context = propagate.extract(carrier, getter=_GETTER) if carrier else None
+        with self.tracer.start_as_current_span(method, context=context, kind=SpanKind.SERVER,
+                                               record_exception=False, set_status_on_exception=False) as span:
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                route = scope.get("path_template") or _UNMATCHED
+                self._finish(span, method, route, status[0], correlation_id)
+                SERVER_LATENCY.labels(self.service_name, method, route, str(status[0])).observe(
+                    time.perf_counter() - started)
+                token.var.reset(token)
+
+    @staticmethod
+    def _finish(span: Any, method: str, route: str, status: int, correlation_id: str) -> None:
+        if not span.is_recording():
+            return
+        span.update_name(f"{method} {route}")
+        span.set_attribute("http.request.method", method)
+        span.set_attribute("http.route", route)
+        span.set_attribute("http.response.status_code", status)
+        span.set_attribute("revflow.correlation_id", correlation_id)
+        if status >= 500:
+            span.set_status(Status(StatusCode.ERROR))
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line, with the trace id and correlation id of the work in progress."""
+
+    def __init__(self, service_name: str) -> None:
+        super().__init__()
+        self.service_name = service_name
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "service": self.service_name,
+            "message": record.getMessage(),
+        }
+        context = trace.get_current_span().get_span_context()
+        if context.is_valid:
+            entry["trace_id"] = format(context.trace_id, "032x")
+            entry["span_id"] = format(context.span_id, "016x")
+        correlation_id = current_correlation_id()
+        if correlation_id:
+            entry["correlation_id"] = correlation_id
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return msgspec.json.encode(entry).decode()
+
+
+JsonLogFormatter.converter = time.gmtime  # type: ignore[assignment]
+
+
+def configure_logging(service_name: str, level: str = "INFO") -> None:
+    """Send JSON lines to stderr for the ``revflow`` loggers (idempotent: one handler per process)."""
+    root = logging.getLogger("revflow")
+    root.setLevel(level.upper())
+    for handler in root.handlers:
+        if isinstance(handler.formatter, JsonLogFormatter):
+            return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLogFormatter(service_name))
+    root.addHandler(handler)
+    root.propagate = False
