@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from revflow.commands import contracts, serve
+from revflow.commands import audit, contracts, dlq, serve
 
 __all__ = ["cli", "main"]
 
@@ -21,6 +21,8 @@ def cli() -> None:
 
 cli.add_command(serve.serve)
 cli.add_command(contracts.contracts)
+cli.add_command(audit.audit)
+cli.add_command(dlq.dlq)
 
 
 def main() -> None:

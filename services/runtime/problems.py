@@ -20,7 +20,6 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from litestar.exceptions.http_exceptions import ClientException
 
 from redis.exceptions import RedisError
 
@@ -38,6 +37,7 @@ __all__ = [
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("revflow.problems")
 
+_UNDECODABLE = re.compile(r"(?i)malformed|truncated|utf-8|invalid character|trailing characters")
 _FIELD_IN_MESSAGE = re.compile(r"field `([^`]+)`")
 _STATUS_SLUGS = {400: "validation", 401: "unauthorized", 403: "forbidden", 404: "not-found",
                  405: "method-not-allowed", 409: "conflict", 413: "payload-too-large",
@@ -95,7 +95,7 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
         elif named:
             key = f"{key}.{named.group(1)}"
         errors.append(FieldError(field=key.replace("[", ".").replace("]", "") or "body",
-                                 source=str(item.get("source") or "body"), message=message))
+                                 source=str(getattr(item.get("source"), "value", item.get("source")) or "body"), message=message))
     return errors
 
 
@@ -111,11 +111,12 @@ def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     status = exc.status_code
     detail = str(exc.detail) if exc.detail else None
     headers = dict(exc.headers or {})
+    if status == 400 and not exc.extra and detail and _UNDECODABLE.search(detail):
+        return problem_response(request, slug="malformed-body", status=400,
+                                detail=detail.replace("JSON is malformed", "Request body is not valid JSON"))
     if isinstance(exc, ValidationException) and status == 400:
         return _validation(request, exc)
     slug = _STATUS_SLUGS.get(status, "internal" if status >= 500 else "validation")
-    if isinstance(exc, ClientException) and status == 400 and detail and "malformed" in detail.lower():
-        slug, detail = "malformed-body", detail.replace("JSON is malformed", "Request body is not valid JSON")
     if isinstance(exc, NotFoundException) and detail == "Not Found":
         detail = f"No resource at {request.url.path}"
     if isinstance(exc, MethodNotAllowedException):
@@ -142,6 +143,11 @@ def _upstream_error(request: Request[Any, Any, Any], exc: Exception) -> Response
     return problem_response(request, slug=slug, status=status, detail=str(exc) or None, headers=headers)
 
 
+def _undecodable(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    return problem_response(request, slug="malformed-body", status=400,
+                            detail="Request body is not valid UTF-8 text.")
+
+
 def _state_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     log.error("state store failure on %s %s: %s", request.method, request.url.path, exc)
     return problem_response(request, slug="upstream-unavailable", status=503,
@@ -161,6 +167,7 @@ def exception_handlers(*upstream_errors: type[Exception]) -> dict[type[Exception
         HTTPException: _http_exception,
         ServiceError: _service_error,
         RedisError: _state_unavailable,
+        UnicodeDecodeError: _undecodable,
         Exception: _internal,
     }
     for cls in upstream_errors:
