@@ -20,7 +20,6 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-
 from redis.exceptions import RedisError
 
 from contracts.problems import PROBLEM_TYPES, FieldError, Problem, problem_type_uri
@@ -94,8 +93,9 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
             key = named.group(1)
         elif named:
             key = f"{key}.{named.group(1)}"
+        source = item.get("source")
         errors.append(FieldError(field=key.replace("[", ".").replace("]", "") or "body",
-                                 source=str(getattr(item.get("source"), "value", item.get("source")) or "body"), message=message))
+                                 source=str(getattr(source, "value", source) or "body"), message=message))
     return errors
 
 
