@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from revflow.commands import audit, contracts, dlq, serve
+from revflow.commands import audit, contracts, dlq, serve, token
 
 __all__ = ["cli", "main"]
 
@@ -23,6 +23,7 @@ cli.add_command(serve.serve)
 cli.add_command(contracts.contracts)
 cli.add_command(audit.audit)
 cli.add_command(dlq.dlq)
+cli.add_command(token.token)
 
 
 def main() -> None:

@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import httpx
 import msgspec
 from litestar import Controller, Request, get, patch, post
-from litestar.di import Provide
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from services.example.schemas import AccountCreate, AccountPage, AccountPatch, AccountView, Pong
 from services.example.service import AccountNotFound, AccountService
 from services.runtime.auth.guards import requires
 from services.runtime.idempotency import IDEMPOTENCY_OPT
+from services.runtime.problems import ServiceError
 from services.runtime.versioning import Deprecation, deprecate
 
 __all__ = ["AccountController", "LegacyAccountController", "PingController", "RelayController"]
@@ -55,7 +56,7 @@ class AccountController(Controller):
     async def list_accounts(
         self, service: NamedDependency[AccountService],
         limit: FromQuery[Annotated[int, Parameter(ge=1, le=100, description="Page size")]] = 20,
-        cursor: FromQuery[Annotated[str | None, Parameter(pattern=r"^[0-9]{1,9}$", description="From next_cursor")]] = None,
+        cursor: FromQuery[Annotated[str | None, Parameter(pattern=r"^[0-9]{1,9}$", description="next_cursor")]] = None,
     ) -> AccountPage:
         return await service.list(limit, cursor)
 
@@ -64,8 +65,8 @@ class AccountController(Controller):
         return await service.get(account_id)
 
     @patch("/{account_id:str}", operation_id="updateAccountV1", guards=[requires("example:write")])
-    async def update(self, account_id: AccountId, data: JSONBody[AccountPatch], service: NamedDependency[AccountService],
-                     request: Request[Any, Any, Any]) -> AccountView:
+    async def update(self, account_id: AccountId, data: JSONBody[AccountPatch],
+                     service: NamedDependency[AccountService], request: Request[Any, Any, Any]) -> AccountView:
         return await service.update(account_id, data, actor=request.user.client_id)
 
 
@@ -92,11 +93,24 @@ class RelayController(Controller):
     path = "/relay/accounts"
     tags = ["diagnostics"]
 
+    @post("/", operation_id="relayCreateAccountV1", guards=[requires("example:write")],
+          opt={IDEMPOTENCY_OPT: "required"}, summary="Create the account at the peer instance")
+    async def relay_create(self, data: JSONBody[AccountCreate], request: Request[Any, Any, Any]) -> AccountView:
+        key = request.headers["idempotency-key"]
+        response = await request.app.state.peer.post("/v1/accounts", json=msgspec.to_builtins(data),
+                                                     idempotency_key=f"relay:{key}")
+        return _peer_account(response)
+
     @get("/{account_id:str}", operation_id="relayAccountV1", guards=[requires("example:read")])
     async def relay(self, account_id: AccountId, request: Request[Any, Any, Any]) -> AccountView:
         peer = request.app.state.peer
-        response = await peer.get(f"/v1/accounts/{account_id}")
-        if response.status_code == 404:
-            raise AccountNotFound(f"No account {account_id!r} at the peer")
-        response.raise_for_status()
-        return msgspec.json.decode(response.content, type=AccountView)
+        return _peer_account(await peer.get(f"/v1/accounts/{account_id}"))
+
+
+def _peer_account(response: httpx.Response) -> AccountView:
+    """The peer's account, or its refusal turned into ours (a 404 stays a 404; others are upstream failures)."""
+    if response.status_code == 404:
+        raise AccountNotFound("No such account at the peer")
+    if response.status_code >= 400:
+        raise ServiceError(f"The peer refused the request with {response.status_code}", slug="upstream-failed")
+    return msgspec.json.decode(response.content, type=AccountView)

@@ -25,7 +25,8 @@ def create_app(settings: ExampleSettings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def wiring(app: Litestar) -> AsyncIterator[None]:
-        app.state.event_bus = EventBus(app.state.redis, app.state.keyspace, source="/services/example")
+        app.state.event_bus = EventBus(app.state.redis, app.state.keyspace, source="/services/example",
+                                       tracer_provider=app.state.tracer_provider)
         app.state.audit_log = AuditLog(app.state.redis, app.state.keyspace)
         app.state.peer = None
         if settings.peer_url:

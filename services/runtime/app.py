@@ -42,7 +42,7 @@ from services.runtime.versioning import DeprecationHeadersMiddleware
 __all__ = ["PUBLIC_PATHS", "ReadinessCheck", "ServiceSpec", "create_service_app"]
 
 PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema", "/.well-known")
-"""Paths answered without a token."""
+"""Paths answered without a token (the auth middleware's ``DEFAULT_EXCLUDE`` patterns match exactly these)."""
 
 ReadinessCheck = Callable[[Litestar], Awaitable[str | None]]
 """Returns ``None`` when the dependency is reachable, else a reason."""
@@ -136,7 +136,6 @@ def create_service_app(spec: ServiceSpec, settings: RuntimeSettings) -> Litestar
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.keyspace = keyspace
-        app.state.tracer_provider = tracer_provider
         app.state.readiness_checks = list(spec.readiness)
         app.state.token_verifier = verifier
         app.state.redis = create_redis(settings.redis_url)
@@ -150,7 +149,7 @@ def create_service_app(spec: ServiceSpec, settings: RuntimeSettings) -> Litestar
         route_handlers=[health, ready, metrics, *spec.routers],
         lifespan=[lifespan],
         middleware=[
-            BearerAuthMiddleware(verifier, exclude=[f"^{path}" for path in PUBLIC_PATHS]),
+            BearerAuthMiddleware(verifier),
             IdempotencyMiddleware(keyspace=keyspace, ttl_ms=settings.idempotency_ttl_seconds * 1000,
                                   lock_ms=settings.idempotency_lock_ms, max_body_bytes=settings.max_body_bytes,
                                   wait_ms=settings.idempotency_wait_ms),
@@ -166,6 +165,7 @@ def create_service_app(spec: ServiceSpec, settings: RuntimeSettings) -> Litestar
                                          description="RFC 9068 access token from the revflow issuer")}),
         ),
         debug=False,
+        state=State({"tracer_provider": tracer_provider}),
     )
     # Telemetry must see every request, including ones routing rejects, so it wraps the whole handler.
     app.asgi_handler = EdgeMiddleware(app.asgi_handler, service_name=spec.name, tracer_provider=tracer_provider)
