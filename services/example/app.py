@@ -33,7 +33,7 @@ def create_app(settings: ExampleSettings | None = None) -> Litestar:
             auth = None
             if settings.client_id and settings.client_secret:
                 auth = ClientCredentials(f"{settings.issuer_url}/oauth/token", settings.client_id,
-                                         settings.client_secret, scope="example:read",
+                                         settings.client_secret, scope="example:read example:write",
                                          audience=settings.peer_audience)
             app.state.peer = create_upstream_client(UpstreamConfig(name="example-peer", base_url=settings.peer_url),
                                                     auth=auth, tracer_provider=app.state.tracer_provider)
