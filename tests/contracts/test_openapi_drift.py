@@ -1,0 +1,112 @@
+"""The published OpenAPI contracts: committed files match the code, and breaking changes are caught."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from revflow.commands.contracts import OPENAPI_DIR, check, generate_contracts
+from revflow.openapi_compat import breaking_changes
+
+BASE = {
+    "openapi": "3.1.0",
+    "paths": {
+        "/v1/invoices": {"post": {
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/InvoiceCreate"}}}},
+            "responses": {"201": {"content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Invoice"}}}}}}},
+        "/v1/invoices/{id}": {"get": {
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Invoice"}}}}}}},
+    },
+    "components": {"schemas": {
+        "InvoiceCreate": {"type": "object", "required": ["customer"], "properties": {
+            "customer": {"type": "string"}, "memo": {"type": "string"},
+            "amount": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
+            "status": {"type": "string", "enum": ["draft", "open"]}}},
+        "Invoice": {"type": "object", "required": ["id", "total"], "properties": {
+            "id": {"type": "string"}, "total": {"type": "integer"}, "memo": {"type": "string"}}},
+    }},
+}
+
+
+def _changed(mutate) -> list[str]:
+    new = copy.deepcopy(BASE)
+    mutate(new)
+    return breaking_changes(BASE, new)
+
+
+class TestBreakingChanges:
+    def test_identical_spec_has_none(self):
+        assert breaking_changes(BASE, copy.deepcopy(BASE)) == []
+
+    def test_additive_changes_are_allowed(self):
+        def grow(spec):
+            spec["components"]["schemas"]["Invoice"]["properties"]["currency"] = {"type": "string"}
+            spec["components"]["schemas"]["InvoiceCreate"]["properties"]["po_number"] = {"type": "string"}
+            spec["paths"]["/v1/credit-notes"] = {"post": {"responses": {}}}
+        assert _changed(grow) == []
+
+    def test_removed_response_field_is_caught(self):
+        found = _changed(lambda s: s["components"]["schemas"]["Invoice"]["properties"].pop("memo"))
+        assert sorted(found) == ["GET /v1/invoices/{id} response 200: field 'memo' removed or renamed",
+                                 "POST /v1/invoices response 201: field 'memo' removed or renamed"]
+
+    def test_newly_required_request_field_is_caught(self):
+        found = _changed(lambda s: s["components"]["schemas"]["InvoiceCreate"]["required"].append("memo"))
+        assert found == ["POST /v1/invoices request: field 'memo' is newly required"]
+
+    def test_removed_path_and_operation_are_caught(self):
+        assert _changed(lambda s: s["paths"].pop("/v1/invoices/{id}")) == ["removed path /v1/invoices/{id}"]
+        assert _changed(lambda s: s["paths"]["/v1/invoices"].update({"put": {}}) or s["paths"]["/v1/invoices"]
+                        .pop("post")) == ["removed operation POST /v1/invoices"]
+
+    def test_narrowed_request_type_and_enum_are_caught(self):
+        def narrow(spec):
+            props = spec["components"]["schemas"]["InvoiceCreate"]["properties"]
+            props["amount"] = {"type": "integer"}
+            props["status"]["enum"] = ["draft"]
+        found = _changed(narrow)
+        assert "POST /v1/invoices request.amount: type narrowed from ['integer', 'string'] to ['integer']" in found
+        assert any("enum narrowed" in f and "'open'" in f for f in found)
+
+    def test_changed_response_type_is_caught(self):
+        found = _changed(lambda s: s["components"]["schemas"]["Invoice"]["properties"].update(
+            total={"type": "string"}))
+        assert any("total: type changed from ['integer'] to ['string']" in f for f in found)
+
+    def test_newly_required_parameter_is_caught(self):
+        def require_query(spec):
+            spec["paths"]["/v1/invoices/{id}"]["get"]["parameters"].append(
+                {"name": "expand", "in": "query", "required": True, "schema": {"type": "string"}})
+        assert _changed(require_query) == ["GET /v1/invoices/{id}: query parameter 'expand' is newly required"]
+
+
+class TestCommittedContracts:
+    def test_committed_files_match_the_code(self):
+        generated = generate_contracts()
+        assert generated, "no service publishes a contract"
+        for name, document in generated.items():
+            committed = json.loads((OPENAPI_DIR / name).read_text(encoding="utf-8"))
+            assert committed == document, f"{name} is stale: run `revflow contracts export`"
+
+    def test_check_fails_against_a_published_version_with_a_field_the_code_removed(self, tmp_path: Path):
+        published = tmp_path / "published"
+        published.mkdir()
+        for path in OPENAPI_DIR.glob("*.json"):
+            spec = json.loads(path.read_text(encoding="utf-8"))
+            view = next(s for n, s in spec["components"]["schemas"].items() if n == "AccountView")
+            view["properties"]["legacy_code"] = {"type": "string"}
+            (published / path.name).write_text(json.dumps(spec), encoding="utf-8")
+        result = CliRunner().invoke(check, ["--against", str(published)])
+        assert result.exit_code == 1
+        assert "field 'legacy_code' removed or renamed" in result.output
+
+    def test_check_passes_on_the_committed_tree(self):
+        result = CliRunner().invoke(check, [])
+        assert result.exit_code == 0, result.output
