@@ -23,15 +23,17 @@ from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response, Router, get
 from litestar.datastructures import State
+from litestar.enums import ParamType
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, OpenAPIType, Schema, SecurityScheme
+from litestar.openapi.spec import Parameter as OpenAPIParameter
 
 from contracts.problems import Problem
 from services.runtime.auth.middleware import BearerAuthMiddleware
 from services.runtime.auth.verify import AccessTokenVerifier
 from services.runtime.http import UpstreamError
-from services.runtime.idempotency import IdempotencyMiddleware
+from services.runtime.idempotency import IDEMPOTENCY_OPT, IdempotencyMiddleware
 from services.runtime.metrics import render_latest
 from services.runtime.problems import PROBLEM_MEDIA_TYPE, exception_handlers, problem_response
 from services.runtime.redis import KeySpace, create_redis
@@ -87,6 +89,25 @@ def _document_problems(routers: Sequence[Router]) -> None:
             for handler in getattr(route, "route_handlers", ()):
                 if isinstance(handler, HTTPRouteHandler):
                     handler.responses = {**defaults, **(handler.responses or {})}
+
+
+def _document_idempotency(app: Litestar) -> None:
+    """Declare the ``Idempotency-Key`` header on every state-changing operation in the OpenAPI document."""
+    schema = app.openapi_schema
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            mode = handler.opt.get(IDEMPOTENCY_OPT, "optional")
+            path_item = (schema.paths or {}).get(route.path_format)
+            if mode == "off" or path_item is None:
+                continue
+            for method in handler.http_methods & {"POST", "PATCH", "DELETE"}:
+                operation = getattr(path_item, method.lower(), None)
+                if operation is None:
+                    continue
+                operation.parameters = [*(operation.parameters or []), OpenAPIParameter(
+                    name="Idempotency-Key", param_in=ParamType.HEADER, required=mode == "required",
+                    description="Makes a retry safe: the first response under this key is replayed for 24 h.",
+                    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$"))]
 
 
 @get("/health", include_in_schema=False, sync_to_thread=False, media_type=MediaType.JSON)
@@ -167,6 +188,7 @@ def create_service_app(spec: ServiceSpec, settings: RuntimeSettings) -> Litestar
         debug=False,
         state=State({"tracer_provider": tracer_provider}),
     )
+    _document_idempotency(app)
     # Telemetry must see every request, including ones routing rejects, so it wraps the whole handler.
     app.asgi_handler = EdgeMiddleware(app.asgi_handler, service_name=spec.name, tracer_provider=tracer_provider)
     return app

@@ -89,9 +89,9 @@ class IdempotencyMiddleware(ASGIMiddleware):
                 return
             await next_app(scope, receive, send)
             return
-        if not 0 < len(key) <= _MAX_KEY_LENGTH or not key.isprintable():
+        if not 0 < len(key) <= _MAX_KEY_LENGTH or not all(" " <= c <= "~" for c in key):
             await _problem(send, scope, "validation", 400,
-                           f"Idempotency-Key must be 1 to {_MAX_KEY_LENGTH} printable characters.")
+                           f"Idempotency-Key must be 1 to {_MAX_KEY_LENGTH} printable ASCII characters.")
             return
         body = await _read_body(receive, self.max_body_bytes)
         if body is None:
