@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, post
-from litestar.params import JSONBody
 from litestar.exceptions import InternalServerException
+from litestar.params import JSONBody
 
 from services.runtime.app import ServiceSpec, create_service_app
 from services.runtime.auth.guards import requires
