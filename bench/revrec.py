@@ -1,0 +1,89 @@
+"""Benchmark the revenue engine on a synthetic book (prints figures; asserts nothing about timing).
+
+Book: 100,000 contracts x 3 obligations (300,000), 36-month terms, mixed conventions (calendar months
+with exact days / even periods / prorate first-last / 30/360, and a 4-4-5 fiscal calendar).
+
+1. Full schedule generation: every obligation's schedule, as integer arrays.
+2. Period-end run for one period: each obligation's amount for the period from its (precomputed)
+   schedule, aggregated into journal totals per currency and account.
+"""
+
+from __future__ import annotations
+
+import random
+import resource
+import time
+from datetime import date, timedelta
+
+from services.system.revrec.engine import (
+    AllocationLine,
+    Convention,
+    DayCount,
+    Fiscal445,
+    Method,
+    RemainderPolicy,
+    allocate,
+    ratable_amounts,
+)
+
+CONTRACTS = 100_000
+CONVENTIONS = [
+    Convention(),
+    Convention(method=Method.EVEN_PERIODS),
+    Convention(method=Method.PRORATE_FIRST_LAST, remainder=RemainderPolicy.NEXT_TO_LAST),
+    Convention(day_count=DayCount.THIRTY_360),
+    Convention(calendar=Fiscal445(year_start=date(2023, 1, 1), first_year=2023)),
+]
+
+
+def build_book(seed: int = 7) -> list[tuple[str, int, date, date, Convention]]:
+    rng = random.Random(seed)
+    book = []
+    for c in range(CONTRACTS):
+        start = date(2024, 1, 1) + timedelta(days=rng.randrange(365))
+        end = date(start.year + 3, start.month, 1) + timedelta(days=start.day - 2)
+        lines = [AllocationLine(obligation_id=f"{c}-{i}", ssp=rng.randrange(1_000, 500_000)) for i in range(3)]
+        price = int(sum(x.ssp for x in lines) * rng.uniform(0.7, 1.0))
+        alloc = allocate(transaction_price=price, currency="USD", lines=lines)
+        conv = CONVENTIONS[c % len(CONVENTIONS)]
+        book.extend((x.obligation_id, x.amount, start, end, conv) for x in alloc.lines)
+    return book
+
+
+def generate(book):
+    return [(oid, *ratable_amounts(amount, start, end, conv)) for oid, amount, start, end, conv in book]
+
+
+def period_end(schedules, key: str) -> dict[tuple[str, str], int]:
+    revenue = 0
+    for _oid, periods, amounts in schedules:
+        for p, a in zip(periods, amounts, strict=True):
+            if p.key == key:
+                revenue += a
+                break
+    return {("USD", "deferred_revenue"): revenue, ("USD", "revenue"): -revenue}
+
+
+def main() -> None:
+    t0 = time.perf_counter()
+    book = build_book()
+    print(f"book: {CONTRACTS:,} contracts, {len(book):,} obligations (allocation {time.perf_counter() - t0:.2f}s)")
+    t0 = time.perf_counter()
+    schedules = generate(book)
+    gen = time.perf_counter() - t0
+    lines = sum(len(a) for _, _, a in schedules)
+    print(f"full schedules: {lines:,} lines in {gen:.2f}s = {lines / gen:,.0f} lines/s")
+    t0 = time.perf_counter()
+    totals = period_end(schedules, "2025-06")
+    run = time.perf_counter() - t0
+    print(f"period-end run (2025-06, precomputed schedules, journal aggregation): {run:.2f}s, totals {totals}")
+    t0 = time.perf_counter()
+    cold = period_end(generate(book), "2025-06")
+    took = time.perf_counter() - t0
+    print(f"period-end run from scratch (schedules + aggregation): {took:.2f}s, equal={cold == totals}")
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"peak RSS: {peak_kib / 1024:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Period calendars: calendar months and 4-4-5 style fiscal calendars, with cached period lookups.
+
+A period is a half-open date range ``[start, end)`` with a stable key (``2024-03`` or
+``FY2024-P03``). Lookups are memoised per calendar, because a book of contracts touches the same few
+hundred periods millions of times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+from .errors import InvalidConventionError, InvalidPeriodError
+
+__all__ = ["CalendarMonths", "Fiscal445", "Period", "PeriodCalendar", "periods_between"]
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """One accounting period.
+
+    Attributes:
+        key: Stable, sortable identifier (``2024-03``, ``FY2024-P03``).
+        start: First day of the period.
+        end: First day *after* the period (half-open).
+    """
+
+    key: str
+    start: date
+    end: date
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CalendarMonths:
+    """Periods are calendar months."""
+
+    def period_of(self, day: date) -> Period:
+        """The period containing ``day``."""
+        return _month(day.year, day.month)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Fiscal445:
+    """A retail-style fiscal calendar of 52-week years split into quarters of 4, 4 and 5 weeks.
+
+    Attributes:
+        year_start: First day of the first fiscal year covered (years follow every 364 days).
+        first_year: Label of that first fiscal year (``FY<first_year>``).
+        pattern: Weeks per period within a quarter, e.g. ``(4, 4, 5)``, ``(4, 5, 4)`` or ``(5, 4, 4)``.
+    """
+
+    year_start: date
+    first_year: int
+    pattern: tuple[int, int, int] = (4, 4, 5)
+
+    def __post_init__(self) -> None:
+        if sorted(self.pattern) != [4, 4, 5]:
+            raise InvalidConventionError("calendar.pattern", "a 4-4-5 calendar needs weeks (4, 4, 5) in some order")
+
+    def period_of(self, day: date) -> Period:
+        """The period containing ``day``."""
+        offset = (day - self.year_start).days
+        if offset < 0:
+            raise InvalidPeriodError("date", f"{day} is before the fiscal calendar starts ({self.year_start})")
+        year, in_year = divmod(offset, 364)
+        week = in_year // 7
+        index, cumulative = 0, 0
+        for index in range(12):
+            cumulative += self.pattern[index % 3]
+            if week < cumulative:
+                break
+        return _fiscal_period(self, year, index)
+
+
+PeriodCalendar = CalendarMonths | Fiscal445
+
+
+@lru_cache(maxsize=4096)
+def _month(year: int, month: int) -> Period:
+    end = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return Period(f"{year:04d}-{month:02d}", date(year, month, 1), end)
+
+
+@lru_cache(maxsize=4096)
+def _fiscal_period(calendar: Fiscal445, year: int, index: int) -> Period:
+    weeks_before = sum(calendar.pattern[i % 3] for i in range(index))
+    start = calendar.year_start + timedelta(days=364 * year + 7 * weeks_before)
+    end = start + timedelta(days=7 * calendar.pattern[index % 3])
+    return Period(f"FY{calendar.first_year + year}-P{index + 1:02d}", start, end)
+
+
+@lru_cache(maxsize=65536)
+def periods_between(calendar: PeriodCalendar, start: date, end: date) -> tuple[Period, ...]:
+    """All periods overlapping the half-open range ``[start, end)``, in order.
+
+    Raises:
+        InvalidPeriodError: ``end`` is not after ``start``.
+    """
+    if end <= start:
+        raise InvalidPeriodError("end", f"end {end} must be after start {start}")
+    out = [calendar.period_of(start)]
+    while out[-1].end < end:
+        out.append(calendar.period_of(out[-1].end))
+    return tuple(out)
