@@ -5,9 +5,9 @@ settings; the runtime adds, always in this order (outermost first):
 
 1. edge telemetry: correlation id, SERVER span named by route template, latency histogram (outside routing);
 2. exception handling to RFC 9457 problems (validation, routing, auth, size, upstream, unexpected);
-3. authentication (JWT access tokens against the issuer's JWKS), then per-route scope guards;
-4. idempotency (``Idempotency-Key`` on POST/PATCH/DELETE, records in Redis);
-5. deprecation headers for deprecated routes;
+3. authentication (JWT access tokens against the issuer's JWKS) and the route's required scopes;
+4. idempotency (``Idempotency-Key`` on POST/PATCH/PUT/DELETE routes, records in Redis);
+5. deprecation headers (deprecated routes only);
 6. the handler.
 
 It also serves ``/health``, ``/ready``, ``/metrics`` and ``/schema/openapi.json``, so no service can forget
@@ -30,7 +30,8 @@ from litestar.openapi.spec import Components, OpenAPIType, Schema, SecuritySchem
 from litestar.openapi.spec import Parameter as OpenAPIParameter
 
 from contracts.problems import Problem
-from services.runtime.auth.middleware import BearerAuthMiddleware
+from services.runtime.auth.guards import scopes_of
+from services.runtime.auth.middleware import SCOPES_OPT, BearerAuthMiddleware
 from services.runtime.auth.verify import AccessTokenVerifier
 from services.runtime.http import UpstreamError
 from services.runtime.idempotency import IDEMPOTENCY_OPT, IdempotencyMiddleware
@@ -39,12 +40,14 @@ from services.runtime.problems import PROBLEM_MEDIA_TYPE, exception_handlers, pr
 from services.runtime.redis import KeySpace, create_redis
 from services.runtime.settings import RuntimeSettings
 from services.runtime.telemetry import EdgeMiddleware, configure_logging, create_tracer_provider
-from services.runtime.versioning import DeprecationHeadersMiddleware
+from services.runtime.versioning import DEPRECATION_OPT, DeprecationHeadersMiddleware
 
 __all__ = ["PUBLIC_PATHS", "ReadinessCheck", "ServiceSpec", "create_service_app"]
 
 PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema", "/.well-known")
 """Paths answered without a token (the auth middleware's ``DEFAULT_EXCLUDE`` patterns match exactly these)."""
+
+_STATE_CHANGING = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 ReadinessCheck = Callable[[Litestar], Awaitable[str | None]]
 """Returns ``None`` when the dependency is reachable, else a reason."""
@@ -81,14 +84,41 @@ def _problem_responses() -> dict[int, ResponseSpec]:
             for status, text in described.items()}
 
 
-def _document_problems(routers: Sequence[Router]) -> None:
-    """Declare the problem responses on every versioned route so clients and schemathesis know them."""
+def _prepare_handlers(routers: Sequence[Router], idempotency: IdempotencyMiddleware) -> None:
+    """Per route: problem responses, scope checks in the auth middleware, and layers only where they apply.
+
+    Idempotency is installed on state-changing routes and deprecation headers on deprecated ones, so a
+    plain GET pays for neither.
+    """
     defaults = _problem_responses()
+    deprecation_headers = DeprecationHeadersMiddleware()
     for router in routers:
         for route in router.routes:
             for handler in getattr(route, "route_handlers", ()):
-                if isinstance(handler, HTTPRouteHandler):
-                    handler.responses = {**defaults, **(handler.responses or {})}
+                if not isinstance(handler, HTTPRouteHandler):
+                    continue
+                handler.responses = {**defaults, **(handler.responses or {})}
+                _hoist_scope_guards(handler)
+                layers = list(handler.middleware or ())
+                if handler.http_methods & _STATE_CHANGING and handler.opt.get(IDEMPOTENCY_OPT) != "off":
+                    layers.append(idempotency)
+                if DEPRECATION_OPT in handler.opt:
+                    layers.append(deprecation_headers)
+                handler.middleware = layers
+
+
+def _hoist_scope_guards(handler: HTTPRouteHandler) -> None:
+    needed: frozenset[str] = frozenset()
+    others = []
+    for guard in handler.guards or ():
+        scopes = scopes_of(guard)
+        if scopes is None:
+            others.append(guard)
+        else:
+            needed |= scopes
+    if needed:
+        handler.opt[SCOPES_OPT] = needed | handler.opt.get(SCOPES_OPT, frozenset())
+        handler.guards = others
 
 
 def _document_idempotency(app: Litestar) -> None:
@@ -149,7 +179,10 @@ def create_service_app(spec: ServiceSpec, settings: RuntimeSettings) -> Litestar
     configure_logging(spec.name, settings.log_level)
     tracer_provider = create_tracer_provider(spec.name, settings.otlp_endpoint)
     keyspace = KeySpace(settings.key_prefix)
-    _document_problems(spec.routers)
+    idempotency = IdempotencyMiddleware(keyspace=keyspace, ttl_ms=settings.idempotency_ttl_seconds * 1000,
+                                        lock_ms=settings.idempotency_lock_ms, max_body_bytes=settings.max_body_bytes,
+                                        wait_ms=settings.idempotency_wait_ms)
+    _prepare_handlers(spec.routers, idempotency)
     verifier = AccessTokenVerifier.from_issuer(settings.issuer_url, audience=spec.name,
                                                issuer=settings.token_issuer, leeway=settings.auth_leeway_seconds)
 
@@ -169,13 +202,7 @@ def create_service_app(spec: ServiceSpec, settings: RuntimeSettings) -> Litestar
     app = Litestar(
         route_handlers=[health, ready, metrics, *spec.routers],
         lifespan=[lifespan],
-        middleware=[
-            BearerAuthMiddleware(verifier),
-            IdempotencyMiddleware(keyspace=keyspace, ttl_ms=settings.idempotency_ttl_seconds * 1000,
-                                  lock_ms=settings.idempotency_lock_ms, max_body_bytes=settings.max_body_bytes,
-                                  wait_ms=settings.idempotency_wait_ms),
-            DeprecationHeadersMiddleware(),
-        ],
+        middleware=[BearerAuthMiddleware(verifier)],
         exception_handlers=exception_handlers(UpstreamError),
         dependencies=dict(spec.dependencies),
         request_max_body_size=settings.max_body_bytes,

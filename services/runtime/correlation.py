@@ -6,8 +6,8 @@ published events, audit entries, log lines and problem bodies all read it from h
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from contextvars import ContextVar, Token
 
 __all__ = ["HEADER", "current_correlation_id", "new_correlation_id", "set_correlation_id", "valid_correlation_id"]
@@ -18,7 +18,8 @@ _current: ContextVar[str | None] = ContextVar("revflow_correlation_id", default=
 
 
 def new_correlation_id() -> str:
-    return uuid.uuid4().hex
+    """32 random hex digits (the shape of a W3C trace id), cheaper to make than a UUID object."""
+    return os.urandom(16).hex()
 
 
 def valid_correlation_id(value: str | None) -> bool:

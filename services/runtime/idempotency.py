@@ -23,7 +23,7 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from redis.asyncio import Redis
 
-from services.runtime.problems import PROBLEM_MEDIA_TYPE, problem_bytes
+from services.runtime.problems import send_problem
 from services.runtime.redis import KeySpace
 
 __all__ = ["IDEMPOTENCY_OPT", "IdempotencyMiddleware", "StoredResponse"]
@@ -84,19 +84,19 @@ class IdempotencyMiddleware(ASGIMiddleware):
         key = _header(scope, _KEY_HEADER)
         if key is None:
             if mode == "required":
-                await _problem(send, scope, "idempotency-key-missing", 400,
-                               f"{scope['method']} {scope['path']} requires an Idempotency-Key header.")
+                await send_problem(send, scope, slug="idempotency-key-missing", status=400,
+                               detail=f"{scope['method']} {scope['path']} requires an Idempotency-Key header.")
                 return
             await next_app(scope, receive, send)
             return
         if not 0 < len(key) <= _MAX_KEY_LENGTH or not all(" " <= c <= "~" for c in key):
-            await _problem(send, scope, "validation", 400,
-                           f"Idempotency-Key must be 1 to {_MAX_KEY_LENGTH} printable ASCII characters.")
+            await send_problem(send, scope, slug="validation", status=400,
+                               detail=f"Idempotency-Key must be 1 to {_MAX_KEY_LENGTH} printable ASCII characters.")
             return
         body = await _read_body(receive, self.max_body_bytes)
         if body is None:
-            await _problem(send, scope, "payload-too-large", 413,
-                           f"The request body exceeds {self.max_body_bytes} bytes.")
+            await send_problem(send, scope, slug="payload-too-large", status=413,
+                               detail=f"The request body exceeds {self.max_body_bytes} bytes.")
             return
         await self._run_once(scope, send, next_app, key, body)
 
@@ -115,9 +115,9 @@ class IdempotencyMiddleware(ASGIMiddleware):
             if outcome == b"acquired":
                 break
             if asyncio.get_running_loop().time() >= deadline:
-                await _problem(send, scope, "idempotency-in-flight", 409,
-                               "A request with this Idempotency-Key is still being processed; retry later.",
-                               {b"retry-after": b"1"})
+                await send_problem(send, scope, slug="idempotency-in-flight", status=409,
+                               detail="A request with this Idempotency-Key is still being processed; retry later.",
+                               headers={b"retry-after": b"1"})
                 return
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.1)
@@ -150,8 +150,8 @@ class IdempotencyMiddleware(ASGIMiddleware):
 
     async def _replay(self, send: Any, scope: Any, stored: StoredResponse, fingerprint: str) -> None:
         if stored.fingerprint != fingerprint:
-            await _problem(send, scope, "idempotency-key-reused", 422,
-                           "This Idempotency-Key was used with a different request (method, path or body).")
+            await send_problem(send, scope, slug="idempotency-key-reused", status=422,
+                               detail="This Idempotency-Key was used with a different request (method, path or body).")
             return
         headers = [*stored.headers, (b"idempotent-replayed", b"true"),
                    (b"content-length", str(len(stored.body)).encode())]
@@ -215,12 +215,3 @@ def _replay_receive(body: bytes) -> Any:
         return {"type": "http.disconnect"}
 
     return receive
-
-
-async def _problem(send: Any, scope: Any, slug: str, status: int, detail: str,
-                   headers: dict[bytes, bytes] | None = None) -> None:
-    body = problem_bytes(slug=slug, status=status, detail=detail, instance=scope["path"])
-    raw_headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
-                   *(headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": body})

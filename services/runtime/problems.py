@@ -31,6 +31,7 @@ __all__ = [
     "exception_handlers",
     "problem_bytes",
     "problem_response",
+    "send_problem",
 ]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -71,6 +72,16 @@ def problem_bytes(*, slug: str, status: int, detail: str | None, instance: str |
         instance=instance, correlation_id=current_correlation_id(), errors=errors,
     )
     return msgspec.json.encode(problem)
+
+
+async def send_problem(send: Any, scope: Any, *, slug: str, status: int, detail: str,
+                       headers: dict[bytes, bytes] | None = None) -> None:
+    """Answer with a problem straight on the ASGI ``send`` (for middleware that runs outside handlers)."""
+    body = problem_bytes(slug=slug, status=status, detail=detail, instance=scope["path"])
+    raw_headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
+                   *(headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def problem_response(request: Request[Any, Any, Any], *, slug: str, status: int, detail: str | None,

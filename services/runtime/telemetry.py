@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 import msgspec
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -28,6 +29,7 @@ from services.runtime.correlation import (
     valid_correlation_id,
 )
 from services.runtime.metrics import SERVER_LATENCY
+from services.runtime.problems import send_problem
 
 __all__ = ["EdgeMiddleware", "JsonLogFormatter", "configure_logging", "create_tracer_provider"]
 
@@ -71,6 +73,7 @@ class EdgeMiddleware:
         self.app = app
         self.service_name = service_name
         self.tracer = tracer_provider.get_tracer("revflow.runtime")
+        self._latency: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -95,31 +98,44 @@ class EdgeMiddleware:
                 message["headers"] = [*message.get("headers", ()), (_HEADER_BYTES, header_value)]
             await send(message)
 
+        query = scope.get("query_string", b"")
+        if query and (query.startswith(b"=") or b"&=" in query):
+            await send_problem(send_with_id, scope, slug="validation", status=400,
+                               detail="The query string has a parameter without a name.")
+            token.var.reset(token)
+            return
         method = scope["method"]
         started = time.perf_counter()
-        context = propagate.extract(carrier, getter=_GETTER) if carrier else None
-        with self.tracer.start_as_current_span(method, context=context, kind=SpanKind.SERVER,
-                                               record_exception=False, set_status_on_exception=False) as span:
-            try:
-                await self.app(scope, receive, send_with_id)
-            finally:
-                route = scope.get("path_template") or _UNMATCHED
-                self._finish(span, method, route, status[0], correlation_id)
-                SERVER_LATENCY.labels(self.service_name, method, route, str(status[0])).observe(
-                    time.perf_counter() - started)
-                token.var.reset(token)
+        parent = propagate.extract(carrier, getter=_GETTER) if carrier else None
+        span = self.tracer.start_span(method, context=parent, kind=SpanKind.SERVER,
+                                      record_exception=False, set_status_on_exception=False)
+        attached = otel_context.attach(trace.set_span_in_context(span, parent))
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            otel_context.detach(attached)
+            route = scope.get("path_template") or _UNMATCHED
+            self._finish(span, method, route, status[0], correlation_id)
+            self._observe(method, route, status[0], time.perf_counter() - started)
+            token.var.reset(token)
+
+    def _observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        # Resolving a labelled child costs more than observing; the label sets are few and bounded.
+        key = (method, route, status)
+        child = self._latency.get(key)
+        if child is None:
+            child = self._latency[key] = SERVER_LATENCY.labels(self.service_name, method, route, str(status))
+        child.observe(seconds)
 
     @staticmethod
     def _finish(span: Any, method: str, route: str, status: int, correlation_id: str) -> None:
-        if not span.is_recording():
-            return
-        span.update_name(f"{method} {route}")
-        span.set_attribute("http.request.method", method)
-        span.set_attribute("http.route", route)
-        span.set_attribute("http.response.status_code", status)
-        span.set_attribute("revflow.correlation_id", correlation_id)
-        if status >= 500:
-            span.set_status(Status(StatusCode.ERROR))
+        if span.is_recording():
+            span.update_name(f"{method} {route}")
+            span.set_attributes({"http.request.method": method, "http.route": route,
+                                 "http.response.status_code": status, "revflow.correlation_id": correlation_id})
+            if status >= 500:
+                span.set_status(Status(StatusCode.ERROR))
+        span.end()
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -154,6 +170,8 @@ JsonLogFormatter.converter = time.gmtime  # type: ignore[assignment]
 
 def configure_logging(service_name: str, level: str = "INFO") -> None:
     """Send JSON lines to stderr for the ``revflow`` loggers (idempotent: one handler per process)."""
+    # httpx logs every request at INFO: noise at a tier boundary, and a cost on the hot path.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     root = logging.getLogger("revflow")
     root.setLevel(level.upper())
     for handler in root.handlers:

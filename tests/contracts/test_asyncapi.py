@@ -9,12 +9,12 @@ import jsonschema
 import msgspec
 import pytest
 import yaml
-from contract_samples import payloads
 
 from contracts.asyncapi import ASYNCAPI_PATH, build_asyncapi, render_asyncapi, write_asyncapi
 from contracts.events import EVENT_CATALOG, build_event, encode_event
 from services.runtime.events._keys import stream_key
 from services.runtime.redis import KeySpace
+from tests.contracts.contract_samples import payloads
 
 DOC: dict[str, Any] = yaml.safe_load(ASYNCAPI_PATH.read_text(encoding="utf-8"))
 SAMPLES = payloads()

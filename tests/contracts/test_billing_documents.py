@@ -7,7 +7,6 @@ from datetime import date
 
 import msgspec
 import pytest
-from contract_samples import AT, invoice, usd
 
 from contracts.billing import (
     CreditNote,
@@ -25,6 +24,7 @@ from contracts.billing import (
 )
 from contracts.catalog import BillingFrequency
 from contracts.money import CurrencyMismatchError, Money
+from tests.contracts.contract_samples import AT, invoice, usd
 
 
 def decode_invoice_with(mutate) -> Invoice:  # type: ignore[no-untyped-def]

@@ -8,10 +8,10 @@ from fractions import Fraction
 
 import msgspec
 import pytest
-from contract_samples import deal_line, opportunity, usd
 
 from contracts.deals import Amendment, AmendmentAction, LineChange, Opportunity
 from contracts.money import CurrencyMismatchError, Money
+from tests.contracts.contract_samples import deal_line, opportunity, usd
 
 
 def decode_opportunity_with(mutate) -> Opportunity:  # type: ignore[no-untyped-def]

@@ -6,7 +6,6 @@ import re
 
 import msgspec
 import pytest
-from contract_samples import AT, payloads
 
 from contracts.event_payloads import OpportunityLost
 from contracts.events import (
@@ -23,6 +22,7 @@ from contracts.events import (
 )
 from services.runtime.events._keys import stream_key
 from services.runtime.redis import KeySpace
+from tests.contracts.contract_samples import AT, payloads
 
 # The rule written out again, so a loosened pattern in the code does not loosen the test.
 NAMING_RULE = re.compile(

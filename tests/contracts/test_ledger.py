@@ -7,10 +7,10 @@ from datetime import date
 
 import msgspec
 import pytest
-from contract_samples import journal
 
 from contracts.ledger import EntrySide, GlAccountRef, JournalEntry, JournalLine
 from contracts.money import Money
+from tests.contracts.contract_samples import journal
 
 DEBIT, CREDIT = EntrySide.DEBIT, EntrySide.CREDIT
 

@@ -6,12 +6,12 @@ import re
 
 import msgspec
 import pytest
-from contract_samples import customer, usd
 
 from contracts.catalog import BillingFrequency, Price, PriceTier, TierMode
 from contracts.common import System
 from contracts.money import CurrencyMismatchError, UnknownCurrencyError
 from contracts.parties import Contact, ContactRole, Customer
+from tests.contracts.contract_samples import customer, usd
 
 
 class TestCustomer:

@@ -7,10 +7,10 @@ from datetime import date
 
 import msgspec
 import pytest
-from contract_samples import revenue_contract, usd
 
 from contracts.money import CurrencyMismatchError, Money
 from contracts.revenue import Allocation, PerformanceObligation, RecognitionPattern, RevenueContract, ScheduleLine
+from tests.contracts.contract_samples import revenue_contract, usd
 
 
 def obligation(

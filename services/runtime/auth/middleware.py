@@ -18,13 +18,15 @@ import re
 from collections.abc import Iterable
 
 from litestar.enums import ScopeType
-from litestar.exceptions import NotAuthorizedException, ServiceUnavailableException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ServiceUnavailableException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from services.runtime.auth.principal import Principal
 from services.runtime.auth.verify import AccessTokenVerifier, InvalidTokenError, SigningKeysUnavailableError
 
-__all__ = ["DEFAULT_EXCLUDE", "EXCLUDE_OPT_KEY", "REALM", "BearerAuthMiddleware", "bearer_challenge"]
+__all__ = ["DEFAULT_EXCLUDE", "EXCLUDE_OPT_KEY", "REALM", "SCOPES_OPT", "BearerAuthMiddleware", "bearer_challenge",
+           "enforce_scopes"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,8 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
 )
 """Path patterns (regular expressions, searched in the request path) that need no token."""
 EXCLUDE_OPT_KEY = "exclude_from_auth"
+SCOPES_OPT = "required_scopes"
+"""Handler ``opt`` key: scopes the middleware enforces right after authentication (see ``guards.requires``)."""
 """Handler ``opt`` key that exempts one route from authentication."""
 REALM = "revflow"
 """``realm`` of every bearer challenge."""
@@ -91,7 +95,24 @@ class BearerAuthMiddleware(ASGIMiddleware):
                                               headers={"Retry-After": "10"}) from None
         scope["user"] = verified.principal
         scope["auth"] = verified.claims
+        needed = scope["route_handler"].opt.get(SCOPES_OPT)
+        if needed:
+            enforce_scopes(verified.principal, needed, self.realm)
         await next_app(scope, receive, send)
+
+
+def enforce_scopes(principal: Principal, needed: frozenset[str], realm: str = REALM) -> None:
+    """Refuse with 403 and an RFC 6750 ``insufficient_scope`` challenge unless every scope is granted.
+
+    Raises:
+        PermissionDeniedException: a scope in ``needed`` is not granted.
+    """
+    missing = needed - principal.scopes
+    if missing:
+        challenge = bearer_challenge(realm, "insufficient_scope", "the token lacks a required scope",
+                                     " ".join(sorted(needed)))
+        raise PermissionDeniedException(detail=f"missing scope {' '.join(sorted(missing))}",
+                                        headers={"WWW-Authenticate": challenge})
 
 
 def _bypass(scope: Scope, excluded: re.Pattern[str] | None) -> bool:

@@ -1,0 +1,194 @@
+"""Runtime benchmark: what the full stack costs against bare Litestar, measured in one run on one server.
+
+Every figure is a ratio against its limit measured in the same run, on the same server (granian, one
+worker, pinned to core 0), with the load generator (wrk, pinned to core 1) at 64 connections:
+
+1. GET through the full stack (JWT verified, telemetry and metrics on) vs a bare Litestar GET. Target >= 70%.
+2. Idempotent POST through the full stack (a fresh Idempotency-Key per request, so every request takes the
+   claim-and-store path) vs a bare Litestar POST making the same two raw redis-py round trips. Target >= 80%.
+   A bare POST without Redis is printed for context.
+3. A two-hop chain (A calls B per request) using the runtime's upstream client vs aiohttp's client used
+   directly. Target >= 80%.
+
+Run: ``uv run python bench/runtime.py [--seconds 8] [--rounds 2]`` (needs ``wrk``: ``apt-get install wrk``).
+Figures go to stdout; record them in ``bench/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from services.runtime.auth.issuer.app import create_app as create_issuer  # noqa: E402
+from services.runtime.auth.issuer.settings import ClientConfig, IssuerSettings  # noqa: E402
+from services.runtime.testing import free_port, serve_in_thread  # noqa: E402
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+CONNECTIONS = 64
+
+
+@dataclass
+class Run:
+    label: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+class Server:
+    """``granian`` serving one factory on one worker, pinned to core 0."""
+
+    def __init__(self, factory: str, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        cmd = ["taskset", "-c", "0", sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
+               "--workers", "1", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
+               factory]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.url}/health", timeout=0.5)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{factory} did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+_POST_SCRIPT = """
+local n = 0
+request = function()
+  n = n + 1
+  local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %s",
+                   ["Idempotency-Key"] = "bench-%s-" .. n}
+  return wrk.format("POST", "%s", headers, '{"amount": 1200, "note": "bench"}')
+end
+"""
+
+
+def wrk(url: str, seconds: int, label: str, *, token: str | None = None, post_path: str | None = None) -> Run:
+    """Drive ``url`` with wrk on core 1 and parse throughput and latency percentiles."""
+    args = ["taskset", "-c", "1", "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    with tempfile.TemporaryDirectory() as tmp:
+        if post_path is not None:
+            script = Path(tmp) / "post.lua"
+            script.write_text(_POST_SCRIPT % (token or "", uuid.uuid4().hex, post_path))
+            args += ["-s", str(script)]
+        elif token:
+            args += ["-H", f"Authorization: Bearer {token}"]
+        out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(f"{label}: errors under load\n{out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return Run(label, rps, _percentile(out, "50"), _percentile(out, "99"))
+
+
+def _percentile(out: str, pct: str) -> float:
+    value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def measure(server: Server, path: str, seconds: int, label: str, **kw: str | None) -> Run:
+    wrk(server.url + path, 2, label, **kw)  # warm-up: connections, JIT-free caches, token cache, pools
+    return wrk(server.url + path, seconds, label, **kw)
+
+
+def best(runs: list[Run]) -> Run:
+    top = max(runs, key=lambda r: r.rps)
+    return Run(top.label, statistics.median(r.rps for r in runs), top.p50_ms, top.p99_ms)
+
+
+def _issuer_app() -> tuple[object, int]:
+    port = free_port()
+    settings = IssuerSettings(issuer_url=f"http://127.0.0.1:{port}", clients=(ClientConfig(
+        client_id="bench", client_secret="bench-secret", scopes=("bench:read", "bench:write"),
+        audiences=("bench",)),))
+    return create_issuer(settings), port
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    ns = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    issuer_app, port = _issuer_app()
+    with serve_in_thread(issuer_app, port=port) as issuer:
+        token = httpx.post(f"{issuer.url}/oauth/token", auth=("bench", "bench-secret"),
+                           data={"grant_type": "client_credentials"}).json()["access_token"]
+        env = {"BENCH_ISSUER_URL": issuer.url, "BENCH_REDIS_URL": REDIS_URL,
+               "BENCH_PREFIX": f"bench:{uuid.uuid4().hex[:8]}:"}
+        results = _run_all(env, token, ns)
+    _report({label: best(runs) for label, runs in results.items()}, ns)
+
+
+def _run_all(env: dict[str, str], token: str, ns: argparse.Namespace) -> dict[str, list[Run]]:
+    results: dict[str, list[Run]] = {}
+    servers: list[Server] = []
+    try:
+        full, bare, target = (Server("bench.apps:full_stack_app", env), Server("bench.apps:bare_app", env),
+                              Server("bench.apps:bare_app", env))
+        hop_rt = Server("bench.apps:hop_runtime_app", {**env, "BENCH_TARGET_URL": target.url})
+        hop_aio = Server("bench.apps:hop_aiohttp_app", {**env, "BENCH_TARGET_URL": target.url})
+        servers += [full, bare, target, hop_rt, hop_aio]
+        plan = [
+            ("bare GET", bare, "/v1/ping", {}),
+            ("full-stack GET", full, "/v1/ping", {"token": token}),
+            ("bare POST (no Redis)", bare, "", {"post_path": "/v1/echo"}),
+            ("bare POST (2 Redis round trips)", bare, "", {"post_path": "/v1/echo-redis"}),
+            ("full-stack idempotent POST", full, "", {"token": token, "post_path": "/v1/echo"}),
+            ("two-hop via aiohttp", hop_aio, "/v1/hop", {}),
+            ("two-hop via runtime client", hop_rt, "/v1/hop", {}),
+        ]
+        for round_ in range(ns.rounds):
+            for label, server, path, kw in plan:
+                path = path or kw["post_path"]
+                results.setdefault(label, []).append(measure(server, path, ns.seconds, label, **kw))
+                print(f"  round {round_ + 1}: {label}: {results[label][-1].rps:,.0f} req/s", file=sys.stderr)
+    finally:
+        for server in servers:
+            server.stop()
+    return results
+
+
+def _report(r: dict[str, Run], ns: argparse.Namespace) -> None:
+    print(f"\nruntime benchmark: granian 1 worker on core 0, wrk -t1 -c{CONNECTIONS} on core 1, "
+          f"{ns.seconds}s x {ns.rounds} rounds (median req/s; latency of the best round)\n")
+    print(f"{'scenario':34} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
+    for run in r.values():
+        print(f"{run.label:34} {run.rps:>10,.0f} {run.p50_ms:>8.2f} {run.p99_ms:>8.2f}")
+    ratios = [
+        ("full-stack GET / bare GET", r["full-stack GET"].rps / r["bare GET"].rps, 0.70),
+        ("idempotent POST / bare POST + same Redis trips",
+         r["full-stack idempotent POST"].rps / r["bare POST (2 Redis round trips)"].rps, 0.80),
+        ("two-hop runtime client / aiohttp direct",
+         r["two-hop via runtime client"].rps / r["two-hop via aiohttp"].rps, 0.80),
+    ]
+    print()
+    for name, ratio, target in ratios:
+        verdict = "meets" if ratio >= target else "BELOW"
+        print(f"{name:48} {ratio:6.1%}  (target >= {target:.0%}: {verdict})")
+
+
+if __name__ == "__main__":
+    main()
