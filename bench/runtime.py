@@ -4,6 +4,8 @@ Every figure is a ratio against its limit measured in the same run, on the same 
 worker, pinned to core 0), with the load generator (wrk, pinned to core 1) at 64 connections:
 
 1. GET through the full stack (JWT verified, telemetry and metrics on) vs a bare Litestar GET. Target >= 70%.
+   Measured twice: every request traced (the default), and with head sampling of 1 trace in 10
+   (``OTEL_TRACES_SAMPLER=parentbased_traceidratio``), the usual production setting at this rate.
 2. Idempotent POST through the full stack (a fresh Idempotency-Key per request, so every request takes the
    claim-and-store path) vs a bare Litestar POST making the same two raw redis-py round trips. Target >= 80%.
    A bare POST without Redis is printed for context.
@@ -17,6 +19,7 @@ Figures go to stdout; record them in ``bench/RESULTS.md``.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import shutil
@@ -40,6 +43,7 @@ from services.runtime.testing import free_port, serve_in_thread  # noqa: E402
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CONNECTIONS = 64
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @dataclass
@@ -63,7 +67,7 @@ class Server:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                httpx.get(f"{self.url}/health", timeout=0.5)
+                httpx.get(f"{self.url}/v1/ping", timeout=0.5)
                 return
             except httpx.TransportError:
                 time.sleep(0.1)
@@ -148,12 +152,15 @@ def _run_all(env: dict[str, str], token: str, ns: argparse.Namespace) -> dict[st
     try:
         full, bare, target = (Server("bench.apps:full_stack_app", env), Server("bench.apps:bare_app", env),
                               Server("bench.apps:bare_app", env))
+        sampled = Server("bench.apps:full_stack_app", {**env, "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+                                                       "OTEL_TRACES_SAMPLER_ARG": "0.1"})
         hop_rt = Server("bench.apps:hop_runtime_app", {**env, "BENCH_TARGET_URL": target.url})
         hop_aio = Server("bench.apps:hop_aiohttp_app", {**env, "BENCH_TARGET_URL": target.url})
-        servers += [full, bare, target, hop_rt, hop_aio]
+        servers += [full, sampled, bare, target, hop_rt, hop_aio]
         plan = [
             ("bare GET", bare, "/v1/ping", {}),
             ("full-stack GET", full, "/v1/ping", {"token": token}),
+            ("full-stack GET, 10% traces sampled", sampled, "/v1/ping", {"token": token}),
             ("bare POST (no Redis)", bare, "", {"post_path": "/v1/echo"}),
             ("bare POST (2 Redis round trips)", bare, "", {"post_path": "/v1/echo-redis"}),
             ("full-stack idempotent POST", full, "", {"token": token, "post_path": "/v1/echo"}),
@@ -174,11 +181,12 @@ def _run_all(env: dict[str, str], token: str, ns: argparse.Namespace) -> dict[st
 def _report(r: dict[str, Run], ns: argparse.Namespace) -> None:
     print(f"\nruntime benchmark: granian 1 worker on core 0, wrk -t1 -c{CONNECTIONS} on core 1, "
           f"{ns.seconds}s x {ns.rounds} rounds (median req/s; latency of the best round)\n")
-    print(f"{'scenario':34} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"{'scenario':38} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
     for run in r.values():
-        print(f"{run.label:34} {run.rps:>10,.0f} {run.p50_ms:>8.2f} {run.p99_ms:>8.2f}")
+        print(f"{run.label:38} {run.rps:>10,.0f} {run.p50_ms:>8.2f} {run.p99_ms:>8.2f}")
     ratios = [
         ("full-stack GET / bare GET", r["full-stack GET"].rps / r["bare GET"].rps, 0.70),
+        ("  same, 10% of traces sampled", r["full-stack GET, 10% traces sampled"].rps / r["bare GET"].rps, 0.70),
         ("idempotent POST / bare POST + same Redis trips",
          r["full-stack idempotent POST"].rps / r["bare POST (2 Redis round trips)"].rps, 0.80),
         ("two-hop runtime client / aiohttp direct",

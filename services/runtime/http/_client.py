@@ -73,10 +73,13 @@ class UpstreamClient:
         self._sleep, self._rand = sleep, rand
         self._cap = asyncio.Semaphore(config.max_concurrency) if config.max_concurrency else None
         self._telemetry = AttemptTelemetry(config.name, config.base_url, tracer_provider)
-        # trust_env=False: proxy variables would make httpx mount its own transport, bypassing ours.
-        self._client = httpx.AsyncClient(base_url=config.base_url, auth=auth, trust_env=False,
-                                         transport=transport or _pooled_transport(config),
-                                         timeout=config.timeouts.as_httpx())
+        # Requests go straight to the transport: httpx.AsyncClient's per-request machinery (URL merging,
+        # a cookie jar, redirect and event-hook plumbing) cost more than the hop itself on loopback, and a
+        # service-to-service client wants none of it. Requests and responses stay httpx objects.
+        self._transport = transport or _pooled_transport(config)
+        self._auth = auth
+        self._base_url = config.base_url.rstrip("/")
+        self._timeout = config.timeouts.as_httpx().as_dict()
 
     @property
     def name(self) -> str:
@@ -92,7 +95,7 @@ class UpstreamClient:
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
-        await self._client.aclose()
+        await self._transport.aclose()
 
     async def get(self, path: str, **kwargs: Any) -> httpx.Response:
         """``GET`` (see ``request``)."""
@@ -178,13 +181,43 @@ class UpstreamClient:
             self._telemetry.inject(send["headers"])
             started = time.perf_counter()
             try:
-                response = await self._client.request(method, path, **send)
+                response = await self._exchange(self._build(method, path, send))
             except httpx.TransportError as exc:
                 failure = classify_transport_error(exc)
                 self._telemetry.failed(span, method, failure.kind, exc, time.perf_counter() - started)
                 return failure
             self._telemetry.answered(span, method, response.status_code, time.perf_counter() - started)
             return response
+
+    def _build(self, method: str, path: str, send: dict[str, Any]) -> httpx.Request:
+        timeout = send["timeout"]
+        extensions = {"timeout": self._timeout if timeout is httpx.USE_CLIENT_DEFAULT
+                      else httpx.Timeout(timeout).as_dict()}
+        return httpx.Request(method, self._base_url + path, params=send["params"], headers=send["headers"],
+                             json=send["json"], content=send["content"], data=send["data"],
+                             extensions=extensions)
+
+    async def _exchange(self, request: httpx.Request) -> httpx.Response:
+        """One request through the transport, with the auth flow (token refresh, retry on 401) applied."""
+        if self._auth is None:
+            return await self._round_trip(request)
+        flow = self._auth.async_auth_flow(request)
+        request = await flow.__anext__()
+        while True:
+            response = await self._round_trip(request)
+            try:
+                request = await flow.asend(response)
+            except StopAsyncIteration:
+                return response
+
+    async def _round_trip(self, request: httpx.Request) -> httpx.Response:
+        response = await self._transport.handle_async_request(request)
+        response.request = request
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
 
     async def _acquire_slot(self, method: str, path: str, attempt: int) -> None:
         if self._cap is None or not self._cap.locked():
