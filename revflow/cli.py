@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from revflow.commands import audit, contracts, dlq, serve, token
+from revflow.commands import audit, contracts, demo, dlq, serve, token, up
 
 __all__ = ["cli", "main"]
 
@@ -19,6 +19,8 @@ def cli() -> None:
     """revflow keeps CRM, billing, ERP and revenue recognition in step."""
 
 
+cli.add_command(up.up)
+cli.add_command(demo.demo)
 cli.add_command(serve.serve)
 cli.add_command(contracts.contracts)
 cli.add_command(audit.audit)
@@ -29,3 +31,7 @@ cli.add_command(token.token)
 def main() -> None:
     """Console-script entry point."""
     cli()
+
+
+if __name__ == "__main__":
+    main()
