@@ -22,6 +22,7 @@ def cli() -> None:
 cli.add_command(up.up)
 cli.add_command(demo.demo)
 cli.add_command(serve.serve)
+cli.add_command(serve.sandbox)
 cli.add_command(contracts.contracts)
 cli.add_command(audit.audit)
 cli.add_command(dlq.dlq)

@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["TOPOLOGY", "Component", "component", "services"]
+__all__ = ["TOPOLOGY", "Component", "component", "sandboxes", "services"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,6 +40,8 @@ TOPOLOGY: tuple[Component, ...] = (
               description="Built-in OAuth2 client-credentials issuer and JWKS"),
     Component(name="example", kind="example", factory="services.example.app:create_app", port=8190,
               description="Example service showing every runtime concern"),
+    Component(name="stripe", kind="sandbox", factory="sandboxes.stripe.app:create_app", port=8201,
+              description="Stripe API v1 sandbox (official stripe SDK works against it)"),
 )
 
 
@@ -49,6 +51,11 @@ def component(name: str) -> Component:
         if item.name == name:
             return item
     raise KeyError(f"unknown component {name!r}; known: {', '.join(c.name for c in TOPOLOGY)}")
+
+
+def sandboxes() -> list[Component]:
+    """The vendor emulators."""
+    return [c for c in TOPOLOGY if c.kind == "sandbox"]
 
 
 def services() -> list[Component]:
