@@ -49,6 +49,13 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """The ``X-Correlation-ID`` of the request, for support and log search."""
     errors: list[FieldError] | None = None
     """Field-level failures, present on validation problems."""
+    code: str | None = None
+    """A machine-readable cause below the problem type: the vendor's own error code when a vendor refused
+    (``resource_missing``, ``INVALID_KEY_OR_REF``), or a domain code (``sku_missing``)."""
+    retryable: bool | None = None
+    """Whether sending the same request again later can succeed (rate limit, outage) or cannot (bad data)."""
+    owner: str | None = None
+    """Who owns the fix: ``sales_ops``, ``finance_ops``, ``billing_ops`` or ``integration``."""
 
 
 class ProblemType(msgspec.Struct, frozen=True, kw_only=True):

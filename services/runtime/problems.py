@@ -55,21 +55,26 @@ class ServiceError(Exception):
     status_code: int | None = None
 
     def __init__(self, detail: str, *, slug: str | None = None, status_code: int | None = None,
-                 errors: list[FieldError] | None = None, headers: dict[str, str] | None = None) -> None:
+                 errors: list[FieldError] | None = None, headers: dict[str, str] | None = None,
+                 code: str | None = None, retryable: bool | None = None, owner: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.slug = slug or self.slug
         self.status_code = status_code or self.status_code or PROBLEM_TYPES[self.slug].status
         self.errors = errors
         self.headers = headers or {}
+        self.code, self.retryable, self.owner = code, retryable, owner
 
 
 def problem_bytes(*, slug: str, status: int, detail: str | None, instance: str | None,
-                  errors: list[FieldError] | None = None, title: str | None = None) -> bytes:
-    """Encode a problem body; ``title`` defaults to the documented title of ``slug``."""
+                  errors: list[FieldError] | None = None, title: str | None = None, **extensions: Any) -> bytes:
+    """Encode a problem body; ``title`` defaults to the documented title of ``slug``.
+
+    ``extensions`` are the optional ``Problem`` fields ``code``, ``retryable`` and ``owner``.
+    """
     problem = Problem(
         type=problem_type_uri(slug), title=title or PROBLEM_TYPES[slug].title, status=status, detail=detail,
-        instance=instance, correlation_id=current_correlation_id(), errors=errors,
+        instance=instance, correlation_id=current_correlation_id(), errors=errors, **extensions,
     )
     return msgspec.json.encode(problem)
 
@@ -86,9 +91,10 @@ async def send_problem(send: Any, scope: Any, *, slug: str, status: int, detail:
 
 def problem_response(request: Request[Any, Any, Any], *, slug: str, status: int, detail: str | None,
                      errors: list[FieldError] | None = None, headers: dict[str, str] | None = None,
-                     ) -> Response[bytes]:
+                     **extensions: Any) -> Response[bytes]:
     """A ``Response`` carrying a problem body with the request path as ``instance``."""
-    body = problem_bytes(slug=slug, status=status, detail=detail, instance=request.url.path, errors=errors)
+    body = problem_bytes(slug=slug, status=status, detail=detail, instance=request.url.path, errors=errors,
+                         **extensions)
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
@@ -142,7 +148,8 @@ def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
 
 def _service_error(request: Request[Any, Any, Any], exc: ServiceError) -> Response[bytes]:
     return problem_response(request, slug=exc.slug, status=exc.status_code or 422, detail=exc.detail,
-                            errors=exc.errors, headers=exc.headers)
+                            errors=exc.errors, headers=exc.headers, code=exc.code, retryable=exc.retryable,
+                            owner=exc.owner)
 
 
 def _upstream_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
@@ -151,7 +158,8 @@ def _upstream_error(request: Request[Any, Any, Any], exc: Exception) -> Response
     log.warning("upstream failure on %s %s: %s", request.method, request.url.path, exc)
     retry_after = getattr(exc, "retry_after", None)
     headers = {"Retry-After": str(max(1, round(retry_after)))} if retry_after else None
-    return problem_response(request, slug=slug, status=status, detail=str(exc) or None, headers=headers)
+    return problem_response(request, slug=slug, status=status, detail=str(exc) or None, headers=headers,
+                            retryable=status in (503, 504) or None, owner="integration")
 
 
 def _undecodable(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
