@@ -174,8 +174,16 @@ def metrics() -> Response[bytes]:
     return Response(render_latest(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
-def create_service_app(spec: ServiceSpec, settings: RuntimeSettings) -> Litestar:
-    """Build a Litestar app for ``spec`` with every cross-cutting concern installed in the fixed order."""
+def create_service_app(spec: ServiceSpec, settings: RuntimeSettings, *,
+                       verifier: AccessTokenVerifier | None = None) -> Litestar:
+    """Build a Litestar app for ``spec`` with every cross-cutting concern installed in the fixed order.
+
+    Args:
+        spec: What the service is.
+        settings: How it is configured.
+        verifier: Token verifier; by default one reading the JWKS of ``settings.issuer_url`` (tests pass
+            one with a controlled clock or key set).
+    """
     configure_logging(spec.name, settings.log_level)
     tracer_provider = create_tracer_provider(spec.name, settings.otlp_endpoint)
     keyspace = KeySpace(settings.key_prefix)
@@ -183,8 +191,8 @@ def create_service_app(spec: ServiceSpec, settings: RuntimeSettings) -> Litestar
                                         lock_ms=settings.idempotency_lock_ms, max_body_bytes=settings.max_body_bytes,
                                         wait_ms=settings.idempotency_wait_ms)
     _prepare_handlers(spec.routers, idempotency)
-    verifier = AccessTokenVerifier.from_issuer(settings.issuer_url, audience=spec.name,
-                                               issuer=settings.token_issuer, leeway=settings.auth_leeway_seconds)
+    verifier = verifier or AccessTokenVerifier.from_issuer(
+        settings.issuer_url, audience=spec.name, issuer=settings.token_issuer, leeway=settings.auth_leeway_seconds)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -140,8 +140,8 @@ def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
         detail = f"{request.method} is not allowed on {request.url.path}"
     if isinstance(exc, NotAuthorizedException | PermissionDeniedException):
         headers.setdefault("WWW-Authenticate", "Bearer")
-    if status >= 500:
-        log.error("HTTP %s raised on %s %s: %s", status, request.method, request.url.path, detail)
+    if status == 500:
+        log.error("HTTP 500 raised on %s %s: %s", request.method, request.url.path, detail)
         detail = "The service failed to handle the request."
     return problem_response(request, slug=slug, status=status, detail=detail, headers=headers)
 

@@ -24,9 +24,9 @@ from litestar import Litestar, Request, get, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath
 
+from services.runtime.app import ServiceSpec, create_service_app
 from services.runtime.auth import (
     AccessTokenVerifier,
-    BearerAuthMiddleware,
     ClientCredentials,
     InvalidTokenError,
     JWKSCache,
@@ -38,7 +38,11 @@ from services.runtime.auth import (
 from services.runtime.auth import verify as verify_module
 from services.runtime.auth.issuer import ClientConfig, IssuerSettings, create_app
 from services.runtime.auth.jwks import jwks_url
+from services.runtime.idempotency import IDEMPOTENCY_OPT
+from services.runtime.settings import RuntimeSettings
 from services.runtime.testing import RunningServer, free_port, serve_in_thread
+from services.runtime.versioning import versioned_router
+from tests.conftest import REDIS_URL
 
 KID = "test-key-1"
 ADMIN = "test-admin-secret"
@@ -69,34 +73,35 @@ def challenge(reason: str) -> str:
     return f'Bearer realm="revflow", error="invalid_token", error_description="{reason}"'
 
 
-def protected_app(verifier: AccessTokenVerifier) -> Litestar:
-    @get("/health", sync_to_thread=False)
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+def protected_app(issuer_url: str, verifier: AccessTokenVerifier | None = None) -> Litestar:
+    """A service built like every revflow service (``create_service_app``), protecting a few routes."""
 
-    @get("/v1/whoami", sync_to_thread=False)
+    @get("/whoami", sync_to_thread=False)
     def whoami(request: Request[Any, Any, Any]) -> dict[str, Any]:
         principal = current_principal(request)
         return {"sub": principal.subject, "client_id": principal.client_id, "scopes": sorted(principal.scopes),
                 "tenant": principal.tenant, "jti": principal.token_id, "aud": list(principal.audience)}
 
-    @get("/v1/orders", guards=[requires("orders:read")], sync_to_thread=False)
+    @get("/orders", guards=[requires("orders:read")], sync_to_thread=False)
     def list_orders(request: Request[Any, Any, Any]) -> dict[str, Any]:
         if request.headers["authorization"].split()[1] in REVOKED:
             raise NotAuthorizedException(detail="token revoked")
         return {"orders": [], "jti": request.user.token_id}
 
-    @post("/v1/orders", guards=[requires("orders:write")], sync_to_thread=False)
+    @post("/orders", guards=[requires("orders:write")], sync_to_thread=False, opt={IDEMPOTENCY_OPT: "off"})
     def create_order() -> dict[str, str]:
         return {"id": "o-1"}
 
-    @get("/v1/tenants/{tenant:str}/orders", guards=[requires("orders:read"), requires_tenant("tenant")],
+    @get("/tenants/{tenant:str}/orders", guards=[requires("orders:read"), requires_tenant("tenant")],
          sync_to_thread=False)
     def tenant_orders(tenant: FromPath[str]) -> dict[str, str]:
         return {"tenant": tenant}
 
-    return Litestar([health, whoami, list_orders, create_order, tenant_orders],
-                    middleware=[BearerAuthMiddleware(verifier)])
+    settings = RuntimeSettings(service_name="orders", issuer_url=issuer_url, redis_url=REDIS_URL,
+                               key_prefix=f"test:{uuid.uuid4().hex[:12]}:auth:")
+    spec = ServiceSpec(name="orders", routers=[versioned_router(1, [whoami, list_orders, create_order,
+                                                                     tenant_orders])])
+    return create_service_app(spec, settings, verifier=verifier)
 
 
 def issuer_settings(port: int, key: ECKey, **overrides: Any) -> IssuerSettings:
@@ -118,7 +123,7 @@ def issuer(issuer_key: ECKey) -> Iterator[RunningServer]:
 
 @pytest.fixture(scope="module")
 def service(issuer: RunningServer) -> Iterator[RunningServer]:
-    with serve_in_thread(protected_app(AccessTokenVerifier.from_issuer(issuer.url, audience="orders"))) as server:
+    with serve_in_thread(protected_app(issuer.url)) as server:
         yield server
 
 
@@ -201,6 +206,15 @@ REJECTED: dict[str, tuple[Callable[[Minter], str], str]] = {
 }
 
 
+def assert_problem(response: httpx.Response, slug: str, detail: str) -> None:
+    """The rejection is an RFC 9457 problem of the documented type, with its reason and correlation id."""
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["type"] == f"https://revflow.dev/problems/{slug}"
+    assert body["detail"] == detail
+    assert body["correlation_id"] == response.headers["x-correlation-id"]
+
+
 class TestRejected:
     @pytest.mark.parametrize("case", list(REJECTED))
     def test_invalid_token_is_401_with_its_reason(self, case: str, minter: Minter, service: RunningServer) -> None:
@@ -208,7 +222,7 @@ class TestRejected:
         response = call(service, make(minter))
         assert response.status_code == 401
         assert response.headers["www-authenticate"] == challenge(reason)
-        assert response.json()["detail"] == reason
+        assert_problem(response, "unauthorized", reason)
 
     @pytest.mark.parametrize("header", [None, "Basic cmVhZGVyOnJlYWRlci1zZWNyZXQ=", "Bearer"])
     def test_missing_bearer_token(self, header: str | None, service: RunningServer) -> None:
@@ -216,7 +230,7 @@ class TestRejected:
         response = httpx.get(f"{service.url}/v1/orders", headers=headers)
         assert response.status_code == 401
         assert response.headers["www-authenticate"] == 'Bearer realm="revflow"'  # RFC 6750 §3.1: no error code
-        assert response.json()["detail"] == "missing bearer token"
+        assert_problem(response, "unauthorized", "missing bearer token")
 
     def test_missing_scope_is_403_insufficient_scope(self, issuer: RunningServer, service: RunningServer) -> None:
         response = call(service, issued(issuer, "reader"), method="POST")
@@ -224,7 +238,7 @@ class TestRejected:
         assert response.headers["www-authenticate"] == (
             'Bearer realm="revflow", error="insufficient_scope", '
             'error_description="the token lacks a required scope", scope="orders:write"')
-        assert response.json()["detail"] == "missing scope orders:write"
+        assert_problem(response, "forbidden", "missing scope orders:write")
 
 
 class TestAccepted:
@@ -273,7 +287,7 @@ class TestKeyRotation:
         with serve_in_thread(create_app(issuer_settings(port, issuer_key)), port=port) as own_issuer:
             keys = JWKSCache(jwks_url(own_issuer.url), min_refetch_interval=10.0, clock=clock)
             verifier = AccessTokenVerifier(keys, issuer=own_issuer.url, audience="orders")
-            with serve_in_thread(protected_app(verifier)) as own_service:
+            with serve_in_thread(protected_app(own_issuer.url, verifier)) as own_service:
                 old = issued(own_issuer, "reader")
                 assert call(own_service, old).status_code == 200
                 rotated = httpx.post(f"{own_issuer.url}/admin/rotate", headers={"Authorization": f"Bearer {ADMIN}"})
@@ -307,10 +321,11 @@ class TestJWKSCache:
     async def test_unreachable_issuer_is_503_not_401(self, minter: Minter) -> None:
         verifier = AccessTokenVerifier.from_issuer(f"http://127.0.0.1:{free_port()}", audience="orders",
                                                    issuer=minter.issuer.url)
-        with serve_in_thread(protected_app(verifier)) as own_service:
+        with serve_in_thread(protected_app(minter.issuer.url, verifier)) as own_service:
             response = call(own_service, minter.sign())
         assert response.status_code == 503
         assert response.headers["retry-after"] == "10"
+        assert_problem(response, "upstream-unavailable", "signing keys unavailable, try again shortly")
 
 
 class TestVerifierCache:
