@@ -39,6 +39,7 @@ from services.runtime.metrics import render_latest
 from services.runtime.problems import PROBLEM_MEDIA_TYPE, exception_handlers, problem_response
 from services.runtime.redis import KeySpace, create_redis
 from services.runtime.settings import RuntimeSettings
+from services.runtime.strict_query import QUERY_OPT, StrictQueryMiddleware
 from services.runtime.telemetry import EdgeMiddleware, configure_logging, create_tracer_provider
 from services.runtime.versioning import DEPRECATION_OPT, DeprecationHeadersMiddleware
 
@@ -92,6 +93,7 @@ def _prepare_handlers(routers: Sequence[Router], idempotency: IdempotencyMiddlew
     """
     defaults = _problem_responses()
     deprecation_headers = DeprecationHeadersMiddleware()
+    strict_query = StrictQueryMiddleware()
     for router in routers:
         for route in router.routes:
             for handler in getattr(route, "route_handlers", ()):
@@ -99,7 +101,7 @@ def _prepare_handlers(routers: Sequence[Router], idempotency: IdempotencyMiddlew
                     continue
                 handler.responses = {**defaults, **(handler.responses or {})}
                 _hoist_scope_guards(handler)
-                layers = list(handler.middleware or ())
+                layers = [*(handler.middleware or ()), strict_query]
                 if handler.http_methods & _STATE_CHANGING and handler.opt.get(IDEMPOTENCY_OPT) != "off":
                     layers.append(idempotency)
                 if DEPRECATION_OPT in handler.opt:
@@ -121,14 +123,19 @@ def _hoist_scope_guards(handler: HTTPRouteHandler) -> None:
         handler.guards = others
 
 
-def _document_idempotency(app: Litestar) -> None:
-    """Declare the ``Idempotency-Key`` header on every state-changing operation in the OpenAPI document."""
+def _complete_from_openapi(app: Litestar) -> None:
+    """Declare ``Idempotency-Key`` on state-changing operations, and record each route's query parameters."""
     schema = app.openapi_schema
     for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):
-            mode = handler.opt.get(IDEMPOTENCY_OPT, "optional")
             path_item = (schema.paths or {}).get(route.path_format)
-            if mode == "off" or path_item is None:
+            if path_item is None:
+                continue
+            operations = [getattr(path_item, m.lower(), None) for m in handler.http_methods]
+            handler.opt[QUERY_OPT] = frozenset(p.name for op in operations if op for p in op.parameters or ()
+                                               if getattr(p, "param_in", None) == ParamType.QUERY)
+            mode = handler.opt.get(IDEMPOTENCY_OPT, "optional")
+            if mode == "off":
                 continue
             for method in handler.http_methods & {"POST", "PATCH", "DELETE"}:
                 operation = getattr(path_item, method.lower(), None)
@@ -223,7 +230,7 @@ def create_service_app(spec: ServiceSpec, settings: RuntimeSettings, *,
         debug=False,
         state=State({"tracer_provider": tracer_provider}),
     )
-    _document_idempotency(app)
+    _complete_from_openapi(app)
     # Telemetry must see every request, including ones routing rejects, so it wraps the whole handler.
     app.asgi_handler = EdgeMiddleware(app.asgi_handler, service_name=spec.name, tracer_provider=tracer_provider)
     return app

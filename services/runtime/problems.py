@@ -80,9 +80,9 @@ def problem_bytes(*, slug: str, status: int, detail: str | None, instance: str |
 
 
 async def send_problem(send: Any, scope: Any, *, slug: str, status: int, detail: str,
-                       headers: dict[bytes, bytes] | None = None) -> None:
+                       headers: dict[bytes, bytes] | None = None, errors: list[FieldError] | None = None) -> None:
     """Answer with a problem straight on the ASGI ``send`` (for middleware that runs outside handlers)."""
-    body = problem_bytes(slug=slug, status=status, detail=detail, instance=scope["path"])
+    body = problem_bytes(slug=slug, status=status, detail=detail, instance=scope["path"], errors=errors)
     raw_headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
                    *(headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})

@@ -79,6 +79,12 @@ class TestRoutingProblems:
         assert body["errors"][0]["field"] == query.split("=")[0]
         assert body["errors"][0]["source"] == "query"
 
+    def test_unknown_query_parameter_is_refused_and_named(self, example, write_headers):
+        body = _assert_problem(httpx.get(f"{example.url}/v1/accounts?limt=5", headers=write_headers),
+                               400, "/validation")
+        assert body["errors"][0]["field"] == "limt" and body["errors"][0]["source"] == "query"
+        assert "cursor, limit" in body["errors"][0]["message"]
+
     def test_bad_path_parameter_is_400(self, example, write_headers):
         body = _assert_problem(httpx.get(f"{example.url}/v1/accounts/not-an-id", headers=write_headers),
                                400, "/validation")
