@@ -43,10 +43,17 @@ def create_app(settings: ExampleSettings | None = None) -> Litestar:
             if app.state.peer is not None:
                 await app.state.peer.aclose()
 
+    async def peer_ready(app: Litestar) -> str | None:
+        if app.state.peer is None:
+            return None
+        response = await app.state.peer.get("/health")
+        return None if response.status_code == 200 else f"peer: /health answered {response.status_code}"
+
     spec = ServiceSpec(
         name=settings.service_name,
         description="Example service: the runtime's concerns working together on a toy account directory.",
         routers=[versioned_router(1, [PingController, AccountController, LegacyAccountController, RelayController])],
         lifespans=[wiring],
+        readiness=[peer_ready],
     )
     return create_service_app(spec, settings)

@@ -44,8 +44,9 @@ def create_tracer_provider(service_name: str, otlp_endpoint: str | None = None) 
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-        # The exporter reads OTEL_EXPORTER_OTLP_* itself and appends /v1/traces to the base endpoint.
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        # An endpoint given to the exporter is used verbatim (only the env variable gets /v1/traces appended).
+        exporter = OTLPSpanExporter(endpoint=f"{otlp_endpoint.rstrip('/')}/v1/traces")
+        provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider
 
 

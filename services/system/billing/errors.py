@@ -1,0 +1,60 @@
+"""Domain errors of the billing API; each becomes an RFC 9457 problem through the runtime.
+
+Vendor refusals are ``VendorRefused``: the problem keeps the vendor's own ``code`` and message and says
+whether retrying can help and who owns the fix. Transport failures are not here: they stay the runtime's
+``UpstreamError``s (502/503/504 with ``Retry-After``).
+"""
+
+from __future__ import annotations
+
+from services.runtime.problems import ServiceError
+
+__all__ = [
+    "BillingNotFound",
+    "CustomerNotFound",
+    "InconsistentVendorData",
+    "UnsupportedByVendor",
+    "VendorRefused",
+    "WebhookRejected",
+]
+
+
+class BillingNotFound(ServiceError):
+    """The billing system has no such object."""
+
+    slug = "not-found"
+
+
+class CustomerNotFound(BillingNotFound):
+    """No billing customer carries this business key."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"No billing customer with key {key!r}; upsert it first (PUT /v1/customers/{key}).",
+                         code="customer_missing", retryable=False, owner="integration")
+
+
+class VendorRefused(ServiceError):
+    """The vendor refused a request; ``code`` is the vendor's own error code."""
+
+
+class UnsupportedByVendor(ServiceError):
+    """The request is valid but the configured vendor cannot express it."""
+
+    def __init__(self, detail: str, *, code: str = "unsupported") -> None:
+        super().__init__(detail, slug="business-rule", code=code, retryable=False, owner="integration")
+
+
+class InconsistentVendorData(ServiceError):
+    """The vendor answered with an object the canonical contract refuses (totals that disagree, no lines)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, slug="upstream-failed", code="vendor_data_inconsistent", retryable=False,
+                         owner="billing_ops")
+
+
+class WebhookRejected(ServiceError):
+    """An inbound webhook failed authentication (bad, stale or missing signature) or could not be read."""
+
+    def __init__(self, detail: str, *, code: str = "signature_invalid") -> None:
+        super().__init__(detail, slug="validation", status_code=400, code=code, retryable=False,
+                         owner="integration")

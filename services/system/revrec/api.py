@@ -1,0 +1,161 @@
+"""Routes of the revrec system API (v1): thin — parse, call the service, return a contract.
+
+Writes need ``revrec:write`` and an ``Idempotency-Key``; reads, previews and verifications need
+``revrec:read`` and touch no state (previews and verifications run with idempotency off, so not even an
+idempotency record is written for them).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+
+from contracts.common import Period
+from services.runtime.auth.guards import requires
+from services.runtime.idempotency import IDEMPOTENCY_OPT
+from services.system.revrec.schemas import (
+    AllocationV1,
+    BalancesV1,
+    BillingLinkV1,
+    ContractTermsV1,
+    ContractViewV1,
+    JournalPageV1,
+    ModificationV1,
+    ObligationScheduleV1,
+    PeriodCloseV1,
+    PostingV1,
+    RegisterContractV1,
+    RollForwardV1,
+    SchedulePreviewV1,
+    VerificationRequestV1,
+    VerificationV1,
+    WaterfallV1,
+)
+from services.system.revrec.service import RevrecService
+
+__all__ = ["ContractController", "PeriodController", "PreviewController", "VerificationController"]
+
+ContractId = FromPath[Annotated[str, Parameter(pattern=r"^rc_[0-9a-f]{20}$", max_length=23,
+                                               description="Revenue contract id")]]
+PeriodKey = FromPath[Annotated[str, Parameter(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", max_length=7,
+                                              description="Accounting period YYYY-MM")]]
+_READ, _WRITE = [requires("revrec:read")], [requires("revrec:write")]
+_IDEMPOTENT = {IDEMPOTENCY_OPT: "required"}
+_STATELESS = {IDEMPOTENCY_OPT: "off"}
+
+
+def provide_service(request: Request[Any, Any, Any]) -> RevrecService:
+    state = request.app.state
+    return RevrecService(state.revrec_connector, state.event_bus, state.audit_log)
+
+
+_SERVICE = {"service": Provide(provide_service, sync_to_thread=False)}
+
+
+class ContractController(Controller):
+    path = "/contracts"
+    tags = ["contracts"]
+    dependencies = _SERVICE
+
+    @post("/", operation_id="registerContractV1", guards=_WRITE, opt=_IDEMPOTENT,
+          summary="Register a contract: allocate the price and schedule every obligation")
+    async def register(self, data: JSONBody[RegisterContractV1], service: NamedDependency[RevrecService],
+                       request: Request[Any, Any, Any]) -> ContractViewV1:
+        return await service.register(data, actor=request.user.client_id)
+
+    @get("/{contract_id:str}", operation_id="getContractV1", guards=_READ)
+    async def read(self, contract_id: ContractId, service: NamedDependency[RevrecService]) -> ContractViewV1:
+        return await service.get(contract_id)
+
+    @get("/{contract_id:str}/allocation", operation_id="getContractAllocationV1", guards=_READ)
+    async def allocation(self, contract_id: ContractId, service: NamedDependency[RevrecService]) -> AllocationV1:
+        return await service.allocation(contract_id)
+
+    @get("/{contract_id:str}/schedules", operation_id="listContractSchedulesV1", guards=_READ)
+    async def schedules(self, contract_id: ContractId,
+                        service: NamedDependency[RevrecService]) -> list[ObligationScheduleV1]:
+        return await service.schedules(contract_id)
+
+    @post("/{contract_id:str}/modifications", operation_id="modifyContractV1", guards=_WRITE, opt=_IDEMPOTENT,
+          summary="Apply a modification (separate contract, prospective or cumulative catch-up)")
+    async def modify(self, contract_id: ContractId, data: JSONBody[ModificationV1],
+                     service: NamedDependency[RevrecService], request: Request[Any, Any, Any]) -> ContractViewV1:
+        return await service.modify(contract_id, data, actor=request.user.client_id)
+
+    @post("/{contract_id:str}/billings", operation_id="linkBillingV1", guards=_WRITE, opt=_IDEMPOTENT,
+          summary="Link an invoice, credit note or payment to the contract")
+    async def link_billing(self, contract_id: ContractId, data: JSONBody[BillingLinkV1],
+                           service: NamedDependency[RevrecService], request: Request[Any, Any, Any],
+                           ) -> ContractViewV1:
+        return await service.link_billing(contract_id, data, actor=request.user.client_id)
+
+    @get("/{contract_id:str}/waterfall", operation_id="getContractWaterfallV1", guards=_READ)
+    async def waterfall(self, contract_id: ContractId, service: NamedDependency[RevrecService],
+                        after_period: FromQuery[Annotated[Period | None, Parameter(
+                            description="Only periods after this one")]] = None) -> WaterfallV1:
+        return await service.waterfall(contract_id, after_period)
+
+    @get("/{contract_id:str}/roll-forward", operation_id="getContractRollForwardV1", guards=_READ)
+    async def roll_forward(self, contract_id: ContractId, service: NamedDependency[RevrecService]) -> RollForwardV1:
+        return await service.roll_forward(contract_id)
+
+    @get("/{contract_id:str}/balances", operation_id="getContractBalancesV1", guards=_READ)
+    async def balances(self, contract_id: ContractId, service: NamedDependency[RevrecService],
+                       as_of: FromQuery[Annotated[Period, Parameter(description="Reporting period YYYY-MM")]],
+                       ) -> BalancesV1:
+        return await service.balances(contract_id, as_of)
+
+
+class PeriodController(Controller):
+    path = "/periods"
+    tags = ["periods"]
+    dependencies = _SERVICE
+
+    @post("/{period:str}/recognition-runs", operation_id="runRecognitionV1", guards=_WRITE, opt=_IDEMPOTENT,
+          status_code=200, summary="Recognise the period's revenue over the book (a repeat returns the same posting)")
+    async def run(self, period: PeriodKey, service: NamedDependency[RevrecService],
+                  request: Request[Any, Any, Any]) -> PostingV1:
+        return await service.run_period(period, actor=request.user.client_id)
+
+    @post("/{period:str}/close", operation_id="closePeriodV1", guards=_WRITE, opt=_IDEMPOTENT, status_code=200,
+          summary="Close the period (and every earlier one): later changes land in the first open period")
+    async def close(self, period: PeriodKey, service: NamedDependency[RevrecService],
+                    request: Request[Any, Any, Any]) -> PeriodCloseV1:
+        return await service.close_period(period, actor=request.user.client_id)
+
+    @get("/{period:str}/journal-entries", operation_id="listJournalEntriesV1", guards=_READ)
+    async def journal_entries(self, period: PeriodKey, service: NamedDependency[RevrecService]) -> JournalPageV1:
+        return await service.journal_entries(period)
+
+
+class PreviewController(Controller):
+    path = "/previews"
+    tags = ["previews"]
+    dependencies = _SERVICE
+
+    @post("/allocation", operation_id="previewAllocationV1", guards=_READ, opt=_STATELESS, status_code=200,
+          summary="Allocate a transaction price from the request alone (stores nothing)")
+    async def allocation(self, data: JSONBody[ContractTermsV1], service: NamedDependency[RevrecService],
+                         ) -> AllocationV1:
+        return service.preview_allocation(data)
+
+    @post("/schedule", operation_id="previewScheduleV1", guards=_READ, opt=_STATELESS, status_code=200,
+          summary="Allocate and schedule from the request alone (stores nothing)")
+    async def schedule(self, data: JSONBody[ContractTermsV1], service: NamedDependency[RevrecService],
+                       ) -> SchedulePreviewV1:
+        return service.preview_schedule(data)
+
+
+class VerificationController(Controller):
+    path = "/verifications"
+    tags = ["verifications"]
+    dependencies = _SERVICE
+
+    @post("/", operation_id="verifyScheduleV1", guards=_READ, opt=_STATELESS, status_code=200,
+          summary="Recompute a vendor schedule under its claimed convention and explain every difference")
+    async def verify(self, data: JSONBody[VerificationRequestV1],
+                     service: NamedDependency[RevrecService]) -> VerificationV1:
+        return service.verify(data)

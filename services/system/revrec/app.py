@@ -1,0 +1,49 @@
+"""ASGI entry point of the revrec system API: ``create_app(settings=None) -> Litestar``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+
+from services.runtime.app import ServiceSpec, create_service_app
+from services.runtime.audit import AuditLog
+from services.runtime.events import EventBus
+from services.runtime.versioning import versioned_router
+from services.system.revrec.api import (
+    ContractController,
+    PeriodController,
+    PreviewController,
+    VerificationController,
+)
+from services.system.revrec.connectors import CONNECTORS
+from services.system.revrec.service import SOURCE
+from services.system.revrec.settings import RevrecSettings, load_settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: RevrecSettings | None = None) -> Litestar:
+    """Build the revrec system API; settings come from the environment when not given."""
+    settings = settings or load_settings()
+    if settings.connector not in CONNECTORS:
+        raise ValueError(f"connector: unknown rev-rec connector {settings.connector!r} (have {sorted(CONNECTORS)})")
+
+    @asynccontextmanager
+    async def wiring(app: Litestar) -> AsyncIterator[None]:
+        app.state.event_bus = EventBus(app.state.redis, app.state.keyspace, source=SOURCE,
+                                       tracer_provider=app.state.tracer_provider)
+        app.state.audit_log = AuditLog(app.state.redis, app.state.keyspace)
+        app.state.revrec_connector = CONNECTORS[settings.connector](app.state.redis, app.state.keyspace)
+        yield
+
+    spec = ServiceSpec(
+        name=settings.service_name,
+        description="Revenue recognition (ASC 606 / IFRS 15): contracts, allocations, schedules, modifications, "
+                    "period close, journals, reports, stateless previews and vendor-schedule verification.",
+        routers=[versioned_router(1, [ContractController, PeriodController, PreviewController,
+                                      VerificationController])],
+        lifespans=[wiring],
+    )
+    return create_service_app(spec, settings)

@@ -1,0 +1,171 @@
+"""The book as the engine sees it: schedules, period locks, balances, journal entries and reports.
+
+Pure functions over stored contracts (no I/O). The one rule that matters most lives in ``lock``: a schedule
+line in a closed period is never changed; whatever a change would have restated there is posted as one
+``adjustment`` line in the first open period (the engine's ``post_to_open_periods``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+
+from contracts.ledger import EntrySide, GlAccountRef, JournalEntry, JournalLine
+from contracts.money import Money
+from services.system.revrec import engine as eng
+from services.system.revrec.connectors._convert import MONTHS, period_of_key
+from services.system.revrec.connectors._store import ContractRecord, Line
+
+__all__ = [
+    "ACCOUNTS",
+    "balances",
+    "deferred_at",
+    "engine_schedule",
+    "first_day",
+    "from_engine",
+    "horizon",
+    "lock",
+    "next_period",
+    "period_entries",
+    "recognized_in",
+    "schedules_of",
+]
+
+ACCOUNTS: dict[str, GlAccountRef] = {
+    "cash": GlAccountRef(number="1000", name="Cash"),
+    "accounts_receivable": GlAccountRef(number="1200", name="Accounts receivable"),
+    "contract_asset": GlAccountRef(number="1300", name="Contract asset (unbilled revenue)"),
+    "deferred_revenue": GlAccountRef(number="2400", name="Deferred revenue (contract liability)"),
+    "revenue": GlAccountRef(number="4000", name="Revenue"),
+}
+"""The built-in chart of accounts; the ERP system API maps it onto the ERP's own."""
+
+# Kinds while a schedule passes through the engine's closed-period posting, which labels its own
+# adjustment ``catch_up``: modification catch-ups and earlier adjustments travel under private names.
+_IN = {"catch_up": "mod_catch_up", "adjustment": "old_adjustment"}
+_OUT = {"catch_up": "adjustment", "mod_catch_up": "catch_up", "old_adjustment": "adjustment"}
+
+
+def next_period(key: str) -> str:
+    """The period after ``key``."""
+    return MONTHS.period_of(period_of_key(key).end).key
+
+
+def engine_schedule(oid: str, currency: str, lines: Sequence[Line]) -> eng.Schedule:
+    """An engine schedule from stored lines."""
+    return eng.Schedule(obligation_id=oid, currency=currency, total=sum(x.amount for x in lines),
+                        periods=tuple(period_of_key(x.period) for x in lines),
+                        amounts=tuple(x.amount for x in lines), kinds=tuple(x.kind for x in lines))
+
+
+def from_engine(schedule: eng.Schedule) -> list[Line]:
+    """Stored lines from an engine schedule (the engine's ``catch_up`` is a modification catch-up here)."""
+    return _merge(Line(line.period.key, line.amount, line.kind) for line in schedule.lines)
+
+
+def _merge(lines: Iterable[Line]) -> list[Line]:
+    totals: dict[tuple[str, str], int] = {}
+    for line in lines:
+        totals[line.period, line.kind] = totals.get((line.period, line.kind), 0) + line.amount
+    order = {"recognition": 0, "catch_up": 1, "adjustment": 2}
+    keys = sorted(totals, key=lambda k: (k[0], order.get(k[1], 3)))
+    return [Line(p, totals[p, k], k) for p, k in keys if totals[p, k] or k == "recognition"]
+
+
+def lock(posted: Sequence[Line], revised: Sequence[Line], oid: str, currency: str,
+         first_open: str | None) -> tuple[list[Line], int]:
+    """The schedule to store when ``revised`` replaces ``posted`` while periods before ``first_open`` are closed.
+
+    Returns:
+        ``(lines, adjustment)``: closed-period lines exactly as posted, and in ``first_open`` one
+        ``adjustment`` line equal to what restating the closed periods would have changed.
+    """
+    def closed(lines: Sequence[Line]) -> int:
+        return sum(x.amount for x in lines if x.period < first_open)
+
+    if first_open is None or not any(x.period < first_open for x in (*posted, *revised)):
+        return _merge(revised), 0
+    relabel = [Line(x.period, x.amount, _IN.get(x.kind, x.kind)) for x in revised]
+    if not any(x.period >= first_open for x in relabel):
+        relabel.append(Line(first_open, 0, "recognition"))  # somewhere to post the adjustment
+    merged = eng.post_to_open_periods(
+        posted=engine_schedule(oid, currency, [Line(x.period, x.amount, _IN.get(x.kind, x.kind)) for x in posted]),
+        revised=engine_schedule(oid, currency, relabel), first_open=first_open)
+    lines = [Line(x.period.key, x.amount, _OUT.get(x.kind, x.kind)) for x in merged.lines]
+    return _merge(lines), closed(revised) - closed(posted)
+
+
+def schedules_of(record: ContractRecord) -> list[eng.Schedule]:
+    return [engine_schedule(o.obligation.id, record.currency, o.lines) for o in record.obligations]
+
+
+def _events(record: ContractRecord) -> list[eng.BillingEvent]:
+    out = []
+    for b in record.billings:
+        # A document dated in a closed period posts on the first day of the period it was moved to.
+        on = b.document_date if MONTHS.period_of(b.document_date).key == b.accounting_period \
+            else period_of_key(b.accounting_period).start
+        out.append(eng.BillingEvent(id=b.id, kind=eng.BillingKind(b.kind.value), on=on, amount=b.amount.amount_minor,
+                                    currency=b.amount.currency))
+    return out
+
+
+def balances(record: ContractRecord) -> list[eng.PeriodBalance]:
+    """Per-period balances of one contract (engine roll-forward rows)."""
+    return eng.contract_balances(currency=record.currency, schedules=schedules_of(record), events=_events(record),
+                                 calendar=MONTHS)
+
+
+def recognized_in(records: Iterable[ContractRecord], period: str) -> dict[str, int]:
+    """Revenue of ``period`` per currency over ``records``."""
+    out: dict[str, int] = {}
+    for record in records:
+        amount = sum(x.amount for o in record.obligations for x in o.lines if x.period == period)
+        out[record.currency] = out.get(record.currency, 0) + amount
+    return out
+
+
+def deferred_at(records: Iterable[ContractRecord], period: str) -> dict[str, int]:
+    """Deferred revenue (contract liability) at the end of ``period`` per currency."""
+    out: dict[str, int] = {}
+    for record in records:
+        rows = [b for b in balances(record) if b.period <= period]
+        out[record.currency] = out.get(record.currency, 0) + (rows[-1].closing_liability if rows else 0)
+    return out
+
+
+def _lines(entry: eng.JournalEntry, contract_id: str) -> list[JournalLine]:
+    return [JournalLine(account=ACCOUNTS[x.account], side=EntrySide.DEBIT if x.debit else EntrySide.CREDIT,
+                        amount=Money(amount_minor=x.debit or x.credit, currency=entry.currency),
+                        dimensions={"contract_id": contract_id}) for x in entry.lines]
+
+
+def period_entries(records: Iterable[ContractRecord], period: str) -> list[JournalEntry]:
+    """One balanced entry per currency and kind (billing, recognition, collection) for ``period``.
+
+    Each contract's lines carry its id as a dimension; as every contract's part balances, so does the entry,
+    and ``JournalEntry`` refuses to exist otherwise.
+    """
+    grouped: dict[tuple[str, str], list[JournalLine]] = {}
+    for record in records:
+        for entry in eng.journal_entries(balances(record), record.currency):
+            if entry.period == period:
+                grouped.setdefault((entry.currency, entry.memo), []).extend(_lines(entry, record.id))
+    last_day = period_of_key(period).end - timedelta(days=1)
+    order = {"billing": 0, "recognition": 1, "collection": 2}
+    return [JournalEntry(id=f"je-{period}-{currency}-{memo}", entry_date=last_day, accounting_period=period,
+                         memo=f"revrec {memo} {period}", lines=lines, source="revrec")
+            for (currency, memo), lines in sorted(grouped.items(), key=lambda kv: (kv[0][0], order[kv[0][1]]))]
+
+
+def horizon(after: str, months: int = 12) -> list[str]:
+    """Keys of the ``months`` periods after ``after`` (the current-liability horizon)."""
+    keys, key = [], after
+    for _ in range(months):
+        key = next_period(key)
+        keys.append(key)
+    return keys
+
+
+def first_day(key: str) -> date:
+    return period_of_key(key).start

@@ -1,0 +1,180 @@
+"""Between the v1 API's types and the engine's: conventions, contract terms, allocations, schedule lines.
+
+Everything the engine cannot check from its own inputs is checked here, naming the request field: the
+obligation patterns the built-in platform schedules, dates inside the supported range, currencies that
+agree, ids that exist. Engine errors raised while allocating or scheduling are translated by
+``errors.engine_problem`` with the obligation's index, so a client always learns which field to fix.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from fractions import Fraction
+
+from contracts.money import Money
+from contracts.revenue import AllocationMethod, PerformanceObligation, RecognitionPattern
+from services.system.revrec import engine as eng
+from services.system.revrec.errors import engine_problem, field_error
+from services.system.revrec.schemas import (
+    AllocationLineV1,
+    AllocationV1,
+    ContractTermsV1,
+    ConventionV1,
+    LineKindV1,
+    ObligationScheduleV1,
+    ScheduleLineV1,
+)
+
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "MONTHS",
+    "allocate_terms",
+    "check_date",
+    "engine_contract",
+    "engine_convention",
+    "obligation_schedule",
+    "period_of_key",
+    "schedule_lines",
+    "schedule_obligation",
+    "service_dates",
+]
+
+MONTHS = eng.CalendarMonths()
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+"""Dates the API accepts: far beyond any contract, and far from the calendar's limits."""
+MAX_TERM_DAYS = 100 * 366
+"""Longest service period scheduled (a hundred years), so one request cannot ask for millions of lines."""
+
+
+def engine_convention(convention: ConventionV1) -> eng.Convention:
+    """The engine convention a v1 convention states (only calendar months are offered for now)."""
+    return eng.Convention(calendar=MONTHS, day_count=eng.DayCount(convention.day_count.value),
+                          method=eng.Method(convention.method.value), unit=convention.rounding_unit_minor,
+                          rounding=eng.RoundingMode(convention.rounding_mode.value),
+                          remainder=eng.RemainderPolicy(convention.remainder_policy.value))
+
+
+def period_of_key(key: str) -> eng.Period:
+    """The calendar-month period of a ``YYYY-MM`` key."""
+    return MONTHS.period_of(date(int(key[:4]), int(key[5:7]), 1))
+
+
+def check_date(value: date, field: str) -> None:
+    """Refuse dates outside ``EARLIEST`` .. ``LATEST``, naming ``field``."""
+    if not EARLIEST <= value <= LATEST:
+        raise field_error(field, f"must be between {EARLIEST} and {LATEST}")
+
+
+def service_dates(o: PerformanceObligation, i: int) -> tuple[date, date | None]:
+    """``(start, end)`` of an obligation: the service period, or the transfer day of a point-in-time one."""
+    path = f"obligations.{i}"
+    if o.pattern is RecognitionPattern.RATABLE:
+        assert o.start_date is not None and o.end_date is not None  # the canonical Struct guarantees both
+        check_date(o.start_date, f"{path}.start_date")
+        check_date(o.end_date, f"{path}.end_date")
+        if (o.end_date - o.start_date).days > MAX_TERM_DAYS:
+            raise field_error(f"{path}.end_date", "service periods longer than a hundred years are not scheduled")
+        return o.start_date, o.end_date
+    if o.pattern is RecognitionPattern.POINT_IN_TIME:
+        on = o.satisfied_on or o.start_date
+        if on is None:
+            raise field_error(f"{path}.satisfied_on", "a point-in-time obligation needs the day control transferred")
+        check_date(on, f"{path}.satisfied_on")
+        return on, None
+    raise field_error(f"{path}.pattern", f"the built-in platform schedules ratable and point_in_time obligations, "
+                      f"not {o.pattern.value!r}", rule=True)
+
+
+def _check_terms(terms: ContractTermsV1) -> None:
+    if terms.transaction_price.currency != terms.currency:
+        raise field_error("transaction_price.currency", f"must be the contract currency {terms.currency}")
+    ids = [o.id for o in terms.obligations]
+    for i, o in enumerate(terms.obligations):
+        if o.standalone_selling_price.currency != terms.currency:
+            raise field_error(f"obligations.{i}.standalone_selling_price.currency",
+                              f"must be the contract currency {terms.currency}")
+        if o.id in ids[:i]:
+            raise field_error(f"obligations.{i}.id", f"duplicate obligation id {o.id!r}")
+    for name, wanted in (("residual_obligation_ids", terms.residual_obligation_ids),
+                         ("discount_obligation_ids", terms.discount_obligation_ids)):
+        unknown = sorted(set(wanted) - set(ids))
+        if unknown:
+            raise field_error(name, f"unknown obligation ids {unknown}")
+
+
+def engine_contract(terms: ContractTermsV1, contract_id: str = "preview") -> eng.Contract:
+    """The engine's view of the terms, after the checks the engine cannot make."""
+    _check_terms(terms)
+    residual = set(terms.residual_obligation_ids)
+    obligations = []
+    for i, o in enumerate(terms.obligations):
+        start, end = service_dates(o, i)
+        pattern = eng.Pattern.RATABLE if end is not None else eng.Pattern.POINT_IN_TIME
+        obligations.append(eng.Obligation(id=o.id, pattern=pattern, start=start, end=end, residual=o.id in residual,
+                                          ssp=eng.PointSSP(amount=o.standalone_selling_price.amount_minor)))
+    discount = eng.DiscountEvidence(obligation_ids=tuple(terms.discount_obligation_ids)) \
+        if terms.discount_obligation_ids else None
+    return eng.Contract(id=contract_id, currency=terms.currency, obligations=tuple(obligations),
+                        transaction_price=terms.transaction_price.amount_minor, discount=discount)
+
+
+def _method(oid: str, terms: ContractTermsV1) -> AllocationMethod:
+    if oid in terms.residual_obligation_ids:
+        return AllocationMethod.RESIDUAL
+    if oid in terms.discount_obligation_ids:
+        return AllocationMethod.DISCOUNT_TO_SUBSET
+    return AllocationMethod.RELATIVE_SSP
+
+
+def allocate_terms(terms: ContractTermsV1, contract_id: str | None = None, version: int = 1) -> AllocationV1:
+    """Allocate the transaction price by relative SSP (or residual / discount to a subset), to the minor unit."""
+    contract = engine_contract(terms)
+    try:
+        allocation = eng.allocate_contract(contract)
+    except eng.EngineError as exc:
+        raise engine_problem(exc) from None
+    cur = terms.currency
+    lines = [AllocationLineV1(obligation_id=line.obligation_id, amount=Money(amount_minor=line.amount, currency=cur),
+                              standalone_selling_price=o.standalone_selling_price,
+                              method=_method(line.obligation_id, terms), exact_share=str(Fraction(line.exact)))
+             for line, o in zip(allocation.lines, terms.obligations, strict=True)]
+    return AllocationV1(contract_id=contract_id, version=version, transaction_price=terms.transaction_price,
+                        lines=lines)
+
+
+def schedule_obligation(o: PerformanceObligation, i: int, amount: int, currency: str,
+                        convention: ConventionV1) -> eng.Schedule:
+    """The engine schedule of one allocated obligation under ``convention``."""
+    start, end = service_dates(o, i)
+    where = {"end": f"obligations.{i}.end_date", "start": f"obligations.{i}.start_date"}
+    try:
+        conv = engine_convention(convention)
+        if end is None:
+            return eng.point_in_time_schedule(obligation_id=o.id, amount=amount, currency=currency, on=start,
+                                              calendar=conv.calendar)
+        return eng.ratable_schedule(obligation_id=o.id, amount=amount, currency=currency, start=start, end=end,
+                                    convention=conv)
+    except eng.EngineError as exc:
+        raise engine_problem(exc, where) from None
+
+
+def schedule_lines(rows: list[tuple[str, int, str]], currency: str, closed_through: str | None,
+                   ) -> list[ScheduleLineV1]:
+    """Wire lines from ``(period key, amount, kind)`` rows."""
+    out = []
+    for key, amount, kind in rows:
+        period = period_of_key(key)
+        out.append(ScheduleLineV1(accounting_period=key, period_start=period.start,
+                                  period_end=period.end - timedelta(days=1),
+                                  amount=Money(amount_minor=amount, currency=currency), kind=LineKindV1(kind),
+                                  closed=closed_through is not None and key <= closed_through))
+    return out
+
+
+def obligation_schedule(oid: str, rows: list[tuple[str, int, str]], currency: str,
+                        closed_through: str | None) -> ObligationScheduleV1:
+    """One obligation's wire schedule; its allocation is the exact sum of its lines."""
+    return ObligationScheduleV1(obligation_id=oid,
+                                allocation=Money(amount_minor=sum(r[1] for r in rows), currency=currency),
+                                lines=schedule_lines(rows, currency, closed_through))

@@ -1,0 +1,105 @@
+"""Contract modifications on stored contracts (pure): checks, the engine's treatment, and the period lock.
+
+``prospective`` and ``cumulative_catch_up`` rewrite the obligation's schedule through the engine's
+``modify_ratable``; the result then passes ``lock`` so closed periods keep what they posted.
+``separate_contract`` leaves the schedule alone and returns the terms of the new contract to register.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+
+from contracts.money import Money
+from contracts.revenue import PerformanceObligation, RecognitionPattern, RevenueContractStatus
+from services.system.revrec import engine as eng
+from services.system.revrec.connectors._book import engine_schedule, from_engine, lock
+from services.system.revrec.connectors._convert import check_date, engine_convention
+from services.system.revrec.connectors._store import ContractRecord, ObligationRecord
+from services.system.revrec.errors import engine_problem, field_error
+from services.system.revrec.schemas import (
+    ModificationKindV1,
+    ModificationRecordV1,
+    ModificationV1,
+    RegisterContractV1,
+)
+
+__all__ = ["apply_modification"]
+
+
+def _target(record: ContractRecord, req: ModificationV1) -> tuple[int, ObligationRecord]:
+    for i, o in enumerate(record.obligations):
+        if o.obligation.id == req.obligation_id:
+            if o.obligation.pattern is not RecognitionPattern.RATABLE:
+                raise field_error("obligation_id", "only ratable obligations can be modified", rule=True)
+            return i, o
+    raise field_error("obligation_id", f"no obligation {req.obligation_id!r} in contract {record.id}", rule=True)
+
+
+def _check(record: ContractRecord, req: ModificationV1) -> None:
+    if req.added_consideration.currency != record.currency:
+        raise field_error("added_consideration.currency", f"must be the contract currency {record.currency}")
+    check_date(req.effective_date, "effective_date")
+    if req.new_end_date is not None:
+        check_date(req.new_end_date, "new_end_date")
+    if req.kind is ModificationKindV1.SEPARATE_CONTRACT and req.added_consideration.amount_minor <= 0:
+        raise field_error("added_consideration", "a separate contract needs a positive consideration", rule=True)
+    known = [eng.Modification(version=m.version, effective=m.effective_date, kind=eng.ModificationKind(m.kind.value),
+                              obligation_id=m.obligation_id) for m in record.modifications]
+    new = eng.Modification(version=record.version + 1, effective=req.effective_date,
+                           kind=eng.ModificationKind(req.kind.value), obligation_id=req.obligation_id)
+    try:
+        eng.validate_modifications([*known, new])
+    except eng.EngineError as exc:
+        raise engine_problem(exc) from None
+
+
+def _separate_terms(record: ContractRecord, o: PerformanceObligation, req: ModificationV1) -> RegisterContractV1:
+    version = record.version + 1
+    obligation = msgspec.structs.replace(
+        o, id=f"{o.id}@v{version}", standalone_selling_price=req.added_consideration, start_date=req.effective_date,
+        end_date=req.new_end_date or o.end_date, deal_line_ids=[], external_ids={})
+    return RegisterContractV1(currency=record.currency, transaction_price=req.added_consideration,
+                              obligations=[obligation], convention=record.convention, customer_id=record.customer_id,
+                              opportunity_id=record.opportunity_id, booked_on=req.effective_date)
+
+
+def apply_modification(record: ContractRecord, req: ModificationV1, first_open: str | None,
+                       ) -> tuple[ContractRecord, RegisterContractV1 | None]:
+    """The next version of ``record`` and, for a separate contract, the terms of the contract to register."""
+    _check(record, req)
+    i, target = _target(record, req)
+    o = target.obligation
+    assert o.start_date is not None and o.end_date is not None  # ratable obligations carry both
+    mod = eng.Modification(version=record.version + 1, effective=req.effective_date,
+                           kind=eng.ModificationKind(req.kind.value), obligation_id=o.id,
+                           added_consideration=req.added_consideration.amount_minor, new_end=req.new_end_date)
+    try:
+        result = eng.modify_ratable(original=engine_schedule(o.id, record.currency, target.lines), start=o.start_date,
+                                    end=o.end_date, convention=engine_convention(record.convention), modification=mod)
+    except eng.EngineError as exc:
+        raise engine_problem(exc, {"modification.effective": "effective_date", "end": "new_end_date"}) from None
+    separate = _separate_terms(record, o, req) if req.kind is ModificationKindV1.SEPARATE_CONTRACT else None
+    obligations = list(record.obligations)
+    adjustment, price = 0, record.transaction_price
+    if separate is None:
+        revised = from_engine(result.schedules[0])
+        if sum(x.amount for x in revised) < 0:
+            raise field_error("added_consideration", "would leave the obligation with negative revenue", rule=True)
+        lines, adjustment = lock(target.lines, revised, o.id, record.currency, first_open)
+        new_o = msgspec.structs.replace(o, end_date=req.new_end_date or o.end_date)
+        obligations[i] = msgspec.structs.replace(target, obligation=new_o, lines=lines)
+        price += req.added_consideration.amount_minor
+    now = datetime.now(UTC)
+    cur = record.currency
+    entry = ModificationRecordV1(
+        version=record.version + 1, kind=req.kind, obligation_id=o.id, effective_date=req.effective_date,
+        added_consideration=req.added_consideration, new_end_date=req.new_end_date, reason=req.reason,
+        catch_up=Money(amount_minor=result.catch_up, currency=cur),
+        closed_period_adjustment=Money(amount_minor=adjustment, currency=cur), applied_at=now)
+    updated = msgspec.structs.replace(record, version=record.version + 1, status=RevenueContractStatus.MODIFIED,
+                                      transaction_price=price, obligations=obligations,
+                                      modifications=[*record.modifications, entry], updated_at=now)
+    return updated, separate
+

@@ -1,0 +1,217 @@
+"""The built-in rev-rec platform: revflow's own ASC 606 engine, with its book kept in Redis.
+
+It is reached exactly like a vendor (``ports.RevrecConnector``), so the API can be pointed at NetSuite ARM
+or Stripe Revenue Recognition instead, and the engine can verify their schedules. Contracts, their versions,
+schedules, billings, postings and closed periods live in Redis (``_store``); allocation, schedules,
+modifications, balances and journals come from the engine (``_convert``, ``_modify``, ``_book``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+
+import msgspec
+from redis.asyncio import Redis
+
+from contracts.money import Money
+from services.runtime.redis import KeySpace
+from services.system.revrec import engine as eng
+from services.system.revrec.connectors._book import (
+    deferred_at,
+    from_engine,
+    lock,
+    next_period,
+    period_entries,
+    recognized_in,
+)
+from services.system.revrec.connectors._convert import (
+    allocate_terms,
+    check_date,
+    obligation_schedule,
+    schedule_obligation,
+)
+from services.system.revrec.connectors._modify import apply_modification
+from services.system.revrec.connectors._store import ContractRecord, Line, ObligationRecord, RevrecStore
+from services.system.revrec.connectors._verify import verify
+from services.system.revrec.connectors._views import (
+    balances_view,
+    contract_view,
+    roll_forward_view,
+    waterfall_view,
+)
+from services.system.revrec.errors import ContractNotFound, RevrecConflict, field_error
+from services.system.revrec.schemas import (
+    AllocationV1,
+    BalancesV1,
+    BillingLinkV1,
+    BillingV1,
+    ContractTermsV1,
+    ContractViewV1,
+    JournalPageV1,
+    ModificationV1,
+    PeriodCloseV1,
+    PostingV1,
+    RegisterContractV1,
+    RollForwardV1,
+    SchedulePreviewV1,
+    VerificationRequestV1,
+    VerificationV1,
+    WaterfallV1,
+)
+
+__all__ = ["BuiltinRevrecConnector"]
+
+
+def _totals(amounts: dict[str, int]) -> list[Money]:
+    return [Money(amount_minor=v, currency=k) for k, v in sorted(amounts.items())]
+
+
+def _scheduled(terms: ContractTermsV1, allocation: AllocationV1) -> list[list[Line]]:
+    return [from_engine(schedule_obligation(o, i, line.amount.amount_minor, terms.currency, terms.convention))
+            for i, (o, line) in enumerate(zip(terms.obligations, allocation.lines, strict=True))]
+
+
+class BuiltinRevrecConnector:
+    """``RevrecConnector`` over the engine and Redis."""
+
+    def __init__(self, redis: Redis, keyspace: KeySpace) -> None:
+        self.store = RevrecStore(redis, keyspace)
+
+    async def _first_open(self) -> tuple[str | None, str | None]:
+        closed = await self.store.closed_through()
+        return closed, next_period(closed) if closed else None
+
+    async def _load(self, contract_id: str) -> ContractRecord:
+        record = await self.store.load(contract_id)
+        if record is None:
+            raise ContractNotFound(f"No revenue contract {contract_id!r}")
+        return record
+
+    async def register(self, request: RegisterContractV1, related: list[str] | None = None) -> ContractViewV1:
+        cid = f"rc_{uuid.uuid4().hex[:20]}"
+        if request.booked_on is not None:
+            check_date(request.booked_on, "booked_on")
+        allocation = allocate_terms(request, cid)
+        closed, first_open = await self._first_open()
+        obligations = []
+        for o, line, revised in zip(request.obligations, allocation.lines, _scheduled(request, allocation),
+                                    strict=True):
+            lines, _ = lock([], revised, o.id, request.currency, first_open)
+            obligations.append(ObligationRecord(obligation=o, allocation=line, lines=lines))
+        now = datetime.now(UTC)
+        record = ContractRecord(id=cid, customer_id=request.customer_id, opportunity_id=request.opportunity_id,
+                                booked_on=request.booked_on, currency=request.currency,
+                                transaction_price=request.transaction_price.amount_minor,
+                                convention=request.convention, residual_ids=request.residual_obligation_ids,
+                                discount_ids=request.discount_obligation_ids, obligations=obligations,
+                                related=related or [], created_at=now, updated_at=now)
+        await self.store.create(record)
+        return contract_view(record, closed)
+
+    async def get(self, contract_id: str) -> ContractViewV1:
+        record = await self._load(contract_id)
+        return contract_view(record, await self.store.closed_through())
+
+    async def modify(self, contract_id: str, request: ModificationV1) -> tuple[ContractViewV1, ContractViewV1 | None]:
+        record = await self._load(contract_id)
+        closed, first_open = await self._first_open()
+        updated, separate_terms = apply_modification(record, request, first_open)
+        separate = None
+        if separate_terms is not None:
+            separate = await self.register(separate_terms, related=[record.id])
+            sid = separate.contract.id
+            assert sid is not None
+            entry = msgspec.structs.replace(updated.modifications[-1], separate_contract_id=sid)
+            updated = msgspec.structs.replace(updated, modifications=[*updated.modifications[:-1], entry],
+                                              related=[*updated.related, sid])
+        await self.store.replace(updated)
+        return contract_view(updated, closed), separate
+
+    async def link_billing(self, contract_id: str, request: BillingLinkV1) -> ContractViewV1:
+        record = await self._load(contract_id)
+        if request.amount.currency != record.currency:
+            raise field_error("amount.currency", f"must be the contract currency {record.currency}")
+        if request.amount.amount_minor <= 0:
+            raise field_error("amount", "must be greater than zero; the kind says which way it moves")
+        check_date(request.document_date, "document_date")
+        closed, first_open = await self._first_open()
+        own = eng.CalendarMonths().period_of(request.document_date).key
+        billing = BillingV1(id=request.id, kind=request.kind, document_date=request.document_date,
+                            amount=request.amount, accounting_period=max(own, first_open) if first_open else own)
+        same = [b for b in record.billings if b.id == request.id]
+        if same:
+            if (same[0].kind, same[0].document_date, same[0].amount) != (billing.kind, billing.document_date,
+                                                                          billing.amount):
+                raise RevrecConflict(f"Billing document {request.id!r} is already linked with other terms")
+            return contract_view(record, closed)
+        updated = msgspec.structs.replace(record, version=record.version + 1, billings=[*record.billings, billing],
+                                          updated_at=datetime.now(UTC))
+        await self.store.replace(updated)
+        return contract_view(updated, closed)
+
+    async def _posting(self, period: str, closed: bool) -> PostingV1:
+        records = await self.store.book()
+        entries = period_entries(records, period)
+        recognized = recognized_in(records, period)
+        digest = hashlib.sha256(msgspec.json.encode([entries, sorted(recognized.items())])).hexdigest()
+        stored = await self.store.posting(period)
+        if stored is not None and stored.id.endswith(digest[:16]):
+            return msgspec.structs.replace(stored, closed=closed)
+        contributing = sum(1 for r in records if recognized_in([r], period).get(r.currency))
+        return PostingV1(id=f"post-{period}-{digest[:16]}", accounting_period=period, posted_at=datetime.now(UTC),
+                         recognized=_totals(recognized), contracts=contributing, journal_entries=entries,
+                         closed=closed)
+
+    async def run_period(self, period: str) -> PostingV1:
+        closed_through = await self.store.closed_through()
+        is_closed = closed_through is not None and period <= closed_through
+        stored = await self.store.posting(period)
+        if is_closed and stored is not None:
+            return msgspec.structs.replace(stored, closed=True)
+        posting = await self._posting(period, is_closed)
+        if stored is None or stored.id != posting.id:
+            await self.store.save_posting(posting)
+        return posting
+
+    async def close_period(self, period: str) -> PeriodCloseV1:
+        closed_through = await self.store.closed_through()
+        if closed_through is not None and period <= closed_through:
+            raise RevrecConflict(f"Periods are closed through {closed_through}; {period} is already closed")
+        posting = await self._posting(period, True)
+        records = await self.store.book()
+        closure = PeriodCloseV1(accounting_period=period, closed_at=datetime.now(UTC), recognized=posting.recognized,
+                                deferred_balance=_totals(deferred_at(records, period)),
+                                journal_entry_ids=[e.id for e in posting.journal_entries if e.id],
+                                first_open_period=next_period(period))
+        await self.store.close(closure, posting, closed_through)
+        return closure
+
+    async def journal_entries(self, period: str) -> JournalPageV1:
+        closed_through = await self.store.closed_through()
+        closed = closed_through is not None and period <= closed_through
+        stored = await self.store.posting(period) if closed else None
+        entries = stored.journal_entries if stored else period_entries(await self.store.book(), period)
+        return JournalPageV1(accounting_period=period, closed=closed, entries=entries)
+
+    async def waterfall(self, contract_id: str, after: str | None) -> WaterfallV1:
+        return waterfall_view(await self._load(contract_id), after)
+
+    async def roll_forward(self, contract_id: str) -> RollForwardV1:
+        return roll_forward_view(await self._load(contract_id))
+
+    async def balances(self, contract_id: str, as_of: str) -> BalancesV1:
+        return balances_view(await self._load(contract_id), as_of)
+
+    def preview_allocation(self, terms: ContractTermsV1) -> AllocationV1:
+        return allocate_terms(terms)
+
+    def preview_schedule(self, terms: ContractTermsV1) -> SchedulePreviewV1:
+        allocation = allocate_terms(terms)
+        schedules = [obligation_schedule(o.id, [(x.period, x.amount, x.kind) for x in lines], terms.currency, None)
+                     for o, lines in zip(terms.obligations, _scheduled(terms, allocation), strict=True)]
+        return SchedulePreviewV1(allocation=allocation, schedules=schedules)
+
+    def verify(self, request: VerificationRequestV1) -> VerificationV1:
+        return verify(request)

@@ -1,0 +1,93 @@
+"""The revrec connector port: the whole contract between the revrec service and a rev-rec platform.
+
+A connector keeps contracts, their versions, schedules, billings and the period book of one rev-rec
+platform, and answers in canonical and v1 API types only: no vendor or engine type crosses this line. The
+built-in connector wraps revflow's own engine; a NetSuite ARM or Stripe Revenue Recognition connector would
+implement the same Protocol. Events and audit are the service's business, not the connector's.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from contracts.common import Id, Period
+from services.system.revrec.schemas import (
+    AllocationV1,
+    BalancesV1,
+    BillingLinkV1,
+    ContractTermsV1,
+    ContractViewV1,
+    JournalPageV1,
+    ModificationV1,
+    PeriodCloseV1,
+    PostingV1,
+    RegisterContractV1,
+    RollForwardV1,
+    SchedulePreviewV1,
+    VerificationRequestV1,
+    VerificationV1,
+    WaterfallV1,
+)
+
+__all__ = ["RevrecConnector"]
+
+
+class RevrecConnector(Protocol):
+    """What the revrec service needs from a rev-rec platform.
+
+    Every method raises a ``services.system.revrec.errors`` problem (never a vendor or engine error):
+    ``ContractNotFound``, ``RevrecConflict`` (concurrent change, period already closed, duplicate billing),
+    or a 400/422 naming the offending request field.
+    """
+
+    async def register(self, request: RegisterContractV1) -> ContractViewV1:
+        """Allocate, schedule and store a new contract (lines in closed periods land in the first open one)."""
+        ...
+
+    async def get(self, contract_id: Id) -> ContractViewV1:
+        """The contract as it stands (latest version)."""
+        ...
+
+    async def modify(self, contract_id: Id, request: ModificationV1) -> tuple[ContractViewV1, ContractViewV1 | None]:
+        """Apply a modification; returns the contract and, for a separate-contract change, the new contract."""
+        ...
+
+    async def link_billing(self, contract_id: Id, request: BillingLinkV1) -> ContractViewV1:
+        """Link an invoice, credit note or payment to the contract."""
+        ...
+
+    async def run_period(self, period: Period) -> PostingV1:
+        """Recognise revenue of ``period`` over the book; a repeat returns the same posting."""
+        ...
+
+    async def close_period(self, period: Period) -> PeriodCloseV1:
+        """Post and lock ``period`` (and every earlier one): it is never restated afterwards."""
+        ...
+
+    async def journal_entries(self, period: Period) -> JournalPageV1:
+        """Balanced journal entries of ``period`` over the book."""
+        ...
+
+    async def waterfall(self, contract_id: Id, after: Period | None) -> WaterfallV1:
+        """Revenue still to recognise after ``after``, by obligation and period."""
+        ...
+
+    async def roll_forward(self, contract_id: Id) -> RollForwardV1:
+        """Deferred-revenue roll-forward of the contract, period by period."""
+        ...
+
+    async def balances(self, contract_id: Id, as_of: Period) -> BalancesV1:
+        """Receivable, contract asset and liability (current / non-current) at the end of ``as_of``."""
+        ...
+
+    def preview_allocation(self, terms: ContractTermsV1) -> AllocationV1:
+        """Allocation of ``terms`` without touching any state."""
+        ...
+
+    def preview_schedule(self, terms: ContractTermsV1) -> SchedulePreviewV1:
+        """Allocation and schedules of ``terms`` without touching any state."""
+        ...
+
+    def verify(self, request: VerificationRequestV1) -> VerificationV1:
+        """Recompute a vendor's schedule under its claimed convention and explain every difference."""
+        ...

@@ -1,0 +1,43 @@
+"""Spans leave the process over OTLP/HTTP when an endpoint is configured, and only then."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from litestar import Litestar, Request, post
+
+from services.example.app import create_app
+from services.example.settings import ExampleSettings
+from services.runtime.testing import serve_in_thread
+from tests.conftest import REDIS_URL
+
+
+def _collector(received: list[tuple[str, bytes]]) -> Litestar:
+    @post("/v1/traces", status_code=200)
+    async def traces(request: Request[Any, Any, Any]) -> bytes:
+        received.append((request.headers.get("content-type", ""), await request.body()))
+        return b""
+
+    return Litestar([traces])
+
+
+def test_spans_are_exported_to_the_configured_otlp_endpoint(issuer, key_prefix):
+    received: list[tuple[str, bytes]] = []
+    with serve_in_thread(_collector(received)) as collector:
+        settings = ExampleSettings(issuer_url=issuer.url, redis_url=REDIS_URL, key_prefix=key_prefix,
+                                   otlp_endpoint=collector.url)
+        app = create_app(settings)
+        with serve_in_thread(app) as example:
+            token = issuer.token("example:read")
+            assert httpx.get(f"{example.url}/v1/ping", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+            assert app.state.tracer_provider.force_flush(5_000)
+    assert received, "the collector received no spans"
+    content_type, body = received[0]
+    assert content_type == "application/x-protobuf"
+    assert b"GET /v1/ping" in body and b"example" in body  # span name and service.name travel in the payload
+
+
+def test_nothing_is_exported_without_an_endpoint(issuer, key_prefix):
+    app = create_app(ExampleSettings(issuer_url=issuer.url, redis_url=REDIS_URL, key_prefix=key_prefix))
+    assert app.state.tracer_provider._active_span_processor._span_processors == ()
