@@ -40,8 +40,17 @@ TOPOLOGY: tuple[Component, ...] = (
               description="Built-in OAuth2 client-credentials issuer and JWKS"),
     Component(name="example", kind="example", factory="services.example.app:create_app", port=8190,
               description="Example service showing every runtime concern"),
+    Component(name="revrec", kind="system", factory="services.system.revrec.app:create_app", port=8104,
+              description="Revenue recognition system API (ASC 606 / IFRS 15) on the built-in engine"),
     Component(name="stripe", kind="sandbox", factory="sandboxes.stripe.app:create_app", port=8201,
               description="Stripe API v1 sandbox (official stripe SDK works against it)"),
+    Component(name="hubspot", kind="sandbox", factory="sandboxes.hubspot.app:create_app", port=8202,
+              description="HubSpot CRM v3 sandbox (official hubspot-api-client works against it)"),
+    Component(name="salesforce", kind="sandbox", factory="sandboxes.salesforce.app:create_app", port=8203,
+              description="Salesforce REST v62.0 sandbox (plain HTTP here; HTTPS for simple-salesforce via "
+              "python -m sandboxes.salesforce.tls)"),
+    Component(name="chargebee", kind="sandbox", factory="sandboxes.chargebee.app:create_app", port=8205,
+              description="Chargebee API v2 sandbox (official chargebee SDK works against it)"),
 )
 
 

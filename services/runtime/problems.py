@@ -38,6 +38,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("revflow.problems")
 
 _UNDECODABLE = re.compile(r"(?i)malformed|truncated|utf-8|invalid character|trailing characters")
+_FIELD_PREFIX = re.compile(r"^([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*): (.+)$", re.S)
 _FIELD_IN_MESSAGE = re.compile(r"field `([^`]+)`")
 _STATUS_SLUGS = {400: "validation", 401: "unauthorized", 403: "forbidden", 404: "not-found",
                  405: "method-not-allowed", 409: "conflict", 413: "payload-too-large",
@@ -105,8 +106,13 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
             continue
         message = str(item.get("message", "invalid value"))
         key = str(item.get("key") or "")
+        leading = _FIELD_PREFIX.match(message)
         named = _FIELD_IN_MESSAGE.search(message)
-        if named and key in ("", "data"):
+        if leading:
+            # A contract's own check (``__post_init__``) names the field first: "end: must not be before start".
+            key = leading.group(1) if key in ("", "data") else f"{key}.{leading.group(1)}"
+            message = leading.group(2)
+        elif named and key in ("", "data"):
             key = named.group(1)
         elif named:
             key = f"{key}.{named.group(1)}"

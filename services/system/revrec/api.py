@@ -13,7 +13,6 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from contracts.common import Period
 from services.runtime.auth.guards import requires
 from services.runtime.idempotency import IDEMPOTENCY_OPT
 from services.system.revrec.schemas import (
@@ -40,7 +39,9 @@ __all__ = ["ContractController", "PeriodController", "PreviewController", "Verif
 
 ContractId = FromPath[Annotated[str, Parameter(pattern=r"^rc_[0-9a-f]{20}$", max_length=23,
                                                description="Revenue contract id")]]
-PeriodKey = FromPath[Annotated[str, Parameter(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", max_length=7,
+PERIOD_PATTERN = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"
+"""An accounting period ``YYYY-MM`` from 1900-01 to 2199-12 (the dates the API accepts)."""
+PeriodKey = FromPath[Annotated[str, Parameter(pattern=PERIOD_PATTERN, max_length=7,
                                               description="Accounting period YYYY-MM")]]
 _READ, _WRITE = [requires("revrec:read")], [requires("revrec:write")]
 _IDEMPOTENT = {IDEMPOTENCY_OPT: "required"}
@@ -94,8 +95,8 @@ class ContractController(Controller):
 
     @get("/{contract_id:str}/waterfall", operation_id="getContractWaterfallV1", guards=_READ)
     async def waterfall(self, contract_id: ContractId, service: NamedDependency[RevrecService],
-                        after_period: FromQuery[Annotated[Period | None, Parameter(
-                            description="Only periods after this one")]] = None) -> WaterfallV1:
+                        after_period: FromQuery[Annotated[str | None, Parameter(
+                            pattern=PERIOD_PATTERN, description="Only periods after this one")]] = None) -> WaterfallV1:
         return await service.waterfall(contract_id, after_period)
 
     @get("/{contract_id:str}/roll-forward", operation_id="getContractRollForwardV1", guards=_READ)
@@ -104,7 +105,8 @@ class ContractController(Controller):
 
     @get("/{contract_id:str}/balances", operation_id="getContractBalancesV1", guards=_READ)
     async def balances(self, contract_id: ContractId, service: NamedDependency[RevrecService],
-                       as_of: FromQuery[Annotated[Period, Parameter(description="Reporting period YYYY-MM")]],
+                       as_of: FromQuery[Annotated[str, Parameter(pattern=PERIOD_PATTERN,
+                                                                  description="Reporting period YYYY-MM")]],
                        ) -> BalancesV1:
         return await service.balances(contract_id, as_of)
 

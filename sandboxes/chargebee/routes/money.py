@@ -1,0 +1,177 @@
+"""Invoices, credit notes and the offline transactions they record.
+
+Invoices: list, retrieve, ``record_payment``, ``void``. Credit notes: create, retrieve, list,
+``record_refund``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..billing import new_credit_note, refresh_customer_credits, refresh_invoice
+from ..errors import invalid_state, not_found, wrong_value
+from ..events import emit
+from ..params import Params
+from ..state import ChargebeeState
+from ..wire import Call, endpoint
+from ._common import list_response
+
+__all__ = ["ROUTES"]
+
+METHODS = ("cash", "check", "bank_transfer", "other", "chargeback", "custom", "ach_credit", "sepa_credit")
+
+
+def _transaction(state: ChargebeeState, inv: dict[str, Any], p: Params, type_: str, amount: int) -> dict[str, Any]:
+    date = p.integer("date", default=state.now(), minimum=0)
+    txn = {"id": state.new_id("txn_"), "customer_id": inv["customer_id"], "subscription_id": inv["subscription_id"],
+           "payment_method": p.enum("payment_method", METHODS, required=True),
+           "reference_number": p.text("reference_number"), "gateway": "not_applicable", "type": type_,
+           "date": date, "exchange_rate": 1.0, "currency_code": inv["currency_code"], "amount": amount,
+           "status": "success", "amount_unused": 0, "base_currency_code": inv["currency_code"],
+           "linked_invoices": [], "linked_credit_notes": [], "linked_refunds": [], "deleted": False,
+           "object": "transaction"}
+    return state.add(state.touch(txn))
+
+
+def _invoice(state: ChargebeeState, iid: str) -> dict[str, Any]:
+    return state.get("invoice", iid)
+
+
+def retrieve_invoice(call: Call) -> dict[str, Any]:
+    return {"invoice": _invoice(call.state, call.path["id"])}
+
+
+def list_invoices(call: Call) -> dict[str, Any]:
+    return list_response(call.state, call.params, "invoice", lambda i: {"invoice": i},
+                         ("id", "customer_id", "subscription_id", "status", "date", "recurring", "total",
+                          "amount_due", "updated_at", "paid_at"))
+
+
+def record_payment(call: Call) -> dict[str, Any]:
+    state = call.state
+    inv = _invoice(state, call.path["id"])
+    if inv["status"] in ("paid", "voided"):
+        raise invalid_state(f"The invoice is already {inv['status']}")
+    tp = call.params.obj("transaction")
+    amount = tp.integer("amount", default=inv["amount_due"], minimum=1)
+    if amount > inv["amount_due"]:
+        raise wrong_value(tp.name("amount"), f"cannot be more than the amount due ({inv['amount_due']})")
+    txn = _transaction(state, inv, tp, "payment", amount)
+    txn["linked_invoices"].append({"invoice_id": inv["id"], "applied_amount": amount, "applied_at": state.now(),
+                                   "invoice_date": inv["date"], "invoice_total": inv["total"]})
+    inv["linked_payments"].append({"txn_id": txn["id"], "applied_amount": amount, "applied_at": state.now(),
+                                   "txn_status": "success", "txn_date": txn["date"], "txn_amount": amount})
+    refresh_invoice(state, inv)
+    txn["linked_invoices"][-1]["invoice_status"] = inv["status"]
+    customer = state.objects["customer"][inv["customer_id"]]
+    emit(state, "payment_succeeded", {"transaction": txn, "invoice": inv, "customer": customer})
+    emit(state, "invoice_updated", {"invoice": inv})
+    return {"invoice": inv, "transaction": txn}
+
+
+def void_invoice(call: Call) -> dict[str, Any]:
+    state = call.state
+    inv = _invoice(state, call.path["id"])
+    if inv["status"] == "voided":
+        raise invalid_state("The invoice is already voided")
+    if inv["amount_paid"] or inv["credits_applied"]:
+        raise invalid_state("Invoices with payments or applied credits cannot be voided")
+    inv.update(status="voided", voided_at=state.now())
+    if call.params.has("void_reason_code"):
+        inv["void_reason_code"] = call.params.text("void_reason_code")
+    refresh_invoice(state, inv)
+    emit(state, "invoice_updated", {"invoice": inv})
+    return {"invoice": inv}
+
+
+def _credit_limit(state: ChargebeeState, inv: dict[str, Any], type_: str) -> int:
+    """Refundable notes credit what was paid; adjustment notes reduce what is still due."""
+    if type_ == "adjustment":
+        return int(inv["amount_due"])
+    refundable = sum(cn["total"] for cn in state.objects["credit_note"].values()
+                     if cn["reference_invoice_id"] == inv["id"] and cn["type"] == "refundable"
+                     and cn["status"] != "voided")
+    return int(inv["amount_paid"] + inv["credits_applied"] - refundable)
+
+
+def create_credit_note(call: Call) -> dict[str, Any]:
+    state, p = call.state, call.params
+    type_ = p.enum("type", ("adjustment", "refundable", "store"), required=True)
+    inv = state.get("invoice", p.text("reference_invoice_id", required=True), "reference_invoice_id")
+    if inv["status"] == "voided":
+        raise invalid_state("Credit notes cannot be created for voided invoices")
+    total = p.integer("total", required=True, minimum=1)
+    limit = _credit_limit(state, inv, type_)
+    if total > limit:
+        raise wrong_value("total", f"cannot be more than {limit} for a {type_} credit note against this invoice")
+    reason = p.enum("reason_code", ("write_off", "subscription_change", "subscription_cancellation",
+                                    "subscription_pause", "chargeback", "product_unsatisfactory",
+                                    "service_unsatisfactory", "order_change", "order_cancellation", "waiver",
+                                    "other", "fraudulent"), default="other")
+    cn = new_credit_note(state, inv, "refundable" if type_ == "store" else type_, total, reason,
+                         create_reason_code=p.text("create_reason_code"))
+    if p.has("customer_notes"):
+        cn["customer_notes"] = p.text("customer_notes")
+    refresh_customer_credits(state, state.objects["customer"][inv["customer_id"]])
+    emit(state, "credit_note_created", {"credit_note": cn, "invoice": inv})
+    return {"credit_note": cn, "invoice": inv}
+
+
+def retrieve_credit_note(call: Call) -> dict[str, Any]:
+    return {"credit_note": call.state.get("credit_note", call.path["id"])}
+
+
+def list_credit_notes(call: Call) -> dict[str, Any]:
+    return list_response(call.state, call.params, "credit_note", lambda c: {"credit_note": c},
+                         ("id", "customer_id", "subscription_id", "reference_invoice_id", "type", "reason_code",
+                          "status", "date", "total", "updated_at"))
+
+
+def record_refund(call: Call) -> dict[str, Any]:
+    state = call.state
+    cn = state.get("credit_note", call.path["id"])
+    if cn["type"] != "refundable" or cn["status"] != "refund_due":
+        raise invalid_state(f"Refunds can be recorded only for refundable credit notes in refund_due state, "
+                            f"this one is {cn['type']} and {cn['status']}")
+    tp = call.params.obj("transaction")
+    amount = tp.integer("amount", default=cn["amount_available"], minimum=1)
+    if amount > cn["amount_available"]:
+        raise wrong_value(tp.name("amount"), f"cannot be more than the refundable amount ({cn['amount_available']})")
+    txn = _transaction(state, state.objects["invoice"][cn["reference_invoice_id"]], tp, "refund", amount)
+    txn["linked_credit_notes"].append({"cn_id": cn["id"], "applied_amount": amount, "applied_at": state.now(),
+                                       "cn_reason_code": cn["reason_code"], "cn_date": cn["date"],
+                                       "cn_total": cn["total"], "cn_reference_invoice_id": cn["reference_invoice_id"]})
+    cn["linked_refunds"].append({"txn_id": txn["id"], "applied_amount": amount, "applied_at": state.now(),
+                                 "txn_status": "success", "txn_date": txn["date"], "txn_amount": amount,
+                                 "refund_reason_code": call.params.text("refund_reason_code")})
+    cn["amount_refunded"] += amount
+    cn["amount_available"] -= amount
+    cn["refunded_at"] = state.now()
+    if cn["amount_available"] == 0:
+        cn["status"] = "refunded"
+    state.touch(cn)
+    customer = state.objects["customer"][cn["customer_id"]]
+    refresh_customer_credits(state, customer)
+    emit(state, "payment_refunded", {"transaction": txn, "credit_note": cn, "customer": customer})
+    emit(state, "credit_note_updated", {"credit_note": cn})
+    return {"credit_note": cn, "transaction": txn}
+
+
+def retrieve_transaction(call: Call) -> dict[str, Any]:
+    found = call.state.objects["transaction"].get(call.path["id"])
+    if found is None:
+        raise not_found()
+    return {"transaction": found}
+
+
+ROUTES = [
+    endpoint("GET", "/invoices", list_invoices, "listInvoices"),
+    endpoint("GET", "/invoices/{id:str}", retrieve_invoice, "retrieveInvoice"),
+    endpoint("POST", "/invoices/{id:str}/record_payment", record_payment, "recordPaymentForInvoice"),
+    endpoint("POST", "/invoices/{id:str}/void", void_invoice, "voidInvoice"),
+    endpoint("POST", "/credit_notes", create_credit_note, "createCreditNote"),
+    endpoint("GET", "/credit_notes", list_credit_notes, "listCreditNotes"),
+    endpoint("GET", "/credit_notes/{id:str}", retrieve_credit_note, "retrieveCreditNote"),
+    endpoint("POST", "/credit_notes/{id:str}/record_refund", record_refund, "recordRefundForCreditNote"),
+    endpoint("GET", "/transactions/{id:str}", retrieve_transaction, "retrieveTransaction"),
+]

@@ -1,0 +1,18 @@
+"""Org metadata: the sObjects, their fields and relationships (what ``describe`` reports).
+
+Owns the shape of records; never holds records and never speaks HTTP.
+"""
+
+from ._fields import SOAP_TYPES, ChildRelationship, FieldSpec, ObjectSpec
+from ._objects import EXTERNAL_ID, LEGACY_ID, OBJECTS, STAGES
+
+__all__ = ["EXTERNAL_ID", "LEGACY_ID", "OBJECTS", "SOAP_TYPES", "STAGES", "ChildRelationship", "FieldSpec",
+           "ObjectSpec", "lookup"]
+
+
+def lookup(name: str) -> ObjectSpec | None:
+    """An sObject by API name, case-insensitively."""
+    found = OBJECTS.get(name)
+    if found is not None:
+        return found
+    return next((spec for key, spec in OBJECTS.items() if key.lower() == name.lower()), None)

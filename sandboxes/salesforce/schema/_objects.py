@@ -1,0 +1,145 @@
+"""The quote-to-cash sObjects this org has, with their standard fields and two custom external ids.
+
+Every object carries ``Revflow_Id__c`` (text, external id, unique, case-sensitive), as an org prepared for
+revflow would, so a connector can upsert idempotently, and ``Legacy_Id__c`` (external id without a unique
+index), where an upsert can match several records and answer 300.
+"""
+
+from __future__ import annotations
+
+from ._fields import ChildRelationship, FieldSpec, ObjectSpec, f, ref
+
+__all__ = ["EXTERNAL_ID", "LEGACY_ID", "OBJECTS", "STAGES"]
+
+EXTERNAL_ID = "Revflow_Id__c"
+LEGACY_ID = "Legacy_Id__c"
+# Opportunity stages of a default org: name -> (probability, closed, won, forecast category).
+STAGES: dict[str, tuple[int, bool, bool, str]] = {
+    "Prospecting": (10, False, False, "Pipeline"),
+    "Qualification": (10, False, False, "Pipeline"),
+    "Needs Analysis": (20, False, False, "Pipeline"),
+    "Value Proposition": (50, False, False, "Pipeline"),
+    "Id. Decision Makers": (60, False, False, "Pipeline"),
+    "Perception Analysis": (70, False, False, "Pipeline"),
+    "Proposal/Price Quote": (75, False, False, "Pipeline"),
+    "Negotiation/Review": (90, False, False, "Pipeline"),
+    "Closed Won": (100, True, True, "Closed"),
+    "Closed Lost": (0, True, False, "Omitted"),
+}
+
+
+def _system() -> list[FieldSpec]:
+    ro = {"createable": False, "updateable": False}
+    return [
+        f("Id", "id", "Record ID", nillable=False, **ro, length=18),
+        f("IsDeleted", "boolean", "Deleted", nillable=False, **ro),
+        f("CreatedDate", "datetime", nillable=False, **ro),
+        f("CreatedById", "reference", "Created By ID", nillable=False, reference_to=("User",), length=18, **ro),
+        f("LastModifiedDate", "datetime", nillable=False, **ro),
+        f("LastModifiedById", "reference", "Last Modified By ID", nillable=False, reference_to=("User",), length=18,
+          **ro),
+        f("SystemModstamp", "datetime", "System Modstamp", nillable=False, **ro),
+    ]
+
+
+def _custom() -> list[FieldSpec]:
+    # Revflow_Id__c is unique; Legacy_Id__c is an external id without a unique index (upsert may match twice).
+    return [f(EXTERNAL_ID, "string", "Revflow ID", external_id=True, unique=True, custom=True),
+            f(LEGACY_ID, "string", "Legacy ID", external_id=True, custom=True)]
+
+
+def _owner() -> FieldSpec:
+    return f("OwnerId", "reference", "Owner ID", nillable=False, default="OWNER", reference_to=("User",), length=18)
+
+
+def _obj(name: str, label: str, plural: str, prefix: str, fields: list[FieldSpec],
+         children: list[ChildRelationship] | None = None) -> ObjectSpec:
+    all_fields = [*_system()[:2], *fields, *_system()[2:], *_custom()]
+    return ObjectSpec(name, label, plural, prefix, {spec.name: spec for spec in all_fields}, children or [])
+
+
+RO = {"createable": False, "updateable": False}
+
+OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (
+    _obj("Account", "Account", "Accounts", "001", [
+        f("Name", "string", "Account Name", nillable=False), f("AccountNumber", "string"),
+        f("Type", "picklist", "Account Type", picklist=("Prospect", "Customer - Direct", "Customer - Channel",
+                                                       "Partner", "Other")),
+        f("Industry", "picklist"), f("BillingStreet", "textarea"), f("BillingCity", "string"),
+        f("BillingState", "string"), f("BillingPostalCode", "string"), f("BillingCountry", "string"),
+        f("Phone", "phone", "Account Phone"), f("Website", "url"), f("AnnualRevenue", "currency"),
+        f("NumberOfEmployees", "int", "Employees"), f("Description", "textarea", "Account Description"), _owner(),
+    ], [ChildRelationship("Contact", "AccountId", "Contacts", True),
+        ChildRelationship("Opportunity", "AccountId", "Opportunities", True),
+        ChildRelationship("Contract", "AccountId", "Contracts", True),
+        ChildRelationship("Order", "AccountId", "Orders", True)]),
+    _obj("Contact", "Contact", "Contacts", "003", [
+        ref("AccountId", "Account", "Account"), f("FirstName", "string"), f("LastName", "string", nillable=False),
+        f("Name", "string", "Full Name", nillable=False, **RO), f("Email", "email"), f("Phone", "phone",
+                                                                                       "Business Phone"),
+        f("Title", "string"), _owner(),
+    ]),
+    _obj("Product2", "Product", "Products", "01t", [
+        f("Name", "string", "Product Name", nillable=False), f("ProductCode", "string"),
+        f("Description", "textarea", "Product Description"), f("IsActive", "boolean", "Active", nillable=False,
+                                                               default=False),
+        f("Family", "picklist", "Product Family", picklist=("None", "Software", "Services", "Hardware")),
+        f("QuantityUnitOfMeasure", "picklist", "Quantity Unit Of Measure", picklist=("Each",)),
+    ], [ChildRelationship("PricebookEntry", "Product2Id", "PricebookEntries", True)]),
+    _obj("Pricebook2", "Price Book", "Price Books", "01s", [
+        f("Name", "string", "Price Book Name", nillable=False), f("IsActive", "boolean", "Active", nillable=False,
+                                                                  default=False),
+        f("IsStandard", "boolean", "Is Standard Price Book", nillable=False, **RO),
+        f("Description", "string"),
+    ], [ChildRelationship("PricebookEntry", "Pricebook2Id", "PricebookEntries", True)]),
+    _obj("PricebookEntry", "Price Book Entry", "Price Book Entries", "01u", [
+        f("Name", "string", "Product Name", **RO),
+        ref("Pricebook2Id", "Pricebook2", "Pricebook2", "Price Book ID", nillable=False, updateable=False),
+        ref("Product2Id", "Product2", "Product2", "Product ID", nillable=False, updateable=False),
+        f("UnitPrice", "currency", "List Price", nillable=False),
+        f("IsActive", "boolean", "Active", nillable=False, default=False),
+        f("UseStandardPrice", "boolean", "Use Standard Price", nillable=False, default=False),
+        f("ProductCode", "string", **RO),
+    ]),
+    _obj("Opportunity", "Opportunity", "Opportunities", "006", [
+        ref("AccountId", "Account", "Account"), f("Name", "string", nillable=False),
+        f("Description", "textarea"), f("StageName", "picklist", "Stage", nillable=False, picklist=tuple(STAGES)),
+        f("Amount", "currency"), f("Probability", "percent", "Probability (%)"),
+        f("CloseDate", "date", nillable=False), f("Type", "picklist", "Opportunity Type"),
+        f("NextStep", "string"), f("LeadSource", "picklist"), f("IsClosed", "boolean", "Closed", nillable=False, **RO),
+        f("IsWon", "boolean", "Won", nillable=False, **RO),
+        f("ForecastCategoryName", "picklist", "Forecast Category"),
+        ref("Pricebook2Id", "Pricebook2", "Pricebook2", "Price Book ID"),
+        ref("ContractId", "Contract", "Contract"),
+        f("HasOpportunityLineItem", "boolean", "Has Line Item", nillable=False, **RO), _owner(),
+    ], [ChildRelationship("OpportunityLineItem", "OpportunityId", "OpportunityLineItems", True)]),
+    _obj("OpportunityLineItem", "Opportunity Product", "Opportunity Product", "00k", [
+        ref("OpportunityId", "Opportunity", "Opportunity", nillable=False, updateable=False),
+        f("SortOrder", "int"), ref("PricebookEntryId", "PricebookEntry", "PricebookEntry", "Price Book Entry ID",
+                                   updateable=False),
+        ref("Product2Id", "Product2", "Product2", "Product ID", updateable=False),
+        f("ProductCode", "string", **RO), f("Name", "string", "Opportunity Product Name", **RO),
+        f("Quantity", "double", nillable=False), f("TotalPrice", "currency", "Total Price"),
+        f("UnitPrice", "currency", "Sales Price"), f("ListPrice", "currency", "List Price", **RO),
+        f("ServiceDate", "date", "Date"), f("Discount", "percent"), f("Description", "string", "Line Description"),
+    ]),
+    _obj("Contract", "Contract", "Contracts", "800", [
+        ref("AccountId", "Account", "Account", nillable=False), ref("Pricebook2Id", "Pricebook2", "Pricebook2",
+                                                                   "Price Book ID"),
+        f("StartDate", "date", "Contract Start Date"), f("EndDate", "date", "Contract End Date", **RO),
+        f("ContractTerm", "int", "Contract Term"), f("Status", "picklist", nillable=False, default="Draft",
+                                                     picklist=("Draft", "In Approval Process", "Activated")),
+        f("ContractNumber", "string", "Contract Number", nillable=False, **RO), f("Description", "textarea"),
+        _owner(),
+    ], [ChildRelationship("Order", "ContractId", "Orders", False)]),
+    _obj("Order", "Order", "Orders", "801", [
+        ref("AccountId", "Account", "Account", nillable=False), ref("ContractId", "Contract", "Contract"),
+        ref("OpportunityId", "Opportunity", "Opportunity"), ref("Pricebook2Id", "Pricebook2", "Pricebook2",
+                                                                "Price Book ID"),
+        f("EffectiveDate", "date", "Order Start Date", nillable=False), f("EndDate", "date", "Order End Date"),
+        f("Status", "picklist", nillable=False, picklist=("Draft", "Activated")), f("Type", "picklist",
+                                                                                    "Order Type"),
+        f("OrderNumber", "string", "Order Number", nillable=False, **RO),
+        f("TotalAmount", "currency", "Order Amount", nillable=False, **RO), f("Description", "textarea"), _owner(),
+    ]),
+)}
