@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -106,6 +109,15 @@ class TestCommittedContracts:
         result = CliRunner().invoke(check, ["--against", str(published)])
         assert result.exit_code == 1
         assert "field 'legacy_code' removed or renamed" in result.output
+
+    def test_generation_does_not_depend_on_hash_order(self):
+        script = ("import hashlib; from revflow.commands.contracts import generate_contracts, _dump; "
+                  "print(sorted((k, hashlib.sha256(_dump(v).encode()).hexdigest()) "
+                  "for k, v in generate_contracts().items()))")
+        outputs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                                  cwd=OPENAPI_DIR.parents[1], env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+                   for seed in ("1", "2", "3")}
+        assert len(outputs) == 1, "the published contracts differ between runs: something iterates a set"
 
     def test_check_passes_on_the_committed_tree(self):
         result = CliRunner().invoke(check, [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Generator, Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +16,7 @@ from services.system.billing.errors import BillingNotFound, VendorRefused
 __all__ = ["StripeApi", "StripeKey", "form_pairs"]
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+_SEGMENT = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
 
 
 class StripeKey(httpx.Auth):
@@ -86,6 +88,13 @@ def _refusal(response: httpx.Response) -> Exception:
     return VendorRefused(message, slug="business-rule", code=code, retryable=retryable, owner=owner)
 
 
+def _check(path: str) -> None:
+    """Refuse a path whose object id could not be a Stripe id (a caller's id must never reshape the URL)."""
+    if not all(_SEGMENT.match(part) for part in path.strip("/").split("/")):
+        raise BillingNotFound("No such Stripe object: the id is not a Stripe id.", code="resource_missing",
+                              retryable=False, owner="integration")
+
+
 class StripeApi:
     """Thin Stripe client over the runtime's resilient upstream client.
 
@@ -100,18 +109,21 @@ class StripeApi:
 
     async def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """``GET`` a Stripe object; refusals raise."""
+        _check(path)
         query = form_pairs(params or {})
         response = await self.http.get(path + ("?" + urlencode(query) if query else ""))
         return self._body(response)
 
     async def post(self, path: str, params: Mapping[str, Any], key: str | None) -> dict[str, Any]:
         """``POST`` form params with ``Idempotency-Key: key`` (so the runtime may repeat it safely)."""
+        _check(path)
         body = urlencode(form_pairs(params)).encode()
         response = await self.http.post(path, content=body, headers=_FORM, idempotency_key=key)
         return self._body(response)
 
     async def delete(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """``DELETE`` (idempotent by method; Stripe answers ``resource_missing`` once it is gone)."""
+        _check(path)
         body = urlencode(form_pairs(params or {})).encode()
         response = await self.http.request("DELETE", path, content=body, headers=_FORM)
         return self._body(response)

@@ -1,0 +1,69 @@
+"""Subscriptions: create, read, amend, renew, cancel (writes require ``Idempotency-Key``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from contracts.billing import Subscription
+from services.runtime.auth.guards import requires
+from services.runtime.idempotency import IDEMPOTENCY_OPT
+from services.system.billing.api import _examples
+from services.system.billing.api._common import SERVICE, DocumentId, body, caller_of
+from services.system.billing.schemas import (
+    AmendmentResultV1,
+    AmendmentV1,
+    CancellationV1,
+    RenewalV1,
+    SubscriptionCreateV1,
+)
+from services.system.billing.service import BillingService
+
+__all__ = ["SubscriptionController"]
+
+SubscriptionId = FromPath[DocumentId]
+_KEYED = {IDEMPOTENCY_OPT: "required"}
+
+
+class SubscriptionController(Controller):
+    """Recurring billing arrangements."""
+
+    path = "/subscriptions"
+    tags = ["subscriptions"]
+    dependencies = SERVICE
+
+    @post("/", operation_id="createSubscriptionV1", guards=[requires("billing:write")], opt=_KEYED,
+          summary="Create a subscription (requires Idempotency-Key)")
+    async def create(self, data: Annotated[SubscriptionCreateV1, body("New subscription", _examples.SUBSCRIPTION)],
+                     service: NamedDependency[BillingService], request: Request[Any, Any, Any]) -> Subscription:
+        return await service.create_subscription(data, caller_of(request))
+
+    @get("/{subscription_id:str}", operation_id="getSubscriptionV1", guards=[requires("billing:read")],
+         summary="A subscription")
+    async def read(self, subscription_id: SubscriptionId, service: NamedDependency[BillingService]) -> Subscription:
+        return await service.get_subscription(subscription_id)
+
+    @post("/{subscription_id:str}/amendments", operation_id="amendSubscriptionV1", guards=[requires("billing:write")],
+          opt=_KEYED, status_code=200, summary="Change quantities or prices mid-term with an explicit proration")
+    async def amend(self, subscription_id: SubscriptionId,
+                    data: Annotated[AmendmentV1, body("Amendment", _examples.AMENDMENT)],
+                    service: NamedDependency[BillingService], request: Request[Any, Any, Any]) -> AmendmentResultV1:
+        return await service.amend_subscription(subscription_id, data, caller_of(request))
+
+    @post("/{subscription_id:str}/renewals", operation_id="renewSubscriptionV1", guards=[requires("billing:write")],
+          opt=_KEYED, status_code=200, summary="Renew for another term (lifts a scheduled cancellation)")
+    async def renew(self, subscription_id: SubscriptionId,
+                    data: Annotated[RenewalV1, body("Renewal", _examples.RENEWAL)],
+                    service: NamedDependency[BillingService], request: Request[Any, Any, Any]) -> Subscription:
+        return await service.renew_subscription(subscription_id, data, caller_of(request))
+
+    @post("/{subscription_id:str}/cancellations", operation_id="cancelSubscriptionV1",
+          guards=[requires("billing:write")], opt=_KEYED, status_code=200,
+          summary="Cancel now or at the end of the term")
+    async def cancel(self, subscription_id: SubscriptionId,
+                     data: Annotated[CancellationV1, body("Cancellation", _examples.CANCELLATION)],
+                     service: NamedDependency[BillingService], request: Request[Any, Any, Any]) -> Subscription:
+        return await service.cancel_subscription(subscription_id, data, caller_of(request))

@@ -1,0 +1,122 @@
+"""Subscriptions on Stripe: create, amend with an explicit proration policy, renew, cancel.
+
+Each write is one keyed Stripe call (``<idem>:<step>``), so Stripe replays it when the caller retries.
+Cancelling now is a ``DELETE`` (no idempotency key on Stripe's side), so a repeat that finds the
+subscription already canceled answers it as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts.billing import InvoiceLine, Subscription
+from contracts.catalog import BillingFrequency
+from services.system.billing.connectors.stripe._catalog import StripeCatalog, product_id
+from services.system.billing.connectors.stripe._customers import StripeCustomers
+from services.system.billing.connectors.stripe._mapping import (
+    META,
+    frequency_of,
+    line_from_stripe,
+    sku_of,
+    subscription_from_stripe,
+)
+from services.system.billing.connectors.stripe._wire import StripeApi
+from services.system.billing.errors import BillingNotFound, UnsupportedByVendor, VendorRefused
+from services.system.billing.schemas import AmendmentV1, CancellationV1, ItemChangeV1, RenewalV1, SubscriptionCreateV1
+
+__all__ = ["StripeSubscriptions"]
+
+
+class StripeSubscriptions:
+    """Subscription operations (the connector maps the results)."""
+
+    def __init__(self, api: StripeApi, customers: StripeCustomers, catalog: StripeCatalog) -> None:
+        self.api, self.customers, self.catalog = api, customers, catalog
+
+    async def fetch(self, subscription_id: str) -> tuple[dict[str, Any], str]:
+        """The Stripe subscription and revflow's key of its customer."""
+        sub = await self.api.get(f"/v1/subscriptions/{subscription_id}")
+        return sub, await self._key(sub)
+
+    async def create(self, data: SubscriptionCreateV1, idem: str) -> Subscription:
+        """A new subscription; its first invoice is Stripe's business."""
+        customer = await self.customers.vendor_id(data.customer_key)
+        items = []
+        for item in data.items:
+            price = await self.catalog.price_for(item.sku, item.unit_amount.currency, item.billing_frequency,
+                                                 item.unit_amount.amount_minor)
+            metered = item.billing_frequency is BillingFrequency.USAGE
+            items.append({"price": price["id"], "quantity": None if metered else item.quantity})
+        meta = {META + "customer_key": data.customer_key, META + "opportunity_id": data.opportunity_id,
+                META + "start_date": data.start_date.isoformat() if data.start_date else None}
+        params = {"customer": customer, "items": items, "collection_method": data.collection_method,
+                  "days_until_due": data.days_until_due if data.collection_method == "send_invoice" else None,
+                  "metadata": {k: v for k, v in meta.items() if v is not None}}
+        sub = await self.api.post("/v1/subscriptions", params, key=f"{idem}:subscription")
+        return subscription_from_stripe(sub, data.customer_key)
+
+    @staticmethod
+    def item_of(sub: dict[str, Any], sku: str) -> dict[str, Any] | None:
+        """The subscription item of ``sku``, if any."""
+        return next((si for si in sub["items"]["data"] if sku_of(si["price"]) == sku
+                     or si["price"]["product"] == product_id(sku)), None)
+
+    async def _item_param(self, sub: dict[str, Any], change: ItemChangeV1) -> dict[str, Any]:
+        current = self.item_of(sub, change.sku)
+        if current is None:
+            if change.unit_amount is None or change.billing_frequency is None or change.quantity is None:
+                raise UnsupportedByVendor(f"SKU {change.sku!r} is not on subscription {sub['id']}: adding it needs "
+                                          "quantity, unit_amount and billing_frequency.", code="item_missing")
+            price = await self.catalog.price_for(change.sku, change.unit_amount.currency, change.billing_frequency,
+                                                 change.unit_amount.amount_minor)
+            return {"price": price["id"], "quantity": change.quantity}
+        param: dict[str, Any] = {"id": current["id"], "quantity": change.quantity}
+        frequency = change.billing_frequency or frequency_of(current["price"])
+        amount = change.unit_amount.amount_minor if change.unit_amount else current["price"].get("unit_amount")
+        if amount != current["price"].get("unit_amount") or frequency is not frequency_of(current["price"]):
+            price = await self.catalog.price_for(change.sku, sub["currency"].upper(), frequency, int(amount or 0))
+            param["price"] = price["id"]
+        return param
+
+    async def amend(self, subscription_id: str, data: AmendmentV1,
+                    idem: str) -> tuple[dict[str, Any], str, list[InvoiceLine]]:
+        """Apply the changes; returns the subscription, its customer key and its pending proration lines."""
+        sub, key = await self.fetch(subscription_id)
+        items = [await self._item_param(sub, change) for change in data.changes]
+        at = int(data.effective_at.timestamp()) if data.effective_at else None
+        params = {"items": items, "proration_behavior": data.proration.value, "proration_date": at}
+        sub = await self.api.post(f"/v1/subscriptions/{subscription_id}", params, key=f"{idem}:amend")
+        pending: list[InvoiceLine] = []
+        if data.proration.value == "create_prorations":
+            found = await self.api.list_all("/v1/invoiceitems", {"customer": sub["customer"], "pending": True})
+            pending = [line_from_stripe(item, item["currency"]) for item in reversed(found)
+                       if item.get("subscription") == sub["id"] and item.get("proration")
+                       and (at is None or item["period"]["start"] == at)]
+        return sub, key, pending
+
+    async def renew(self, subscription_id: str, data: RenewalV1, idem: str) -> Subscription:
+        """Continue past the current term: lift a scheduled cancellation and record the new term end."""
+        meta = {META + "term_end": data.term_end.isoformat() if data.term_end else "",
+                META + "renewal_opportunity_id": data.opportunity_id or ""}
+        sub = await self.api.post(f"/v1/subscriptions/{subscription_id}",
+                                  {"cancel_at_period_end": False, "metadata": meta}, key=f"{idem}:renew")
+        return subscription_from_stripe(sub, await self._key(sub))
+
+    async def cancel(self, subscription_id: str, data: CancellationV1, idem: str) -> Subscription:
+        """Cancel at term end (keyed update) or now (``DELETE``; a repeat answers the canceled subscription)."""
+        if data.at == "term_end":
+            sub = await self.api.post(f"/v1/subscriptions/{subscription_id}", {"cancel_at_period_end": True},
+                                      key=f"{idem}:cancel")
+            return subscription_from_stripe(sub, await self._key(sub))
+        sub, key = await self.fetch(subscription_id)
+        if sub["status"] != "canceled":
+            try:
+                sub = await self.api.delete(f"/v1/subscriptions/{subscription_id}", {"prorate": data.prorate})
+            except (VendorRefused, BillingNotFound) as exc:
+                if exc.code != "resource_missing":
+                    raise
+                sub, key = await self.fetch(subscription_id)  # our first attempt canceled it; its answer was lost
+        return subscription_from_stripe(sub, key)
+
+    async def _key(self, sub: dict[str, Any]) -> str:
+        return (sub.get("metadata") or {}).get(META + "customer_key") or await self.customers.key_of(sub["customer"])

@@ -1,0 +1,84 @@
+"""Invoices (listed across vendor pages, read, finalized), credit notes, refunds and usage, canonically."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.system.billing.journeys import APRIL, catalog_item, customer, money, setup_subscription, subscription
+
+
+class TestListInvoices:
+    def test_every_page_is_read(self, start_billing, vendor):
+        billing = start_billing(vendor_page_size=2)  # three invoices span two vendor pages
+        vendor.freeze(APRIL)
+        subs = [setup_subscription(billing)["id"] for _ in range(3)]
+        listed = billing.ok("GET", "/v1/invoices?customer=ACME-001")["data"]
+        assert sorted(inv["subscription_id"] for inv in listed) == sorted(subs)
+        assert len({inv["id"] for inv in listed}) == 3
+        only = billing.ok("GET", f"/v1/invoices?customer=ACME-001&subscription={subs[1]}")["data"]
+        assert [inv["subscription_id"] for inv in only] == [subs[1]]
+
+    def test_a_filter_is_required(self, billing):
+        response = billing.client.get("/v1/invoices")
+        assert response.status_code == 400 and response.json()["errors"][0]["field"] == "customer"
+
+
+class TestFinalizeInvoice:
+    def test_draft_becomes_open_once(self, billing, vendor):
+        created = billing.ok("PUT", "/v1/customers/ACME-001", customer())
+        draft_id = vendor.draft_invoice(created["external_ids"]["billing"], 2500, "USD")
+        draft = billing.ok("GET", f"/v1/invoices/{draft_id}")
+        assert (draft["status"], draft["number"], draft["total"]) == ("draft", None, money(2500))
+        final = billing.ok("POST", f"/v1/invoices/{draft_id}/finalization")
+        assert final["status"] == "open" and final["number"] and final["finalized_at"]
+        again = billing.ok("POST", f"/v1/invoices/{draft_id}/finalization")
+        assert (again["status"], again["number"]) == ("open", final["number"])
+
+
+class TestCreditNoteAndRefund:
+    def test_credit_then_refund_a_paid_invoice(self, billing, vendor):
+        vendor.freeze(APRIL)
+        sub = setup_subscription(billing)
+        [inv] = billing.ok("GET", f"/v1/invoices?subscription={sub['id']}")["data"]
+        assert inv["status"] == "paid" and inv["amount_paid"] == money(1000)
+        note = billing.ok("POST", "/v1/credit-notes", {
+            "invoice_id": inv["id"], "reason": "product_unsatisfactory",
+            "lines": [{"invoice_line_id": inv["lines"][0]["id"], "description": "Two seats unused",
+                       "amount": money(200)}]})
+        assert (note["invoice_id"], note["total"], note["reason"], note["customer_id"]) == (
+            inv["id"], money(200), "product_unsatisfactory", "ACME-001")
+        refund = billing.ok("POST", "/v1/refunds", {"invoice_id": inv["id"], "amount": money(300),
+                                                    "reason": "requested_by_customer"})
+        assert (refund["amount"], refund["status"], refund["invoice_id"]) == (money(300), "succeeded", inv["id"])
+        assert refund["payment_id"]
+
+    def test_refund_beyond_the_payment_is_refused(self, billing, vendor):
+        vendor.freeze(APRIL)
+        sub = setup_subscription(billing)
+        [inv] = billing.ok("GET", f"/v1/invoices?subscription={sub['id']}")["data"]
+        response = billing.write("POST", "/v1/refunds", {"invoice_id": inv["id"], "amount": money(5000)})
+        assert response.status_code == 422 and response.json()["retryable"] is False
+
+
+class TestReportUsage:
+    def test_usage_is_recorded_once_per_report_id(self, billing, vendor):
+        vendor.freeze(APRIL)
+        billing.ok("PUT", "/v1/customers/ACME-001", customer())
+        billing.ok("PUT", "/v1/catalog/items/API-CALLS", catalog_item(2, "usage", "API calls"))
+        sub = billing.ok("POST", "/v1/subscriptions", subscription("ACME-001", "API-CALLS", 1, 2, "usage"))
+        at = datetime.fromtimestamp(APRIL + 3600, UTC).isoformat()
+        report = {"id": "use-1", "subscription_id": sub["id"], "sku": "API-CALLS", "quantity": 1200,
+                  "occurred_at": at}
+        first = billing.ok("POST", "/v1/usage", report)
+        second = billing.ok("POST", "/v1/usage", report)  # another Idempotency-Key, same report id
+        assert first == second
+        assert (first["quantity"], first["product_sku"], first["subscription_item_id"]) == (
+            1200, "API-CALLS", sub["items"][0]["id"])
+        assert len(vendor.objects("meter_event")) == 1
+
+    def test_usage_on_a_licensed_item_is_refused(self, billing, vendor):
+        sub = setup_subscription(billing)
+        report = {"id": "use-2", "subscription_id": sub["id"], "sku": "PLAT-SEAT", "quantity": 1,
+                  "occurred_at": "2024-04-02T00:00:00Z"}
+        response = billing.write("POST", "/v1/usage", report)
+        assert response.status_code == 422 and response.json()["code"] == "usage_item_missing"
