@@ -51,6 +51,8 @@ TOPOLOGY: tuple[Component, ...] = (
     Component(name="salesforce", kind="sandbox", factory="sandboxes.salesforce.app:create_app", port=8203,
               description="Salesforce REST v62.0 sandbox (plain HTTP here; HTTPS for simple-salesforce via "
               "python -m sandboxes.salesforce.tls)"),
+    Component(name="netsuite", kind="sandbox", factory="sandboxes.netsuite.app:create_app", port=8204,
+              description="NetSuite SuiteTalk REST + SuiteQL sandbox (OAuth 1.0a TBA verified)"),
     Component(name="chargebee", kind="sandbox", factory="sandboxes.chargebee.app:create_app", port=8205,
               description="Chargebee API v2 sandbox (official chargebee SDK works against it)"),
 )

@@ -1,0 +1,144 @@
+"""The sandbox's in-memory records: one dict per record type, internal ids per family, seeded master data.
+
+A stored record is JSON-ready data::
+
+    {"id": "12", "type": "salesOrder", "fields": {...}, "sublists": {"item": [{...}, ...]},
+     "created": "2025-01-31T10:00:00Z", "modified": "..."}
+
+References inside ``fields`` and lines are ``{"$ref": "<record type>", "id": "<id>"}`` (the concrete type,
+such as ``serviceSaleItem``; for lists the sandbox does not model, the field name, such as ``subsidiary``).
+Internal ids are allocated per family (entity, item, transaction, account), as NetSuite numbers them,
+so a sales order and the invoice billed from it never share an id.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ..errors import nonexistent
+from .types import RECORD_TYPES
+
+__all__ = ["SEED_ACCOUNTS", "NetSuiteState"]
+
+# (acctNumber, acctName, acctType): the chart of accounts a quote-to-cash flow posts to.
+SEED_ACCOUNTS = (
+    ("1000", "Checking", "Bank"),
+    ("1100", "Accounts Receivable", "AcctRec"),
+    ("1200", "Undeposited Funds", "OthCurrAsset"),
+    ("2400", "Deferred Revenue", "DeferRevenue"),
+    ("4000", "Revenue", "Income"),
+    ("4100", "Services Revenue", "Income"),
+)
+
+
+@dataclass
+class NetSuiteState:
+    """Everything the sandbox knows about its one account.
+
+    Args:
+        clock: Unix seconds (tests may pin it).
+    """
+
+    clock: Callable[[], float] = time.time
+    records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.reset()
+
+    # --- records --------------------------------------------------------------------------------
+
+    def now(self) -> str:
+        """The current instant as NetSuite's REST API writes it (UTC, seconds)."""
+        return datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def today(self) -> str:
+        """Today's date (``YYYY-MM-DD``), the default ``tranDate``."""
+        return datetime.fromtimestamp(self.clock(), UTC).date().isoformat()
+
+    def new_id(self, rtype: str) -> str:
+        """The next internal id in the record type's family."""
+        table = RECORD_TYPES[rtype].table
+        self.counters[table] = self.counters.get(table, 0) + 1
+        return str(self.counters[table])
+
+    def add(self, rtype: str, fields: dict[str, Any], sublists: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+        """Store a new record and return it."""
+        stamp = self.now()
+        record = {"id": self.new_id(rtype), "type": rtype, "fields": fields, "sublists": sublists,
+                  "created": stamp, "modified": stamp}
+        self.records[rtype][record["id"]] = record
+        return record
+
+    def get(self, rtype: str, record_id: str) -> dict[str, Any]:
+        """A record by internal id, or NetSuite's 404 ``NONEXISTENT_ID``."""
+        found = self.records[rtype].get(record_id)
+        if found is None:
+            raise nonexistent()
+        return found
+
+    def by_external_id(self, rtype: str, external_id: str) -> dict[str, Any] | None:
+        """The record of this type carrying ``externalId``, if any."""
+        for record in self.records[rtype].values():
+            if record["fields"].get("externalId") == external_id:
+                return record
+        return None
+
+    def family(self, family: str) -> Iterator[dict[str, Any]]:
+        """Every record of a family (``item``, ``transaction``...) or of one record type."""
+        if family in RECORD_TYPES:
+            yield from self.records[family].values()
+            return
+        for rtype, spec in RECORD_TYPES.items():
+            if spec.table == family:
+                yield from self.records[rtype].values()
+
+    def find(self, family: str, record_id: str) -> dict[str, Any] | None:
+        """A record of a family by internal id (ids are unique within a family)."""
+        for record in self.family(family):
+            if record["id"] == record_id:
+                return record
+        return None
+
+    def referrers(self, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """Records holding a reference to ``record`` (deleting it would orphan them)."""
+        return [other for bucket in self.records.values() for other in bucket.values()
+                if other is not record and _refers(other, record["type"], record["id"])]
+
+    # --- admin protocol -------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every record and reseed the chart of accounts."""
+        self.records = {name: {} for name in RECORD_TYPES}
+        self.counters = {}
+        for number, name, kind in SEED_ACCOUNTS:
+            self.add("account", {"acctNumber": number, "acctName": name, "acctType": kind, "isInactive": False},
+                     {})
+
+    def inspect(self) -> dict[str, Any]:
+        """Counts and records by type."""
+        return {"counts": {name: len(bucket) for name, bucket in self.records.items()},
+                "records": copy.deepcopy(self.records)}
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-ready copy of the whole state."""
+        return {"records": copy.deepcopy(self.records), "counters": dict(self.counters)}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Replace the state with a snapshot."""
+        saved = data.get("records", {})
+        self.records = {name: dict(saved.get(name, {})) for name in RECORD_TYPES}
+        self.counters = {k: int(v) for k, v in data.get("counters", {}).items()}
+
+
+def _refers(record: dict[str, Any], rtype: str, record_id: str) -> bool:
+    values = list(record["fields"].values())
+    for lines in record["sublists"].values():
+        for line in lines:
+            values.extend(line.values())
+    return any(isinstance(v, dict) and v.get("$ref") == rtype and v.get("id") == record_id for v in values)
