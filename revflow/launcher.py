@@ -70,16 +70,28 @@ def _start_embedded_redis() -> str:
 
 
 def _environment(redis_url: str, components: Sequence[Component]) -> dict[str, str]:
-    issuer = next((c for c in components if c.name == "issuer"), None)
+    """The environment every started process gets: shared Redis and issuer, plus each service's dev wiring."""
+    port = {c.name: c.port for c in components}
     env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
-    if issuer is not None:
-        env.setdefault("REVFLOW_ISSUER_URL", f"http://127.0.0.1:{issuer.port}")
-    example = next((c for c in components if c.name == "example"), None)
-    if example is not None:
+    if "issuer" in port:
+        env.setdefault("REVFLOW_ISSUER_URL", f"http://127.0.0.1:{port['issuer']}")
+    wiring = {
         # The example relays to itself, so the demo shows a service-to-service call with its own token.
-        env.setdefault("REVFLOW_EXAMPLE_PEER_URL", f"http://127.0.0.1:{example.port}")
-        env.setdefault("REVFLOW_EXAMPLE_CLIENT_ID", "revflow-example")
-        env.setdefault("REVFLOW_EXAMPLE_CLIENT_SECRET", "revflow-example-dev-secret")
+        "example": {"REVFLOW_EXAMPLE_PEER_URL": "http://127.0.0.1:{example}",
+                    "REVFLOW_EXAMPLE_CLIENT_ID": "revflow-example",
+                    "REVFLOW_EXAMPLE_CLIENT_SECRET": "revflow-example-dev-secret"},
+        # Billing talks to the Stripe sandbox, which accepts any well-formed test key.
+        "billing": {"REVFLOW_BILLING_VENDOR": "stripe", "REVFLOW_BILLING_VENDOR_URL": "http://127.0.0.1:{stripe}",
+                    "REVFLOW_BILLING_STRIPE_API_KEY": "sk_test_revflow_dev"},
+    }
+    for name, variables in wiring.items():
+        if name not in port:
+            continue
+        for variable, value in variables.items():
+            try:
+                env.setdefault(variable, value.format(**port))
+            except KeyError:  # the component it points at is not part of this topology
+                continue
     return env
 
 

@@ -82,3 +82,19 @@ def issuer() -> Iterator[Issuer]:
 
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@pytest.fixture(scope="module")
+def module_key_prefix() -> Iterator[str]:
+    """A key prefix shared by one test module (for module-scoped apps); its keys are deleted afterwards."""
+    prefix = f"test:{uuid.uuid4().hex[:12]}:module:"
+    yield prefix
+    import redis as sync_redis
+
+    client = sync_redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            client.unlink(*keys)
+    finally:
+        client.close()

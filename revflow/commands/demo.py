@@ -6,6 +6,7 @@ Every step makes real HTTP calls and checks what came back; the command exits no
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -98,7 +99,7 @@ def _audit(story: Story) -> str:
     async def verify() -> tuple[bool, int]:
         redis = create_redis(story.running.redis_url)
         try:
-            result = await AuditLog(redis, KeySpace("revflow:")).verify()
+            result = await AuditLog(redis, KeySpace(os.environ.get("REVFLOW_KEY_PREFIX", "revflow:"))).verify()
             return result.ok, result.count
         finally:
             await redis.aclose()

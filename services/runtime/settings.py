@@ -22,6 +22,7 @@ SHARED_ENV: dict[str, str] = {
     "redis_url": "REDIS_URL",
     "issuer_url": "REVFLOW_ISSUER_URL",
     "otlp_endpoint": "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "key_prefix": "REVFLOW_KEY_PREFIX",
 }
 """Fields that every service reads from one unprefixed variable when its own prefixed one is unset."""
 

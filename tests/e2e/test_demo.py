@@ -5,15 +5,28 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+
+import redis
+
+from tests.conftest import REDIS_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_revflow_demo_runs_every_step_and_exits_zero():
-    result = subprocess.run([sys.executable, "-m", "revflow.cli", "demo"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin",
-                                                         "REDIS_URL": "redis://127.0.0.1:6379/0"})
+    prefix = f"test:{uuid.uuid4().hex[:12]}:demo:"
+    env = {"COLUMNS": "200", "PATH": "/usr/bin:/bin", "REDIS_URL": REDIS_URL, "REVFLOW_KEY_PREFIX": prefix}
+    try:
+        result = subprocess.run([sys.executable, "-m", "revflow.cli", "demo"], cwd=ROOT, capture_output=True,
+                                text=True, timeout=120, env=env)
+    finally:
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            client.unlink(*keys)
+        client.close()
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All steps passed" in result.stdout
     assert result.stdout.count("│ ok ") == 7, result.stdout

@@ -36,9 +36,8 @@ OPERATIONS = sorted((method.upper(), path) for path, item in json.loads(CONTRACT
 
 
 @pytest.fixture(scope="module")
-def example_schema(issuer):
-    settings_ = ExampleSettings(issuer_url=issuer.url, redis_url=REDIS_URL,
-                                key_prefix=f"test:{uuid.uuid4().hex[:12]}:schemathesis:")
+def example_schema(issuer, module_key_prefix):
+    settings_ = ExampleSettings(issuer_url=issuer.url, redis_url=REDIS_URL, key_prefix=module_key_prefix)
     return schemathesis.openapi.from_asgi("/schema/openapi.json", create_app(settings_))
 
 

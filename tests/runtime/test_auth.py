@@ -73,7 +73,8 @@ def challenge(reason: str) -> str:
     return f'Bearer realm="revflow", error="invalid_token", error_description="{reason}"'
 
 
-def protected_app(issuer_url: str, verifier: AccessTokenVerifier | None = None) -> Litestar:
+def protected_app(issuer_url: str, verifier: AccessTokenVerifier | None = None,
+                  key_prefix: str = "test:auth-no-writes:") -> Litestar:
     """A service built like every revflow service (``create_service_app``), protecting a few routes."""
 
     @get("/whoami", sync_to_thread=False)
@@ -98,7 +99,7 @@ def protected_app(issuer_url: str, verifier: AccessTokenVerifier | None = None) 
         return {"tenant": tenant}
 
     settings = RuntimeSettings(service_name="orders", issuer_url=issuer_url, redis_url=REDIS_URL,
-                               key_prefix=f"test:{uuid.uuid4().hex[:12]}:auth:")
+                               key_prefix=key_prefix)
     spec = ServiceSpec(name="orders", routers=[versioned_router(1, [whoami, list_orders, create_order,
                                                                      tenant_orders])])
     return create_service_app(spec, settings, verifier=verifier)
