@@ -42,11 +42,11 @@ OPERATIONS = _operations()
 
 
 @pytest.fixture(scope="module", params=VENDORS)
-def billing_schema(request, issuer):
+def billing_schema(request, issuer, module_key_prefix):
     sandbox = request.getfixturevalue(f"_{request.param}_sandbox")
     sandbox.reset()
     settings_ = BillingSettings(issuer_url=issuer.url, redis_url=REDIS_URL, **sandbox.settings(),
-                                key_prefix=f"test:{uuid.uuid4().hex[:12]}:schemathesis:")
+                                key_prefix=f"{module_key_prefix}{request.param}:")
     return schemathesis.openapi.from_asgi("/schema/openapi.json", create_app(settings_))
 
 

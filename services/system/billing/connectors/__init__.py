@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from services.system.billing.connectors.chargebee import create_chargebee_connector
 from services.system.billing.connectors.stripe import create_stripe_connector
 from services.system.billing.ports import BillingConnector
 from services.system.billing.settings import BillingSettings
@@ -19,6 +20,7 @@ ConnectorFactory = Callable[[BillingSettings, Any], BillingConnector]
 
 CONNECTORS: dict[str, ConnectorFactory] = {
     "stripe": create_stripe_connector,
+    "chargebee": create_chargebee_connector,
 }
 
 
