@@ -137,7 +137,7 @@ def _complete_from_openapi(app: Litestar) -> None:
             mode = handler.opt.get(IDEMPOTENCY_OPT, "optional")
             if mode == "off":
                 continue
-            for method in handler.http_methods & {"POST", "PATCH", "DELETE"}:
+            for method in handler.http_methods & {"POST", "PATCH", "PUT", "DELETE"}:
                 operation = getattr(path_item, method.lower(), None)
                 if operation is None:
                     continue

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import uuid
 from typing import Any
 
@@ -31,7 +32,8 @@ __all__ = ["IDEMPOTENCY_OPT", "IdempotencyMiddleware", "StoredResponse"]
 IDEMPOTENCY_OPT = "idempotency"
 """Handler ``opt`` key: ``"required"`` makes a missing key a 400; ``"off"`` disables the middleware."""
 
-_METHODS = frozenset({"POST", "PATCH", "DELETE"})
+log = logging.getLogger("revflow.idempotency")
+_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 _KEY_HEADER = b"idempotency-key"
 _MAX_KEY_LENGTH = 255
 _STORED_STATUSES = frozenset({404, 410, 422})
@@ -52,6 +54,7 @@ redis.call('DEL', KEYS[1])
 return 1
 """
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+_RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
 
 
 class StoredResponse(msgspec.Struct, frozen=True, array_like=True):
@@ -93,14 +96,18 @@ class IdempotencyMiddleware(ASGIMiddleware):
             await send_problem(send, scope, slug="validation", status=400,
                                detail=f"Idempotency-Key must be 1 to {_MAX_KEY_LENGTH} printable ASCII characters.")
             return
-        body = await _read_body(receive, self.max_body_bytes)
+        try:
+            body = await _read_body(receive, self.max_body_bytes)
+        except _ClientGone:
+            return
         if body is None:
             await send_problem(send, scope, slug="payload-too-large", status=413,
                                detail=f"The request body exceeds {self.max_body_bytes} bytes.")
             return
-        await self._run_once(scope, send, next_app, key, body)
+        await self._run_once(scope, receive, send, next_app, (key, body))
 
-    async def _run_once(self, scope: Any, send: Any, next_app: Any, key: str, body: bytes) -> None:
+    async def _run_once(self, scope: Any, receive: Any, send: Any, next_app: Any, request: tuple[str, bytes]) -> None:
+        key, body = request
         redis: Redis = scope["app"].state.redis
         lock, record = self._keys(scope, key)
         fingerprint = _fingerprint(scope, body)
@@ -121,32 +128,39 @@ class IdempotencyMiddleware(ASGIMiddleware):
                 return
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.1)
-        await self._execute(scope, send, next_app, body, redis, (lock, record, token, fingerprint))
+        await self._execute(scope, (receive, send), next_app, body, redis, (lock, record, token, fingerprint))
 
-    async def _execute(self, scope: Any, send: Any, next_app: Any, body: bytes, redis: Redis,
+    async def _execute(self, scope: Any, channel: tuple[Any, Any], next_app: Any, body: bytes, redis: Redis,
                        keys: tuple[str, str, str, str]) -> None:
+        receive, send = channel
         lock, record, token, fingerprint = keys
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
-
+        response = _CapturedResponse(send)
+        # The lock must outlive the handler however long its upstream retries take: renew it while it runs.
+        heartbeat = asyncio.create_task(self._keep_lock(redis, lock, token))
         try:
-            await next_app(scope, _replay_receive(body), capture)
+            await next_app(scope, _replay_receive(body, receive), response.send)
         finally:
-            status = start.get("status", 500)
-            if _storable(status, start.get("headers", ())):
-                stored = StoredResponse(fingerprint, status, [
-                    (n, v) for n, v in start.get("headers", ()) if n.lower() not in _SKIP_HEADERS],
-                    b"".join(chunks))
-                await redis.eval(_COMPLETE, 2, lock, record, token, msgspec.msgpack.encode(stored), self.ttl_ms)
-            else:
-                await redis.eval(_RELEASE, 1, lock, token)
+            heartbeat.cancel()
+            await self._settle(redis, (lock, record, token), response, fingerprint, scope)
+
+    async def _keep_lock(self, redis: Redis, lock: str, token: str) -> None:
+        interval = self.lock_ms / 3000
+        while True:
+            await asyncio.sleep(interval)
+            if not await redis.eval(_RENEW, 1, lock, token, self.lock_ms):
+                log.error("idempotency lock %s was lost while its request ran", lock)
+                return
+
+    async def _settle(self, redis: Redis, keys: tuple[str, str, str], response: _CapturedResponse,
+                      fingerprint: str, scope: Any) -> None:
+        lock, record, token = keys
+        if not response.storable:
+            await redis.eval(_RELEASE, 1, lock, token)
+            return
+        stored = StoredResponse(fingerprint, response.status, response.headers, response.body)
+        if not await redis.eval(_COMPLETE, 2, lock, record, token, msgspec.msgpack.encode(stored), self.ttl_ms):
+            log.error("response to %s %s was not stored under its Idempotency-Key: the lock was lost",
+                      scope["method"], scope["path"])
 
     async def _replay(self, send: Any, scope: Any, stored: StoredResponse, fingerprint: str) -> None:
         if stored.fingerprint != fingerprint:
@@ -165,9 +179,33 @@ class IdempotencyMiddleware(ASGIMiddleware):
         return self.keyspace.tagged(f"idem:{tag}", "lock"), self.keyspace.tagged(f"idem:{tag}", "record")
 
 
-def _storable(status: int, headers: Any) -> bool:
-    """Store successes and final business outcomes; never validation failures, conflicts or 5xx."""
-    return 200 <= status < 400 or status in _STORED_STATUSES
+class _CapturedResponse:
+    """Passes the response through to the client and keeps a copy of it."""
+
+    def __init__(self, send: Any) -> None:
+        self._send = send
+        self.status = 500
+        self.headers: list[tuple[bytes, bytes]] = []
+        self._chunks: list[bytes] = []
+        self.complete = False
+
+    async def send(self, message: Any) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = [(n, v) for n, v in message.get("headers", ()) if n.lower() not in _SKIP_HEADERS]
+        elif message["type"] == "http.response.body":
+            self._chunks.append(message.get("body", b""))
+            self.complete = not message.get("more_body", False)
+        await self._send(message)
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self._chunks)
+
+    @property
+    def storable(self) -> bool:
+        """Store complete successes and final business outcomes; never validation failures, conflicts or 5xx."""
+        return self.complete and (200 <= self.status < 400 or self.status in _STORED_STATUSES)
 
 
 def _fingerprint(scope: Any, body: bytes) -> str:
@@ -186,13 +224,17 @@ def _header(scope: Any, name: bytes) -> str | None:
     return None
 
 
+class _ClientGone(Exception):
+    """The client disconnected before sending its whole body: nothing is run for it."""
+
+
 async def _read_body(receive: Any, limit: int) -> bytes | None:
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise _ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -203,15 +245,15 @@ async def _read_body(receive: Any, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _replay_receive(body: bytes) -> Any:
+def _replay_receive(body: bytes, receive: Any) -> Any:
+    """The buffered body first, then the real channel (so streaming responses still see a disconnect)."""
     sent = False
 
-    async def receive() -> dict[str, Any]:
+    async def replay() -> dict[str, Any]:
         nonlocal sent
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Event().wait()  # the client is connected until the response is sent
-        return {"type": "http.disconnect"}
+        return await receive()
 
-    return receive
+    return replay

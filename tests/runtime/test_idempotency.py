@@ -135,3 +135,32 @@ class TestWhatIsNotStored:
         assert "idempotent-replayed" not in retried.headers
         assert await _executions(redis, key_prefix) == 2
         assert "Traceback" not in failed.text and failed.json()["type"].endswith("/internal")
+
+
+class TestLongAndStreamedRequests:
+    async def test_a_streamed_response_is_stored_and_replayed(self, issuer, redis, key_prefix):
+        token = issuer.token("test-a:write", audience="test-a")
+        key = uuid.uuid4().hex
+        with serve_in_thread(create_counter_app(_settings(issuer.url, key_prefix))) as server:
+            async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+                first = await client.post("/v1/exports", json={"amount": 9}, headers=_headers(token, key))
+                again = await client.post("/v1/exports", json={"amount": 9}, headers=_headers(token, key))
+        assert first.status_code == again.status_code == 201
+        assert again.text == first.text and first.text.count("\n") == 3
+        assert again.headers["idempotent-replayed"] == "true"
+        assert await _executions(redis, key_prefix) == 1
+
+    async def test_the_lock_outlives_a_request_slower_than_its_ttl(self, issuer, redis, key_prefix):
+        token = issuer.token("test-a:write", audience="test-a")
+        key = uuid.uuid4().hex
+        app = create_counter_app(_settings(issuer.url, key_prefix, idempotency_lock_ms=300, idempotency_wait_ms=50))
+        with serve_in_thread(app) as server:
+            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+                first = asyncio.create_task(client.post(
+                    "/v1/charges", json={"amount": 5, "delay_ms": 1200}, headers=_headers(token, key)))
+                await asyncio.sleep(0.8)  # well past the 300 ms lock TTL: only renewal keeps the key taken
+                duplicate = await client.post("/v1/charges", json={"amount": 5, "delay_ms": 1200},
+                                              headers=_headers(token, key))
+                assert (await first).status_code == 201
+        assert duplicate.status_code == 409
+        assert await _executions(redis, key_prefix) == 1

@@ -10,6 +10,7 @@ import msgspec
 from litestar import Request, post
 from litestar.exceptions import InternalServerException
 from litestar.params import JSONBody
+from litestar.response import Stream
 
 from services.runtime.app import ServiceSpec, create_service_app
 from services.runtime.auth.guards import requires
@@ -42,6 +43,20 @@ async def create_charge(data: JSONBody[ChargeIn], request: Request[Any, Any, Any
     return ChargeOut(id=uuid.uuid4().hex, amount=data.amount, execution=execution)
 
 
+@post("/exports", operation_id="createExportTest", guards=[requires("test-a:write")],
+      opt={IDEMPOTENCY_OPT: "required"})
+async def create_export(data: JSONBody[ChargeIn], request: Request[Any, Any, Any]) -> Stream:
+    """A streamed response: the idempotency layer must store it once the stream has ended."""
+    state = request.app.state
+    execution = await state.redis.incr(state.keyspace.key("executions"))
+
+    async def rows() -> Any:
+        for index in range(3):
+            yield f"row {index} of export {execution} amount {data.amount}\n".encode()
+
+    return Stream(rows(), media_type="text/plain")
+
+
 def create_counter_app(settings: RuntimeSettings) -> Any:
-    spec = ServiceSpec(name=settings.service_name, routers=[versioned_router(1, [create_charge])])
+    spec = ServiceSpec(name=settings.service_name, routers=[versioned_router(1, [create_charge, create_export])])
     return create_service_app(spec, settings)

@@ -116,9 +116,15 @@ def enforce_scopes(principal: Principal, needed: frozenset[str], realm: str = RE
 
 
 def _bypass(scope: Scope, excluded: re.Pattern[str] | None) -> bool:
-    if scope["type"] == ScopeType.HTTP and scope.get("method") == "OPTIONS":
+    if scope["type"] == ScopeType.HTTP and scope.get("method") == "OPTIONS" and _is_preflight(scope):
         return True
     return excluded is not None and excluded.search(scope["path"]) is not None
+
+
+def _is_preflight(scope: Scope) -> bool:
+    """A CORS preflight (it carries no credentials by design); any other OPTIONS request is authenticated."""
+    names = {name for name, _ in scope.get("headers", ())}
+    return b"origin" in names and b"access-control-request-method" in names
 
 
 def _bearer_token(scope: Scope) -> str | None:

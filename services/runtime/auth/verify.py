@@ -151,7 +151,7 @@ class AccessTokenVerifier:
         except (JoseError, ValueError, UnicodeError, TypeError):
             raise InvalidTokenError("malformed token") from None
         alg = header.get("alg")
-        if alg not in self._algorithms:
+        if not isinstance(alg, str) or alg not in self._algorithms:
             raise InvalidTokenError("unsupported token algorithm")
         if str(header.get("typ", "")).lower() not in ACCESS_TOKEN_TYPES:
             raise InvalidTokenError("not an access token")

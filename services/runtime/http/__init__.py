@@ -32,6 +32,7 @@ from services.runtime.http._breaker import BreakerState, CircuitBreaker
 from services.runtime.http._client import UpstreamClient, create_upstream_client
 from services.runtime.http._config import BreakerPolicy, RetryPolicy, Timeouts, UpstreamConfig
 from services.runtime.http._errors import (
+    CredentialsUnavailable,
     UpstreamError,
     UpstreamFailed,
     UpstreamSaturated,
@@ -45,6 +46,7 @@ __all__ = [
     "BreakerPolicy",
     "BreakerState",
     "CircuitBreaker",
+    "CredentialsUnavailable",
     "RetryPolicy",
     "Timeouts",
     "UpstreamClient",

@@ -20,6 +20,7 @@ from services.runtime.correlation import current_correlation_id
 from services.runtime.http._breaker import CircuitBreaker
 from services.runtime.http._config import UpstreamConfig
 from services.runtime.http._errors import (
+    CredentialsUnavailable,
     UpstreamError,
     UpstreamFailed,
     UpstreamSaturated,
@@ -202,13 +203,23 @@ class UpstreamClient:
         if self._auth is None:
             return await self._round_trip(request)
         flow = self._auth.async_auth_flow(request)
-        request = await flow.__anext__()
+        request = await self._auth_step(flow.__anext__())
         while True:
             response = await self._round_trip(request)
             try:
-                request = await flow.asend(response)
+                request = await self._auth_step(flow.asend(response))
             except StopAsyncIteration:
                 return response
+
+    async def _auth_step(self, step: Awaitable[httpx.Request]) -> httpx.Request:
+        """Advance the auth flow; a failure to get a credential is the issuer's, never this upstream's."""
+        try:
+            return await step
+        except StopAsyncIteration:
+            raise
+        except Exception as exc:
+            raise CredentialsUnavailable(self.name, f"could not obtain credentials: {type(exc).__name__}",
+                                         reason="credentials") from exc
 
     async def _round_trip(self, request: httpx.Request) -> httpx.Response:
         response = await self._transport.handle_async_request(request)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-__all__ = ["UpstreamError", "UpstreamFailed", "UpstreamSaturated", "UpstreamTimeout", "UpstreamUnavailable"]
+__all__ = [
+    "CredentialsUnavailable",
+    "UpstreamError",
+    "UpstreamFailed",
+    "UpstreamSaturated",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+]
 
 
 class UpstreamError(Exception):
@@ -49,6 +56,13 @@ class UpstreamUnavailable(UpstreamError):
     """The upstream cannot be reached now: circuit open, connection refused, rate limited (maps to 503)."""
 
     http_status: ClassVar[int] = 503
+
+
+class CredentialsUnavailable(UpstreamUnavailable):
+    """No credential could be obtained for the call (the token issuer is down or refused).
+
+    The upstream itself was never contacted, so its circuit breaker does not count it (maps to 503).
+    """
 
 
 class UpstreamSaturated(UpstreamUnavailable):
