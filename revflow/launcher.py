@@ -80,6 +80,9 @@ def _environment(redis_url: str, components: Sequence[Component]) -> dict[str, s
         "example": {"REVFLOW_EXAMPLE_PEER_URL": "http://127.0.0.1:{example}",
                     "REVFLOW_EXAMPLE_CLIENT_ID": "revflow-example",
                     "REVFLOW_EXAMPLE_CLIENT_SECRET": "revflow-example-dev-secret"},
+        # The CRM talks to the Salesforce sandbox with its public dev session id.
+        "crm": {"REVFLOW_CRM_VENDOR": "salesforce", "REVFLOW_CRM_VENDOR_URL": "http://127.0.0.1:{salesforce}",
+                "REVFLOW_CRM_SALESFORCE_ACCESS_TOKEN": "00D5g000004SbxO!sandbox.dev.session"},
         # Billing talks to the Stripe sandbox, which accepts any well-formed test key.
         "billing": {"REVFLOW_BILLING_VENDOR": "stripe", "REVFLOW_BILLING_VENDOR_URL": "http://127.0.0.1:{stripe}",
                     "REVFLOW_BILLING_STRIPE_API_KEY": "sk_test_revflow_dev"},

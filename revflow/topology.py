@@ -40,6 +40,8 @@ TOPOLOGY: tuple[Component, ...] = (
               description="Built-in OAuth2 client-credentials issuer and JWKS"),
     Component(name="example", kind="example", factory="services.example.app:create_app", port=8190,
               description="Example service showing every runtime concern"),
+    Component(name="crm", kind="system", factory="services.system.crm.app:create_app", port=8101,
+              description="CRM system API over Salesforce or HubSpot (push + pull closed-won detection)"),
     Component(name="billing", kind="system", factory="services.system.billing.app:create_app", port=8103,
               description="Billing system API over Stripe (Chargebee connector to come)"),
     Component(name="revrec", kind="system", factory="services.system.revrec.app:create_app", port=8104,

@@ -1,0 +1,11 @@
+"""Routes of the CRM system API (v1): thin controllers that parse, call the service, return contracts.
+
+Split by resource into private modules; ``CONTROLLERS`` is what the app mounts under ``/v1``.
+"""
+
+from services.system.crm.api._accounts import AccountController
+from services.system.crm.api._opportunities import OpportunityController, SyncController
+
+__all__ = ["CONTROLLERS", "AccountController", "OpportunityController", "SyncController"]
+
+CONTROLLERS = [AccountController, OpportunityController, SyncController]

@@ -1,0 +1,78 @@
+"""Opportunities: read with their lines, list by stage since an instant, finance status written back; sync."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, Parameter
+
+from contracts.deals import Opportunity, OpportunityStage
+from contracts.problems import FieldError
+from services.runtime.auth.guards import requires
+from services.runtime.problems import ServiceError
+from services.system.crm.api import _examples
+from services.system.crm.api._common import SERVICE, OpportunityId, actor_of, body
+from services.system.crm.schemas import ClosedWonSyncV1, FinanceStatusResultV1, FinanceStatusV1, OpportunityListV1
+from services.system.crm.service import CrmService
+
+__all__ = ["OpportunityController", "SyncController"]
+
+_SINCE = Parameter(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$", max_length=40,
+                   description="Only deals the CRM modified at or after this instant (ISO 8601 with an offset)")
+
+
+def _instant(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ServiceError("since is not a valid instant.", slug="validation", errors=[
+            FieldError(field="since", source="query", message="an instant with an offset, like 2024-04-01T00:00Z")
+        ]) from None
+
+
+class OpportunityController(Controller):
+    """Opportunities (deals) with their lines."""
+
+    path = "/opportunities"
+    tags = ["opportunities"]
+    dependencies = SERVICE
+
+    @get("/", operation_id="listOpportunitiesV1", guards=[requires("crm:read")],
+         summary="Opportunities in a stage, optionally modified since an instant (every CRM page read)")
+    async def list_opportunities(self, service: NamedDependency[CrmService],
+                                 stage: FromQuery[OpportunityStage] = OpportunityStage.CLOSED_WON,
+                                 since: FromQuery[Annotated[str | None, _SINCE]] = None) -> OpportunityListV1:
+        return OpportunityListV1(data=await service.list_opportunities(stage, _instant(since)))
+
+    @get("/{opportunity_id:str}", operation_id="getOpportunityV1", guards=[requires("crm:read")],
+         summary="An opportunity with every line")
+    async def read(self, opportunity_id: OpportunityId, service: NamedDependency[CrmService]) -> Opportunity:
+        return await service.get_opportunity(opportunity_id)
+
+    @put("/{opportunity_id:str}/finance-status", operation_id="writeFinanceStatusV1", guards=[requires("crm:write")],
+         summary="Write invoice status, subscription id and revenue recognised to date onto the CRM record",
+         description="Naturally idempotent (it sets fields). Fields the CRM org has no place for are listed in "
+                     "`unsupported` and not written.")
+    async def finance_status(self, opportunity_id: OpportunityId,
+                             data: Annotated[FinanceStatusV1, body("Finance status", _examples.FINANCE_STATUS)],
+                             service: NamedDependency[CrmService],
+                             request: Request[Any, Any, Any]) -> FinanceStatusResultV1:
+        return await service.write_finance_status(opportunity_id, data, actor_of(request))
+
+
+class SyncController(Controller):
+    """The pull path of closed-won deals."""
+
+    path = "/sync"
+    tags = ["sync"]
+    dependencies = SERVICE
+
+    @post("/closed-won", operation_id="syncClosedWonV1", guards=[requires("crm:write")], status_code=200,
+          summary="Pull closed-won deals modified since the watermark and announce each new close once")
+    async def closed_won(self, service: NamedDependency[CrmService]) -> ClosedWonSyncV1:
+        return await service.sync_closed_won()

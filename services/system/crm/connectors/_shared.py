@@ -1,0 +1,69 @@
+"""Helpers both CRM connectors use: exact decimal money, month arithmetic, a bearer token, the upstream client."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Generator
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+import httpx
+from opentelemetry.trace import TracerProvider
+
+from contracts.money import Money, exponent
+from services.runtime.http import BreakerPolicy, RetryPolicy, Timeouts, UpstreamClient, UpstreamConfig
+from services.system.crm.errors import IncompleteCrmRecord
+from services.system.crm.settings import CrmSettings
+
+__all__ = ["BearerToken", "add_months", "decimal_text", "money_of", "term_end", "upstream"]
+
+
+class BearerToken(httpx.Auth):
+    """``Authorization: Bearer <token>`` on every attempt."""
+
+    def __init__(self, token: str) -> None:
+        self._header = f"Bearer {token}"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self._header
+        yield request
+
+
+def upstream(name: str, settings: CrmSettings, token: str, tracer_provider: TracerProvider | None) -> UpstreamClient:
+    """The resilient client of one CRM, built from the settings (call it in a lifespan)."""
+    config = UpstreamConfig(name=name, base_url=settings.vendor_url,
+                            timeouts=Timeouts(default=settings.vendor_timeout_seconds),
+                            retry=RetryPolicy(max_attempts=settings.vendor_max_attempts),
+                            breaker=BreakerPolicy(reset_timeout=settings.circuit_reset_seconds))
+    return UpstreamClient(config, auth=BearerToken(token), tracer_provider=tracer_provider)
+
+
+def money_of(value: object, currency: str, what: str, factor: Decimal = Decimal(1)) -> Money:
+    """A CRM decimal amount (a JSON number or a numeric string) times ``factor``, rounded half-even to minor units.
+
+    CRMs store currency as decimals; rounding happens once, here, after any discount factor is applied.
+    """
+    try:
+        amount = Decimal(str(value)) * factor
+    except InvalidOperation:
+        raise IncompleteCrmRecord(f"{what} is not an amount: {value!r}") from None
+    minor = (amount * 10 ** exponent(currency)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    return Money(amount_minor=int(minor), currency=currency)
+
+
+def decimal_text(money: Money) -> str:
+    """``Money`` as the plain decimal string CRMs store (``1200.00``)."""
+    digits = exponent(money.currency)
+    return str(Decimal(money.amount_minor).scaleb(-digits).quantize(Decimal(1).scaleb(-digits)))
+
+
+def add_months(start: date, months: int) -> date:
+    """``start`` moved by whole months, clamped to the month's last day."""
+    month = start.month - 1 + months
+    year, month = start.year + month // 12, month % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def term_end(start: date, months: int) -> date:
+    """The last day (inclusive) of a term of ``months`` starting on ``start``."""
+    return add_months(start, months) - timedelta(days=1)

@@ -1,0 +1,147 @@
+"""``SalesforceConnector``: the CRM port over Salesforce REST v62.0 (SOQL, external-id upserts, describe)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, time
+from typing import Any
+
+from contracts.deals import Opportunity, OpportunityStage
+from contracts.parties import Customer
+from services.system.crm.connectors._shared import decimal_text, money_of
+from services.system.crm.connectors.salesforce._mapping import (
+    ACCOUNT_FIELDS,
+    LineDefaults,
+    account_fields,
+    customer_of,
+    instant,
+    opportunity_of,
+    stage_names,
+)
+from services.system.crm.connectors.salesforce._outbound import parse_notifications
+from services.system.crm.connectors.salesforce._wire import SalesforceApi, soql_text
+from services.system.crm.errors import CrmNotFound, VendorRefused
+from services.system.crm.ports import ClosedWonDeal, DealChange, Notification
+from services.system.crm.schemas import FINANCE_FIELDS, FinanceStatusResultV1, FinanceStatusV1
+
+__all__ = ["FINANCE_COLUMNS", "SalesforceConnector"]
+
+EXTERNAL_ID = "Revflow_Id__c"
+# Canonical finance field -> the custom Opportunity field an org prepared for revflow carries.
+FINANCE_COLUMNS = {"invoice_status": "Revflow_Invoice_Status__c", "subscription_id": "Revflow_Subscription_Id__c",
+                   "revenue_recognized": "Revflow_Revenue_Recognized__c"}
+_OPPORTUNITY = ("SELECT Id, Name, StageName, CloseDate, AccountId, Account.Revflow_Id__c, LastModifiedDate, "
+                "(SELECT Id, SortOrder, Quantity, UnitPrice, ListPrice, Discount, ServiceDate, Description, "
+                "Product2.ProductCode FROM OpportunityLineItems) FROM Opportunity WHERE Id = ")
+
+
+def _soql_instant(moment: datetime) -> str:
+    # Whole seconds, rounded down: the bound only widens, and the publisher's dedupe absorbs the overlap.
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class SalesforceConnector:
+    """The CRM on Salesforce.
+
+    Args:
+        api: The Salesforce REST client (auth, retries, breaker).
+        defaults: Currency, term and frequency where the org's records hold none.
+        organization_id: The org id Outbound Messages must carry.
+    """
+
+    name = "salesforce"
+
+    def __init__(self, api: SalesforceApi, defaults: LineDefaults, organization_id: str | None) -> None:
+        self.api, self.defaults, self.organization_id = api, defaults, organization_id
+        self._finance_columns: dict[str, str] | None = None
+
+    async def aclose(self) -> None:
+        await self.api.http.aclose()
+
+    async def upsert_account(self, key: str, account: Customer) -> Customer:
+        await self.api.upsert("Account", EXTERNAL_ID, key, account_fields(account))
+        return await self.get_account(key)
+
+    async def get_account(self, key: str) -> Customer:
+        records = await self.api.query(f"SELECT {', '.join(ACCOUNT_FIELDS)} FROM Account "
+                                       f"WHERE {EXTERNAL_ID} = {soql_text(key)}")
+        if not records:
+            raise CrmNotFound(f"No CRM account with key {key!r}; upsert it first (PUT /v1/accounts/{key}).",
+                              code="account_missing")
+        return customer_of(records[0], self.defaults.currency)
+
+    async def _opportunity(self, opportunity_id: str) -> tuple[dict[str, Any], Opportunity]:
+        records = await self.api.query(_OPPORTUNITY + soql_text(opportunity_id))
+        if not records:
+            raise CrmNotFound(f"No opportunity {opportunity_id} in Salesforce.", code="opportunity_missing")
+        record = records[0]
+        lines = await self.api.children(record.get("OpportunityLineItems"))
+        return record, opportunity_of(record, lines, self.defaults)
+
+    async def get_opportunity(self, opportunity_id: str) -> Opportunity:
+        return (await self._opportunity(opportunity_id))[1]
+
+    async def closed_won_deal(self, opportunity_id: str) -> ClosedWonDeal | None:
+        record, opportunity = await self._opportunity(opportunity_id)
+        if opportunity.stage is not OpportunityStage.CLOSED_WON:
+            return None
+        accounts = await self.api.query(f"SELECT {', '.join(ACCOUNT_FIELDS)} FROM Account "
+                                        f"WHERE Id = {soql_text(record['AccountId'])}")
+        if not accounts:
+            raise CrmNotFound(f"Opportunity {opportunity_id} names account {record['AccountId']}, which is gone.",
+                              code="account_missing")
+        return ClosedWonDeal(opportunity=opportunity, customer=customer_of(accounts[0], self.defaults.currency),
+                             closed_at=datetime.combine(opportunity.close_date, time(0), UTC),
+                             version=opportunity.close_date.isoformat())
+
+    async def find_deals(self, stage: OpportunityStage, since: datetime | None) -> list[DealChange]:
+        names = ", ".join(soql_text(name) for name in stage_names(stage))
+        where = f"StageName IN ({names})"
+        if since is not None:
+            where += f" AND LastModifiedDate >= {_soql_instant(since)}"
+        records = await self.api.query(f"SELECT Id, LastModifiedDate FROM Opportunity WHERE {where} "
+                                       "ORDER BY LastModifiedDate, Id")
+        return [DealChange(opportunity_id=r["Id"], modified_at=instant(r["LastModifiedDate"])) for r in records]
+
+    async def write_finance_status(self, opportunity_id: str, status: FinanceStatusV1) -> FinanceStatusResultV1:
+        columns = await self._columns()
+        await self.get_opportunity(opportunity_id)  # a 404 for an unknown deal, even with nothing to write
+        values = {"invoice_status": status.invoice_status.value if status.invoice_status else None,
+                  "subscription_id": status.subscription_id,
+                  "revenue_recognized": decimal_text(status.revenue_recognized) if status.revenue_recognized
+                  else None}
+        if status.revenue_recognized and status.revenue_recognized.currency != self.defaults.currency:
+            raise VendorRefused(f"The org keeps amounts in {self.defaults.currency}, not "
+                                f"{status.revenue_recognized.currency}.", slug="business-rule",
+                                code="currency_mismatch", retryable=False, owner="integration")
+        record = {columns[name]: values[name] for name in FINANCE_FIELDS if name in columns}
+        if record:
+            await self.api.update("Opportunity", opportunity_id, record)
+        return await self._read_finance(opportunity_id, columns)
+
+    async def _read_finance(self, opportunity_id: str, columns: dict[str, str]) -> FinanceStatusResultV1:
+        stored = [name for name in FINANCE_FIELDS if name in columns]
+        back: dict[str, Any] = {}
+        if stored:
+            record = await self.api.get(f"/sobjects/Opportunity/{opportunity_id}",
+                                        {"fields": ",".join(columns[n] for n in stored)})
+            back = {name: record.get(columns[name]) for name in stored}
+        revenue = back.get("revenue_recognized")
+        status = FinanceStatusV1(invoice_status=back.get("invoice_status"), subscription_id=back.get("subscription_id"),
+                                 revenue_recognized=money_of(revenue, self.defaults.currency, "revenue")
+                                 if revenue is not None else None)
+        return FinanceStatusResultV1(opportunity_id=opportunity_id, status=status, stored=stored,
+                                     unsupported=[n for n in FINANCE_FIELDS if n not in columns])
+
+    async def _columns(self) -> dict[str, str]:
+        """The finance fields this org's Opportunity has (``describe``, read once per connector)."""
+        if self._finance_columns is None:
+            described = await self.api.get("/sobjects/Opportunity/describe")
+            names = {f.get("name") for f in described.get("fields") or []}
+            self._finance_columns = {k: v for k, v in FINANCE_COLUMNS.items() if v in names}
+        return self._finance_columns
+
+    async def verify_notifications(self, headers: Mapping[str, str], body: bytes, url: str) -> list[Notification]:
+        return parse_notifications(body, self.organization_id)
+
+

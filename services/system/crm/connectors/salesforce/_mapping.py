@@ -1,0 +1,108 @@
+"""Salesforce records <-> canonical objects.
+
+- Accounts: ``Name`` and the ``Billing*`` compound address (``BillingStreet`` holds line 1 and line 2 on two
+  lines). The org is single-currency (no ``CurrencyIsoCode``), so the account's currency is the configured one.
+- Opportunities: ``StageName`` maps to the canonical stage; ``CloseDate`` is the close date and, at midnight
+  UTC, the close instant; the close version is the close date.
+- Lines (``OpportunityLineItem``): ``ListPrice`` is the list price; the sale price is ``UnitPrice`` less the
+  line's ``Discount`` percent, rounded half-even to the currency once. ``ServiceDate`` is the service start.
+  The org has no service-end or billing-frequency field on lines (those live in CPQ's managed fields), so the
+  configured default term and frequency apply.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from contracts.catalog import BillingFrequency
+from contracts.common import System
+from contracts.deals import DealLine, Opportunity, OpportunityStage
+from contracts.parties import Customer, PostalAddress
+from services.system.crm.connectors._shared import money_of, term_end
+from services.system.crm.errors import IncompleteCrmRecord
+
+__all__ = ["ACCOUNT_FIELDS", "STAGES", "LineDefaults", "account_fields", "customer_of", "instant", "opportunity_of",
+           "stage_names"]
+
+ACCOUNT_FIELDS = ("Id", "Name", "BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "BillingCountry",
+                  "CreatedDate", "Revflow_Id__c")
+STAGES: dict[str, OpportunityStage] = {
+    "Prospecting": OpportunityStage.PROSPECTING, "Qualification": OpportunityStage.QUALIFICATION,
+    "Needs Analysis": OpportunityStage.QUALIFICATION, "Value Proposition": OpportunityStage.PROPOSAL,
+    "Id. Decision Makers": OpportunityStage.PROPOSAL, "Perception Analysis": OpportunityStage.PROPOSAL,
+    "Proposal/Price Quote": OpportunityStage.PROPOSAL, "Negotiation/Review": OpportunityStage.NEGOTIATION,
+    "Closed Won": OpportunityStage.CLOSED_WON, "Closed Lost": OpportunityStage.CLOSED_LOST,
+}
+
+
+class LineDefaults:
+    """What a line's record cannot say in this org: currency, term and billing frequency."""
+
+    def __init__(self, currency: str, term_months: int, frequency: str) -> None:
+        self.currency, self.term_months, self.frequency = currency, term_months, BillingFrequency(frequency)
+
+
+def stage_names(stage: OpportunityStage) -> list[str]:
+    """The org's stage names that mean ``stage``."""
+    return [name for name, canonical in STAGES.items() if canonical is stage]
+
+
+def instant(value: str) -> datetime:
+    """A Salesforce datetime (``2024-05-01T10:00:00.000+0000``) as an aware instant."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC)
+
+
+def account_fields(account: Customer) -> dict[str, Any]:
+    """The Account fields that make the record equal ``account`` (as far as the org can hold it)."""
+    addr = account.billing_address
+    street = addr.line1 if not addr.line2 else f"{addr.line1}\n{addr.line2}"
+    return {"Name": account.name, "BillingStreet": street, "BillingCity": addr.city, "BillingState": addr.region,
+            "BillingPostalCode": addr.postal_code, "BillingCountry": addr.country}
+
+
+def customer_of(record: dict[str, Any], currency: str) -> Customer:
+    """An Account record as a canonical customer (``id`` is revflow's key, else the Salesforce id)."""
+    street = (record.get("BillingStreet") or "").split("\n", 1)
+    if not (street[0] and record.get("BillingCity") and record.get("BillingCountry")):
+        raise IncompleteCrmRecord(f"Salesforce account {record['Id']} has no complete billing address "
+                                  "(street, city and country are needed).", code="account_address_missing")
+    address = PostalAddress(line1=street[0], line2=street[1] if len(street) > 1 else None, city=record["BillingCity"],
+                            region=record.get("BillingState"), postal_code=record.get("BillingPostalCode"),
+                            country=record["BillingCountry"])
+    return Customer(id=record.get("Revflow_Id__c") or record["Id"], name=record["Name"], currency=currency,
+                    billing_address=address, created_at=instant(record["CreatedDate"]),
+                    external_ids={System.CRM: record["Id"]})
+
+
+def _line(record: dict[str, Any], close: date, defaults: LineDefaults) -> DealLine:
+    sku = (record.get("Product2") or {}).get("ProductCode")
+    quantity = record.get("Quantity")
+    if not sku or not isinstance(quantity, int | float) or quantity != int(quantity):
+        raise IncompleteCrmRecord(f"Salesforce line {record['Id']} needs a product code and a whole quantity.",
+                                  code="line_incomplete")
+    factor = 1 - Decimal(str(record.get("Discount") or 0)) / 100
+    cur = defaults.currency
+    start = date.fromisoformat(record["ServiceDate"]) if record.get("ServiceDate") else close
+    return DealLine(id=record["Id"], product_sku=sku, description=record.get("Description"), quantity=int(quantity),
+                    list_price=money_of(record.get("ListPrice") or record["UnitPrice"], cur, "ListPrice"),
+                    sale_price=money_of(record["UnitPrice"], cur, "UnitPrice", factor), service_start=start,
+                    service_end=term_end(start, defaults.term_months), billing_frequency=defaults.frequency,
+                    external_ids={System.CRM: record["Id"]})
+
+
+def opportunity_of(record: dict[str, Any], lines: list[dict[str, Any]], defaults: LineDefaults) -> Opportunity:
+    """An Opportunity record and its line items as a canonical opportunity."""
+    stage = STAGES.get(record.get("StageName") or "")
+    account = record.get("Account") or {}
+    if stage is None or not record.get("AccountId"):
+        raise IncompleteCrmRecord(f"Salesforce opportunity {record['Id']} has no account or an unknown stage "
+                                  f"({record.get('StageName')!r}).", code="opportunity_incomplete")
+    close = date.fromisoformat(record["CloseDate"])
+    ordered = sorted(lines, key=lambda li: (li.get("SortOrder") or 0, li["Id"]))
+    return Opportunity(id=record["Id"], name=record["Name"], customer_id=account.get("Revflow_Id__c") or
+                       record["AccountId"], stage=stage, close_date=close, currency=defaults.currency,
+                       lines=[_line(li, close, defaults) for li in ordered],
+                       closed_at=datetime.combine(close, time(0), UTC) if stage.is_closed else None,
+                       external_ids={System.CRM: record["Id"]})

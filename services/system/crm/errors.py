@@ -1,0 +1,40 @@
+"""Domain errors of the CRM API; each becomes an RFC 9457 problem through the runtime.
+
+Vendor refusals are ``VendorRefused``: the problem keeps the vendor's own ``code`` and message and says
+whether retrying can help and who owns the fix. Transport failures stay the runtime's ``UpstreamError``s
+(502/503/504 with ``Retry-After``).
+"""
+
+from __future__ import annotations
+
+from services.runtime.problems import ServiceError
+
+__all__ = ["CrmNotFound", "IncompleteCrmRecord", "VendorRefused", "WebhookRejected"]
+
+
+class CrmNotFound(ServiceError):
+    """The CRM has no such record."""
+
+    slug = "not-found"
+
+    def __init__(self, detail: str, *, code: str = "not_found") -> None:
+        super().__init__(detail, code=code, retryable=False, owner="sales_ops")
+
+
+class VendorRefused(ServiceError):
+    """The CRM refused a request; ``code`` is the vendor's own error code."""
+
+
+class IncompleteCrmRecord(ServiceError):
+    """A CRM record lacks what the canonical contract needs (an account without an address, a line without a SKU)."""
+
+    def __init__(self, detail: str, *, code: str = "crm_record_incomplete") -> None:
+        super().__init__(detail, slug="business-rule", code=code, retryable=False, owner="sales_ops")
+
+
+class WebhookRejected(ServiceError):
+    """An inbound notification failed authentication or could not be read."""
+
+    def __init__(self, detail: str, *, code: str = "signature_invalid") -> None:
+        super().__init__(detail, slug="validation", status_code=400, code=code, retryable=False,
+                         owner="integration")

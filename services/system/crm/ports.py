@@ -1,0 +1,92 @@
+"""The CRM connector port: everything the CRM API needs from a vendor, in canonical types.
+
+A connector (``connectors/salesforce``, ``connectors/hubspot``) implements ``CrmConnector``; the service
+depends on nothing else. Rules every connector keeps:
+
+- Writes are upserts by revflow's key on the vendor's unique external-id field (Salesforce
+  ``Revflow_Id__c``, HubSpot ``revflow_external_id``), so a retried write finds its record and never
+  duplicates.
+- Vendor refusals become ``ServiceError``s keeping the vendor's code and message, ``retryable`` and
+  ``owner``; transport failures stay the runtime's ``UpstreamError``s.
+- Lists and incremental queries are read to their last page. Vendor payload shapes never cross this port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Protocol
+
+import msgspec
+
+from contracts.deals import Opportunity, OpportunityStage
+from contracts.parties import Customer
+from services.system.crm.schemas import FinanceStatusResultV1, FinanceStatusV1
+
+__all__ = ["ClosedWonDeal", "CrmConnector", "DealChange", "Notification"]
+
+
+class ClosedWonDeal(msgspec.Struct, frozen=True, kw_only=True):
+    """A won deal as the closed-won event carries it."""
+
+    opportunity: Opportunity
+    customer: Customer
+    closed_at: datetime
+    version: str
+    """The close version: stable across later edits of the record, new when the deal is closed again."""
+
+
+class DealChange(msgspec.Struct, frozen=True, kw_only=True):
+    """A deal an incremental query found, and when the CRM last modified it."""
+
+    opportunity_id: str
+    modified_at: datetime
+
+
+class Notification(msgspec.Struct, frozen=True, kw_only=True):
+    """One authenticated push notification about an opportunity."""
+
+    id: str
+    """The vendor's notification / event id (the delivery deduplication key)."""
+    opportunity_id: str
+    closed_won: bool | None = None
+    """What the notification says about the stage, when it says it (None: read the record)."""
+
+
+class CrmConnector(Protocol):
+    """One CRM behind the canonical CRM API."""
+
+    name: str
+    """The vendor (``salesforce``, ``hubspot``)."""
+
+    async def aclose(self) -> None:
+        """Release the connector's HTTP client."""
+        ...
+
+    async def upsert_account(self, key: str, account: Customer) -> Customer:
+        """Create or update the account known by ``key``; a repeat creates nothing new."""
+        ...
+
+    async def get_account(self, key: str) -> Customer:
+        """The account known by ``key`` (``CrmNotFound`` when the CRM has none)."""
+        ...
+
+    async def get_opportunity(self, opportunity_id: str) -> Opportunity:
+        """An opportunity with every line."""
+        ...
+
+    async def closed_won_deal(self, opportunity_id: str) -> ClosedWonDeal | None:
+        """The deal with its buyer when it is closed-won, else None."""
+        ...
+
+    async def find_deals(self, stage: OpportunityStage, since: datetime | None) -> list[DealChange]:
+        """Every deal in ``stage`` modified at or after ``since`` (all when None), oldest change first."""
+        ...
+
+    async def write_finance_status(self, opportunity_id: str, status: FinanceStatusV1) -> FinanceStatusResultV1:
+        """Write the finance status onto the opportunity's record (fields the org lacks are reported)."""
+        ...
+
+    async def verify_notifications(self, headers: Mapping[str, str], body: bytes, url: str) -> list[Notification]:
+        """Authenticate a push delivery and read it (``WebhookRejected`` when not authentic)."""
+        ...

@@ -1,0 +1,41 @@
+"""Bad input never gets a 500: every refusal is a documented problem naming what was wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.system.crm.journeys import account, money
+
+CASES = [
+    ("PUT", "/v1/accounts/ACME-001", b"{not json", 400, "malformed-body"),
+    ("PUT", "/v1/accounts/ACME-001", {**account(), "currency": "usd"}, 400, "validation"),
+    ("PUT", "/v1/accounts/bad%20key", account(), 400, "validation"),
+    ("PUT", "/v1/accounts/ACME-001", {**account(), "billing_address": {"city": "x"}}, 400, "validation"),
+    ("GET", "/v1/opportunities/bad-id!", None, 400, "validation"),
+    ("GET", "/v1/opportunities?stage=won", None, 400, "validation"),
+    ("PUT", "/v1/opportunities/0060000000000AA/finance-status", {"invoice_status": "maybe"}, 400, "validation"),
+    ("PUT", "/v1/opportunities/0060000000000AA/finance-status", {"extra": 1}, 400, "validation"),
+    ("PUT", "/v1/opportunities/0060000000000AA/finance-status", {"revenue_recognized": money(-5)}, 400,
+     "validation"),
+    ("PUT", "/v1/opportunities/0060000000000AA/finance-status", {}, 404, "not-found"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "slug"), CASES,
+                         ids=[f"{c[0]} {c[1]} {c[4]}" for c in CASES])
+def test_refused_with_a_problem(crm, method, path, body, status, slug):
+    if isinstance(body, bytes):
+        response = crm.client.request(method, path, content=body, headers={"Content-Type": "application/json"})
+    else:
+        response = crm.client.request(method, path, json=body)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["type"].endswith(f"/{slug}")
+
+
+def test_tokens_and_scopes_are_enforced(crm, issuer):
+    assert crm.client.get("/v1/accounts/ACME-001", headers={"Authorization": ""}).status_code == 401
+    reader = issuer.token("crm:read", audience="crm")
+    response = crm.client.put("/v1/accounts/ACME-001", json=account(), headers={"Authorization": f"Bearer {reader}"})
+    assert response.status_code == 403
+    assert crm.client.post("/v1/sync/closed-won", headers={"Authorization": f"Bearer {reader}"}).status_code == 403

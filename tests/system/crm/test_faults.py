@@ -1,0 +1,65 @@
+"""Fault tolerance: a flaky, rate-limiting, slow CRM loses and duplicates nothing; a dead one fails fast.
+
+To keep the test well under 30 s this upserts ``ACCOUNTS`` = 40 accounts through 8 concurrent callers while the
+sandbox answers 20% of calls with 5xx (some after committing), bursts of 429 (Salesforce answers its own 403
+``REQUEST_LIMIT_EXCEEDED`` instead), up to 150 ms jitter and a few 300 ms hangs; faults are seeded. Callers
+behave like the process tier's saga runner: a 5xx or 409 answer is retried with the same Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from services.runtime.testing import free_port
+from tests.system.crm.journeys import account
+
+ACCOUNTS = 40
+WORKERS = 8
+FAULTS = {"seed": 20, "rules": [{"route": "/(services|crm)/", "error_rate": 0.2, "error_status": 500,
+                                 "error_after_rate": 0.05, "rate_limit_rate": 0.03, "burst_length": 3,
+                                 "retry_after": 1, "jitter_ms": 150, "timeout_rate": 0.02, "hang_seconds": 0.3}]}
+
+
+def _until_done(client: httpx.Client, path: str, body: dict) -> httpx.Response:
+    for _ in range(40):
+        response = client.put(path, json=body)
+        if response.status_code < 500 and response.status_code != 409:
+            return response
+        time.sleep(min(float(response.headers.get("retry-after", "0.05")), 1.0))
+    raise AssertionError(f"PUT {path} never succeeded: {response.status_code} {response.text}")
+
+
+def _upsert(crm, index: int) -> str:
+    with httpx.Client(base_url=crm.url, headers=dict(crm.client.headers), timeout=30) as client:
+        response = _until_done(client, f"/v1/accounts/ACC-{index:03d}", account(name=f"Account {index}"))
+    assert response.status_code == 200, response.text
+    return str(response.json()["external_ids"]["crm"])
+
+
+class TestFlakyVendor:
+    def test_batch_completes_without_duplicates_or_losses(self, start_crm, vendor):
+        crm = start_crm(circuit_reset_seconds=0.5)
+        vendor.faults(FAULTS)
+        with ThreadPoolExecutor(WORKERS) as pool:
+            ids = list(pool.map(lambda i: _upsert(crm, i), range(ACCOUNTS)))
+        injected = vendor.http.get("/__sandbox/faults").json()["injected"]
+        vendor.clear_faults()
+        records = vendor.accounts()
+        assert len(records) == ACCOUNTS and len(set(ids)) == ACCOUNTS
+        names = sorted((r.get("Name") or r.get("properties", {}).get("name")) for r in records)
+        assert names == sorted(f"Account {i}" for i in range(ACCOUNTS))
+        assert len(injected) > ACCOUNTS // 2, "the faults must really have fired"
+
+
+class TestDeadVendor:
+    def test_circuit_opens_and_answers_503_with_retry_after_fast(self, start_crm):
+        crm = start_crm(vendor_url=f"http://127.0.0.1:{free_port()}", circuit_reset_seconds=30)
+        responses = [crm.client.get("/v1/accounts/ACME-001") for _ in range(5)]
+        assert all(r.status_code == 503 for r in responses)
+        retry_after = responses[-1].headers.get("retry-after")
+        assert retry_after is not None and 1 <= int(retry_after) <= 30
+        problem = responses[-1].json()
+        assert problem["retryable"] is True and "circuit open" in problem["detail"]
