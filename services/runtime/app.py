@@ -6,7 +6,7 @@ settings; the runtime adds, always in this order (outermost first):
 1. edge telemetry: correlation id, SERVER span named by route template, latency histogram (outside routing);
 2. exception handling to RFC 9457 problems (validation, routing, auth, size, upstream, unexpected);
 3. authentication (JWT access tokens against the issuer's JWKS) and the route's required scopes;
-4. idempotency (``Idempotency-Key`` on POST/PATCH/PUT/DELETE routes, records in Redis);
+4. idempotency (``Idempotency-Key`` on POST/PATCH/DELETE routes, records in Redis; PUT is idempotent already);
 5. deprecation headers (deprecated routes only);
 6. the handler.
 
@@ -48,7 +48,8 @@ __all__ = ["PUBLIC_PATHS", "ReadinessCheck", "ServiceSpec", "create_service_app"
 PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema", "/.well-known")
 """Paths answered without a token (the auth middleware's ``DEFAULT_EXCLUDE`` patterns match exactly these)."""
 
-_STATE_CHANGING = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+# PUT is idempotent by its HTTP semantics (a full replacement): it needs no key, as the draft says.
+_STATE_CHANGING = frozenset({"POST", "PATCH", "DELETE"})
 
 ReadinessCheck = Callable[[Litestar], Awaitable[str | None]]
 """Returns ``None`` when the dependency is reachable, else a reason."""
@@ -137,7 +138,7 @@ def _complete_from_openapi(app: Litestar) -> None:
             mode = handler.opt.get(IDEMPOTENCY_OPT, "optional")
             if mode == "off":
                 continue
-            for method in handler.http_methods & {"POST", "PATCH", "PUT", "DELETE"}:
+            for method in handler.http_methods & _STATE_CHANGING:
                 operation = getattr(path_item, method.lower(), None)
                 if operation is None:
                     continue

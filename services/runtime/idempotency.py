@@ -33,7 +33,7 @@ IDEMPOTENCY_OPT = "idempotency"
 """Handler ``opt`` key: ``"required"`` makes a missing key a 400; ``"off"`` disables the middleware."""
 
 log = logging.getLogger("revflow.idempotency")
-_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+_METHODS = frozenset({"POST", "PATCH", "DELETE"})
 _KEY_HEADER = b"idempotency-key"
 _MAX_KEY_LENGTH = 255
 _STORED_STATUSES = frozenset({404, 410, 422})
