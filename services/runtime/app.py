@@ -28,6 +28,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import Components, OpenAPIType, Schema, SecurityScheme
 from litestar.openapi.spec import Parameter as OpenAPIParameter
+from opentelemetry.instrumentation.redis import RedisInstrumentor
 
 from contracts.problems import Problem
 from services.runtime.auth.guards import scopes_of
@@ -209,7 +210,10 @@ def create_service_app(spec: ServiceSpec, settings: RuntimeSettings, *,
         app.state.readiness_checks = list(spec.readiness)
         app.state.token_verifier = verifier
         app.state.redis = create_redis(settings.redis_url)
+        # Per client, with this service's provider: one process may host several services (tests, benches).
+        RedisInstrumentor.instrument_client(app.state.redis, tracer_provider=tracer_provider)
         async with AsyncExitStack() as stack:
+            stack.callback(tracer_provider.shutdown)  # flushes the last spans to the exporter
             stack.push_async_callback(app.state.redis.aclose)
             for hook in spec.lifespans:
                 await stack.enter_async_context(hook(app))

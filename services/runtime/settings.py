@@ -87,8 +87,9 @@ def from_env(cls: type[T], prefix: str, environ: Mapping[str, str] | None = None
     for field_name, (var, raw) in values.items():
         try:
             decoded[field_name] = _decode(raw, cls, field_name)
-        except msgspec.ValidationError as exc:
-            raise SettingsError(f"{var}={raw!r}: {exc}") from None
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            # The value itself stays out of the message: settings hold secrets.
+            raise SettingsError(f"{var}: {exc}") from None
     decoded.update(overrides)
     try:
         return msgspec.convert(decoded, cls, strict=False)
@@ -98,6 +99,8 @@ def from_env(cls: type[T], prefix: str, environ: Mapping[str, str] | None = None
 
 def _decode(raw: str, cls: type[msgspec.Struct], field_name: str) -> Any:
     field_type = next(f.type for f in msgspec.structs.fields(cls) if f.name == field_name)
+    if field_type in (str, str | None):
+        return raw  # a secret such as "{abc" is a string, not JSON
     if raw.startswith(("{", "[")):
         return msgspec.json.decode(raw)
     return msgspec.convert(raw, field_type, strict=False)

@@ -35,6 +35,8 @@ __all__ = ["EdgeMiddleware", "JsonLogFormatter", "configure_logging", "create_tr
 
 _HEADER_BYTES = HEADER.lower().encode()
 _UNMATCHED = "<unmatched>"
+# Metric labels and span names must stay a bounded set: any other method is "_OTHER" (OTel semantic conventions).
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 
 
 def create_tracer_provider(service_name: str, otlp_endpoint: str | None = None) -> TracerProvider:
@@ -105,7 +107,7 @@ class EdgeMiddleware:
                                detail="The query string has a parameter without a name.")
             token.var.reset(token)
             return
-        method = scope["method"]
+        method = scope["method"] if scope["method"] in _KNOWN_METHODS else "_OTHER"
         started = time.perf_counter()
         parent = propagate.extract(carrier, getter=_GETTER) if carrier else None
         span = self.tracer.start_span(method, context=parent, kind=SpanKind.SERVER,

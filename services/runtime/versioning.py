@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 from litestar import Router
@@ -45,6 +46,11 @@ class Deprecation(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _Defaulting(dict[str, Any]):
+    """Path parameters for the successor template, percent-encoded so no value can break out of the header."""
+
+    def __getitem__(self, key: str) -> str:
+        return quote(str(super().__getitem__(key)), safe="")
+
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 
@@ -82,7 +88,8 @@ class DeprecationHeadersMiddleware(ASGIMiddleware):
         extra = deprecation.headers(scope.get("path_params") or {})
 
         async def send_with_headers(message: Any) -> None:
-            if message["type"] == "http.response.start":
+            # Only answers of the route itself announce its deprecation, not refusals of bad requests to it.
+            if message["type"] == "http.response.start" and message["status"] < 400:
                 message["headers"] = [*message.get("headers", ()), *extra]
             await send(message)
 

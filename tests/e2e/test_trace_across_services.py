@@ -53,8 +53,10 @@ async def test_one_trace_and_one_correlation_id_across_two_services_and_a_stream
     async def handle(event: CloudEvent) -> None:
         received.append(event)
 
+    # The services flushed and shut their exporter down when they stopped; the worker has its own.
+    consumer_exporter = InMemorySpanExporter()
     consumer = Consumer(redis, KeySpace(key_prefix + "b:"), "example", "e2e", "worker-1", handle,
-                        tracer_provider=_provider_with(exporter))
+                        tracer_provider=_provider_with(consumer_exporter))
     counts = await consumer.run_once(block_ms=1000)
     assert counts.processed == 1
     event = received[0]
@@ -63,11 +65,14 @@ async def test_one_trace_and_one_correlation_id_across_two_services_and_a_stream
     assert event.correlationid == correlation_id
     assert event.traceparent is not None and event.traceparent.split("-")[1] == trace_id
 
-    spans = exporter.get_finished_spans()
+    spans = [*exporter.get_finished_spans(), *consumer_exporter.get_finished_spans()]
     names = {s.name for s in spans}
     assert "POST /v1/relay/accounts" in names, names
     assert "POST /v1/accounts" in names, names
     assert any(s.kind.name == "CONSUMER" for s in spans), names
+    assert any(s.kind.name == "CLIENT" and s.attributes.get("revflow.upstream") == "example-peer" for s in spans), (
+        "A's outbound call to B must be a CLIENT span")
+    assert any(s.attributes.get("db.system") == "redis" for s in spans), "Redis commands must be traced"
     assert {format(s.context.trace_id, "032x") for s in spans} == {trace_id}
 
 

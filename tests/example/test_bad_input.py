@@ -94,3 +94,11 @@ class TestRoutingProblems:
         body = _assert_problem(httpx.get(f"{example.url}/v1/accounts/acct_{'0' * 20}", headers=write_headers),
                                404, "/not-found")
         assert "acct_" in body["detail"]
+
+
+class TestHeaderAndLabelSafety:
+    def test_path_values_cannot_inject_into_deprecation_headers(self, example, write_headers):
+        for raw in ("x%3E%3B%20rel%3D%22evil%22", "x%0d%0aSet-Cookie:%20a=b"):
+            response = httpx.get(f"{example.url}/v1/account-lookup/{raw}", headers=write_headers)
+            assert response.status_code == 400
+            assert "link" not in response.headers and "set-cookie" not in response.headers

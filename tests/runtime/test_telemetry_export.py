@@ -41,3 +41,22 @@ def test_spans_are_exported_to_the_configured_otlp_endpoint(issuer, key_prefix):
 def test_nothing_is_exported_without_an_endpoint(issuer, key_prefix):
     app = create_app(ExampleSettings(issuer_url=issuer.url, redis_url=REDIS_URL, key_prefix=key_prefix))
     assert app.state.tracer_provider._active_span_processor._span_processors == ()
+
+
+async def test_invented_methods_share_one_bounded_metric_label():
+    from services.runtime.metrics import REGISTRY
+    from services.runtime.telemetry import EdgeMiddleware, create_tracer_provider
+
+    async def answer(scope, receive, send):
+        await send({"type": "http.response.start", "status": 405, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def ignore(message):
+        return None
+
+    edge = EdgeMiddleware(answer, service_name="label-test", tracer_provider=create_tracer_provider("label-test"))
+    for index in range(20):
+        await edge({"type": "http", "method": f"FOO{index}", "path": "/x", "headers": []}, None, ignore)
+    methods = {sample.labels["method"] for metric in REGISTRY.collect() for sample in metric.samples
+               if sample.labels.get("service") == "label-test"}
+    assert methods == {"_OTHER"}
