@@ -97,20 +97,27 @@ def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
                 problems.append(f"removed operation {where}")
             continue
         new_op = new_ops[(path, method)]
-        problems += _parameter_changes(where, op, new_op)
+        problems += _parameter_changes(where, op, new_op, _Resolver(old), _Resolver(new))
         problems += _request_changes(where, op, new_op, _Resolver(old), _Resolver(new))
         problems += _response_changes(where, op, new_op, _Resolver(old), _Resolver(new))
     return problems
 
 
-def _parameter_changes(where: str, old_op: dict[str, Any], new_op: dict[str, Any]) -> list[str]:
+def _parameter_changes(where: str, old_op: dict[str, Any], new_op: dict[str, Any],
+                       old_r: _Resolver, new_r: _Resolver) -> list[str]:
     old_params = {(p.get("in"), p.get("name")): p for p in old_op.get("parameters", [])}
+    new_params = {(p.get("in"), p.get("name")): p for p in new_op.get("parameters", [])}
     out = []
-    for param in new_op.get("parameters", []):
-        key = (param.get("in"), param.get("name"))
+    for key, param in new_params.items():
         was_required = old_params.get(key, {}).get("required", False)
         if param.get("required") and not was_required:
             out.append(f"{where}: {key[0]} parameter {key[1]!r} is newly required")
+        if key in old_params:
+            out += _compare_input(f"{where} {key[0]} parameter {key[1]!r}", old_r(old_params[key].get("schema", {})),
+                                  new_r(param.get("schema", {})), old_r, new_r, 0)
+    for location, name in sorted(set(old_params) - set(new_params)):
+        if location == "query":  # unknown query parameters are refused, so clients still sending it now fail
+            out.append(f"{where}: query parameter {name!r} removed")
     return out
 
 
@@ -134,20 +141,55 @@ def _request_changes(where: str, old_op: dict[str, Any], new_op: dict[str, Any],
 
 def _compare_input(where: str, old: dict[str, Any], new: dict[str, Any], old_r: _Resolver, new_r: _Resolver,
                    depth: int) -> list[str]:
+    """What a client that sent valid input under ``old`` may now have refused under ``new``."""
     out: list[str] = []
     old_types, new_types = _types(old, old_r), _types(new, new_r)
     if old_types and (not new_types or not old_types <= new_types) and new_types:
         out.append(f"{where}: type narrowed from {sorted(old_types)} to {sorted(new_types)}")
-    if "enum" in new and set(old.get("enum", new["enum"])) - set(new["enum"]):
-        out.append(f"{where}: enum narrowed, {sorted(set(old['enum']) - set(new['enum']))} no longer accepted")
+    old, new = _structured(old, old_r), _structured(new, new_r)
+    if "enum" in new:
+        dropped = set(old["enum"]) - set(new["enum"]) if "enum" in old else None
+        if dropped is None:
+            out.append(f"{where}: now limited to the values {sorted(map(str, new['enum']))}")
+        elif dropped:
+            out.append(f"{where}: enum narrowed, {sorted(map(str, dropped))} no longer accepted")
+    out += _tightened(where, old, new)
     for field in sorted(set(new.get("required", [])) - set(old.get("required", []))):
         out.append(f"{where}: field {field!r} is newly required")
-    if depth < 8:
-        for name, sub in new.get("properties", {}).items():
-            if name in old.get("properties", {}):
-                out += _compare_input(f"{where}.{name}", old_r(old["properties"][name]), new_r(sub),
-                                      old_r, new_r, depth + 1)
+    if depth >= 8:
+        return out
+    for name, sub in new.get("properties", {}).items():
+        if name in old.get("properties", {}):
+            out += _compare_input(f"{where}.{name}", old_r(old["properties"][name]), new_r(sub), old_r, new_r,
+                                  depth + 1)
+    if "items" in old and "items" in new:
+        out += _compare_input(f"{where}[]", old_r(old["items"]), new_r(new["items"]), old_r, new_r, depth + 1)
     return out
+
+
+_UPPER_BOUNDS = ("maxLength", "maxItems", "maximum", "exclusiveMaximum")
+_LOWER_BOUNDS = ("minLength", "minItems", "minimum", "exclusiveMinimum")
+
+
+def _tightened(where: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Constraints that now refuse values the old schema accepted."""
+    out = []
+    for bound in _UPPER_BOUNDS:
+        if bound in new and (bound not in old or new[bound] < old[bound]):
+            out.append(f"{where}: {bound} tightened to {new[bound]}")
+    for bound in _LOWER_BOUNDS:
+        if bound in new and (bound not in old or new[bound] > old[bound]):
+            out.append(f"{where}: {bound} tightened to {new[bound]}")
+    if "pattern" in new and new["pattern"] != old.get("pattern"):
+        out.append(f"{where}: pattern changed to {new['pattern']!r}")
+    return out
+
+
+def _structured(schema: dict[str, Any], resolve: _Resolver) -> dict[str, Any]:
+    """The object or array branch of a nullable union (``oneOf: [{$ref}, {type: null}]``), else the schema."""
+    branches = [resolve(b) for key in ("anyOf", "oneOf") for b in schema.get(key, [])]
+    structured = [b for b in branches if "properties" in b or "items" in b]
+    return structured[0] if len(structured) == 1 else schema
 
 
 def _response_changes(where: str, old_op: dict[str, Any], new_op: dict[str, Any],
@@ -173,6 +215,7 @@ def _compare_output(where: str, old: dict[str, Any], new: dict[str, Any], old_r:
     old_types, new_types = _types(old, old_r), _types(new, new_r)
     if old_types and new_types and not new_types <= old_types:
         out.append(f"{where}: type changed from {sorted(old_types)} to {sorted(new_types)}")
+    old, new = _structured(old, old_r), _structured(new, new_r)
     for name in sorted(set(old.get("properties", {})) - set(new.get("properties", {}))):
         out.append(f"{where}: field {name!r} removed or renamed")
     for name in sorted(set(old.get("required", [])) - set(new.get("required", []))):

@@ -90,6 +90,68 @@ class TestBreakingChanges:
         assert _changed(require_query) == ["GET /v1/invoices/{id}: query parameter 'expand' is newly required"]
 
 
+NESTED = {
+    "openapi": "3.1.0",
+    "paths": {"/v1/orders": {"post": {
+        "parameters": [{"name": "expand", "in": "query", "required": False, "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/OrderIn"}}}},
+        "responses": {"201": {"content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/OrderOut"}}}}}}}},
+    "components": {"schemas": {
+        "Line": {"type": "object", "required": ["sku"], "properties": {
+            "sku": {"type": "string", "maxLength": 64}, "note": {"type": "string"}}},
+        "OrderIn": {"type": "object", "required": ["lines"], "properties": {
+            "lines": {"type": "array", "items": {"$ref": "#/components/schemas/Line"}},
+            "channel": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1}}},
+        "Address": {"type": "object", "required": ["city"], "properties": {
+            "city": {"type": "string"}, "zip": {"type": "string"}}},
+        "OrderOut": {"type": "object", "required": ["id"], "properties": {
+            "id": {"type": "string"},
+            "ship_to": {"oneOf": [{"$ref": "#/components/schemas/Address"}, {"type": "null"}]}}},
+    }},
+}
+
+
+def _nested_changed(mutate) -> list[str]:
+    new = copy.deepcopy(NESTED)
+    mutate(new["components"]["schemas"], new["paths"]["/v1/orders"]["post"])
+    return breaking_changes(NESTED, new)
+
+
+class TestBreakingChangesInDepth:
+    def test_field_newly_required_inside_array_items(self):
+        found = _nested_changed(lambda schemas, op: schemas["Line"]["required"].append("note"))
+        assert found == ["POST /v1/orders request.lines[]: field 'note' is newly required"]
+
+    def test_enum_added_where_there_was_none(self):
+        found = _nested_changed(lambda schemas, op: schemas["OrderIn"]["properties"]["channel"].update(
+            enum=["web", "sales"]))
+        assert found == ["POST /v1/orders request.channel: now limited to the values ['sales', 'web']"]
+
+    def test_tightened_constraints(self):
+        def tighten(schemas, op):
+            schemas["Line"]["properties"]["sku"]["maxLength"] = 32
+            schemas["OrderIn"]["properties"]["quantity"]["minimum"] = 2
+        assert sorted(_nested_changed(tighten)) == [
+            "POST /v1/orders request.lines[].sku: maxLength tightened to 32",
+            "POST /v1/orders request.quantity: minimum tightened to 2"]
+
+    def test_removed_field_inside_a_nullable_object(self):
+        found = _nested_changed(lambda schemas, op: schemas["Address"]["properties"].pop("zip"))
+        assert found == ["POST /v1/orders response 201.ship_to: field 'zip' removed or renamed"]
+
+    def test_removed_query_parameter(self):
+        found = _nested_changed(lambda schemas, op: op.update(parameters=[]))
+        assert found == ["POST /v1/orders: query parameter 'expand' removed"]
+
+    def test_loosened_constraints_are_allowed(self):
+        def loosen(schemas, op):
+            schemas["Line"]["properties"]["sku"]["maxLength"] = 128
+            schemas["OrderIn"]["properties"]["quantity"].pop("minimum")
+        assert _nested_changed(loosen) == []
+
+
 class TestCommittedContracts:
     def test_committed_files_match_the_code(self):
         generated = generate_contracts()

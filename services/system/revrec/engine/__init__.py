@@ -25,7 +25,8 @@ from .allocation import (
     allocate,
 )
 from .balances import BillingEvent, BillingKind, PeriodBalance, contract_balances, current_split
-from .calendars import CalendarMonths, Fiscal445, Period, PeriodCalendar, periods_between
+from .calendars import CalendarMonths, Fiscal445, Fiscal5253, Period, PeriodCalendar, YearEnd, periods_between
+from .combining import CombinationCriteria, combine_contracts
 from .daycount import DayCount
 from .errors import (
     CurrencyMismatchError,
@@ -39,7 +40,11 @@ from .errors import (
     UnknownCurrencyError,
     ZeroSSPTotalError,
 )
+from .fx import Rate, RateTable
+from .fxledger import FX, FxEvent, FxEventKind, FxLedger, functional_ledger, recognition_events
+from .instants import instant_amounts, instant_schedule, milliseconds
 from .journals import JournalEntry, JournalLine, aggregate, journal_entries
+from .milestones import Milestone, Reestimate, milestone_schedule
 from .modifications import (
     Modification,
     ModificationKind,
@@ -74,6 +79,7 @@ from .verify import Cause, VerifyResult, verify_schedule
 from .waterfall import Waterfall, waterfall
 
 __all__ = [
+    "FX",
     "AllocatedLine",
     "Allocation",
     "AllocationLine",
@@ -82,6 +88,7 @@ __all__ = [
     "BillingKind",
     "CalendarMonths",
     "Cause",
+    "CombinationCriteria",
     "Contract",
     "Convention",
     "CurrencyMismatchError",
@@ -89,12 +96,17 @@ __all__ = [
     "DiscountEvidence",
     "EngineError",
     "Fiscal445",
+    "Fiscal5253",
+    "FxEvent",
+    "FxEventKind",
+    "FxLedger",
     "InvalidConventionError",
     "InvalidInputError",
     "InvalidPeriodError",
     "JournalEntry",
     "JournalLine",
     "Method",
+    "Milestone",
     "Modification",
     "ModificationKind",
     "ModificationResult",
@@ -112,6 +124,9 @@ __all__ = [
     "PointSSP",
     "ProgressMeasure",
     "RangeSSP",
+    "Rate",
+    "RateTable",
+    "Reestimate",
     "RemainderPolicy",
     "ResidualApproachError",
     "RoundingMode",
@@ -122,11 +137,13 @@ __all__ = [
     "VariableAllocation",
     "VerifyResult",
     "Waterfall",
+    "YearEnd",
     "ZeroSSPTotalError",
     "aggregate",
     "allocate",
     "allocate_contract",
     "catch_up_adjustment",
+    "combine_contracts",
     "constrained_amount",
     "contract_balances",
     "cost_plus_margin",
@@ -134,9 +151,14 @@ __all__ = [
     "distribute",
     "expected_value",
     "exponent",
+    "functional_ledger",
+    "instant_amounts",
+    "instant_schedule",
     "journal_entries",
     "major_unit",
     "material_right_ssp",
+    "milestone_schedule",
+    "milliseconds",
     "modify_ratable",
     "most_likely_amount",
     "periods_between",
@@ -145,6 +167,7 @@ __all__ = [
     "progress_schedule",
     "ratable_amounts",
     "ratable_schedule",
+    "recognition_events",
     "resolve_ssp",
     "schedule_contract",
     "transaction_price",

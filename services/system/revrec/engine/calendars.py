@@ -7,13 +7,15 @@ hundred periods millions of times.
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 from functools import lru_cache
 
 from .errors import InvalidConventionError, InvalidPeriodError
 
-__all__ = ["CalendarMonths", "Fiscal445", "Period", "PeriodCalendar", "periods_between"]
+__all__ = ["CalendarMonths", "Fiscal445", "Fiscal5253", "Period", "PeriodCalendar", "YearEnd", "periods_between"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,87 @@ class Fiscal445:
         return _fiscal_period(self, year, index)
 
 
-PeriodCalendar = CalendarMonths | Fiscal445
+class YearEnd(StrEnum):
+    """The 52/53-week rule for where a fiscal year ends."""
+
+    LAST = "last"
+    """On the last given weekday of the year-end month."""
+    NEAREST = "nearest"
+    """On the given weekday nearest to the last day of the year-end month (up to 3 days after it)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Fiscal5253:
+    """A 52/53-week fiscal calendar of 4-4-5 style periods (the retail or "4-5-4" calendar).
+
+    Every fiscal year ends on a fixed weekday at (or nearest to) the end of one month, so it has 52
+    weeks, or 53 when the weekday drifts far enough; the 53rd week goes to the last period.
+
+    Attributes:
+        end_month: Month (1-12) the fiscal year ends in or near.
+        weekday: Weekday the year ends on (Monday 0 ... Sunday 6; the NRF calendar ends on Saturday, 5).
+        rule: ``LAST`` or ``NEAREST`` weekday to the end of ``end_month``.
+        label_offset: Fiscal year ``Y`` ends in calendar year ``Y + label_offset``; the NRF labels a
+            year by the calendar year it starts in, so its January year-end has ``label_offset=1``.
+        pattern: Weeks per period within a quarter.
+    """
+
+    end_month: int
+    weekday: int
+    rule: YearEnd = YearEnd.NEAREST
+    label_offset: int = 0
+    pattern: tuple[int, int, int] = (4, 4, 5)
+
+    def __post_init__(self) -> None:
+        if sorted(self.pattern) != [4, 4, 5]:
+            raise InvalidConventionError("calendar.pattern", "a 4-4-5 calendar needs weeks (4, 4, 5) in some order")
+        if not 1 <= self.end_month <= 12 or not 0 <= self.weekday <= 6:
+            raise InvalidConventionError("calendar", "end_month must be 1-12 and weekday 0-6")
+
+    def year_end(self, label: int) -> date:
+        """Last day of fiscal year ``label``."""
+        return _year_end(self, label)
+
+    def weeks(self, label: int) -> int:
+        """52 or 53."""
+        return (self.year_end(label) - self.year_end(label - 1)).days // 7
+
+    def period_of(self, day: date) -> Period:
+        """The period containing ``day``."""
+        label = day.year - self.label_offset - 1
+        while self.year_end(label) < day:
+            label += 1
+        start = self.year_end(label - 1) + timedelta(days=1)
+        week, cumulative = (day - start).days // 7, 0
+        for index in range(12):
+            cumulative += self.pattern[index % 3]
+            if week < cumulative:
+                break
+        return _period_5253(self, label, index)
+
+
+@lru_cache(maxsize=4096)
+def _year_end(calendar: Fiscal5253, label: int) -> date:
+    year = label + calendar.label_offset
+    month_end = date(year, calendar.end_month, monthrange(year, calendar.end_month)[1])
+    back = (month_end.weekday() - calendar.weekday) % 7
+    if calendar.rule is YearEnd.NEAREST and back > 3:
+        return month_end + timedelta(days=7 - back)
+    return month_end - timedelta(days=back)
+
+
+@lru_cache(maxsize=4096)
+def _period_5253(calendar: Fiscal5253, label: int, index: int) -> Period:
+    year_start = calendar.year_end(label - 1) + timedelta(days=1)
+    weeks_before = sum(calendar.pattern[i % 3] for i in range(index))
+    start = year_start + timedelta(days=7 * weeks_before)
+    end = start + timedelta(days=7 * calendar.pattern[index % 3])
+    if index == 11:
+        end = calendar.year_end(label) + timedelta(days=1)
+    return Period(f"FY{label}-P{index + 1:02d}", start, end)
+
+
+PeriodCalendar = CalendarMonths | Fiscal445 | Fiscal5253
 
 
 @lru_cache(maxsize=4096)

@@ -48,6 +48,17 @@ class RemainderPolicy(StrEnum):
     """Round every line, put the difference on the next-to-last line (NetSuite straight-line)."""
     FIRST = "first"
     """Round every line, put the difference on the first line."""
+    TRAILING_PER_DAY = "trailing_per_day"
+    """Round every line, then hand the difference out one rounding unit per service day, starting from
+    the last day of the term and walking backwards; each unit lands in the period holding that day.
+
+    No vendor publishes a definition of this policy that we could find, so this is revflow's own
+    precise one: a remainder of ``k`` units touches the last ``k`` service days (a period with ``d``
+    days takes at most ``d`` units per pass; if days run out, the walk starts again from the end).
+    A negative difference takes units back the same way, never pushing a line below zero. Any part of
+    the difference smaller than one unit goes to the last line. Without day counts (e.g. an
+    allocation) every line counts as one day.
+    """
 
 
 def round_div(num: int, den: int, mode: RoundingMode) -> int:
@@ -104,9 +115,34 @@ def _largest_remainder(nums: Sequence[int], den: int, total: int, unit: int) -> 
     return base
 
 
-def place_difference(lines: list[int], diff: int, policy: RemainderPolicy) -> list[int]:
-    """Add ``diff`` to ``lines`` (in place) where ``policy`` says, never pushing a line below zero."""
+def place_difference(
+    lines: list[int], diff: int, policy: RemainderPolicy, *, days: Sequence[int] | None = None, unit: int = 1
+) -> list[int]:
+    """Add ``diff`` to ``lines`` (in place) where ``policy`` says, never pushing a line below zero.
+
+    ``days`` (service days per line) and ``unit`` are used by ``TRAILING_PER_DAY`` only.
+    """
+    if policy is RemainderPolicy.TRAILING_PER_DAY:
+        return _trailing(lines, diff, days or [1] * len(lines), unit)
     return _place_difference(lines, diff, _order(len(lines), policy))
+
+
+def _trailing(lines: list[int], diff: int, days: Sequence[int], unit: int) -> list[int]:
+    sign = 1 if diff > 0 else -1
+    units, odd = divmod(abs(diff), unit)
+    while units:
+        moved = 0
+        for i in range(len(lines) - 1, -1, -1):
+            cap = days[i] if sign > 0 else min(days[i], lines[i] // unit)
+            take = min(cap, units)
+            lines[i] += sign * take * unit
+            units -= take
+            moved += take
+            if not units:
+                break
+        if not moved:
+            break
+    return _place_difference(lines, sign * (units * unit + odd), _order(len(lines), RemainderPolicy.LAST))
 
 
 def _place_difference(lines: list[int], diff: int, order: Sequence[int]) -> list[int]:
@@ -133,6 +169,7 @@ def distribute(
     unit: int = 1,
     mode: RoundingMode = RoundingMode.HALF_UP,
     policy: RemainderPolicy = RemainderPolicy.LARGEST_REMAINDER,
+    days: Sequence[int] | None = None,
 ) -> list[int]:
     """Turn exact shares ``nums[i] / den`` into integers that sum exactly to ``total``.
 
@@ -143,6 +180,7 @@ def distribute(
         unit: Rounding unit in minor units (1 = cent for USD, 100 = whole dollar).
         mode: Rounding of each line (ignored by ``LARGEST_REMAINDER``, which floors).
         policy: Where the rounding difference goes.
+        days: Service days per line, for ``TRAILING_PER_DAY`` (default: one per line).
 
     Returns:
         One integer per share; lines are multiples of ``unit`` except where ``total`` itself is not.
@@ -157,9 +195,10 @@ def distribute(
     if not nums:
         return []
     if total < 0 and all(n <= 0 for n in nums):
-        return [-x for x in distribute([-n for n in nums], den, -total, unit=unit, mode=mode, policy=policy)]
+        flipped = distribute([-n for n in nums], den, -total, unit=unit, mode=mode, policy=policy, days=days)
+        return [-x for x in flipped]
     if policy is RemainderPolicy.LARGEST_REMAINDER:
         return _largest_remainder(nums, den, total, unit)
     step = den * unit
     lines = [round_div(num, step, mode) * unit for num in nums]
-    return _place_difference(lines, total - sum(lines), _order(len(lines), policy))
+    return place_difference(lines, total - sum(lines), policy, days=days, unit=unit)

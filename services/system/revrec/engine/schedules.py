@@ -36,6 +36,9 @@ class Method(StrEnum):
     """A daily rate rounded to the unit, times the days of each period; the remainder per policy."""
     EVEN_TERM_MONTHS = "even_term_months"
     """An equal share per whole month of the term, starting in the first period (Stripe month-even)."""
+    BY_MILLISECOND = "by_millisecond"
+    """Proportional to elapsed milliseconds between two instants (Stripe's default amortization
+    granularity); see :func:`instants.instant_schedule`. On whole dates it equals ``EXACT_DAYS``."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -144,7 +147,15 @@ def _shares(total: int, weights: tuple[int, ...], wsum: int, method: Method) -> 
     return [total * w for w in weights], wsum
 
 
-def _daily_rate(total: int, weights: tuple[int, ...], wsum: int, conv: Convention) -> list[int]:
+def _days(calendar: PeriodCalendar, day_count: DayCount, start: date, end: date) -> list[int]:
+    lo, hi = service_interval(start, end, day_count)
+    return [
+        day_weight(max(p.start, lo), min(p.end, hi), DayCount.ACTUAL_HALF_OPEN)
+        for p in periods_between(calendar, lo, hi)
+    ]
+
+
+def _daily_rate(total: int, weights: tuple[int, ...], wsum: int, conv: Convention, days: list[int] | None) -> list[int]:
     # The rate is kept to one minor unit (as vendors quote it), never to a coarse rounding unit:
     # a whole-unit daily rate would round to zero and push everything into the last period.
     rate = round_div(total, wsum, conv.rounding)
@@ -152,7 +163,7 @@ def _daily_rate(total: int, weights: tuple[int, ...], wsum: int, conv: Conventio
     # A rounded daily rate leaves a remainder with no fractional parts to rank, so "largest
     # remainder" degrades to "last period" here.
     policy = RemainderPolicy.LAST if conv.remainder is RemainderPolicy.LARGEST_REMAINDER else conv.remainder
-    return place_difference(lines, total - sum(lines), policy)
+    return place_difference(lines, total - sum(lines), policy, days=days, unit=conv.unit)
 
 
 def ratable_amounts(total: int, start: date, end: date, conv: Convention) -> tuple[tuple[Period, ...], list[int]]:
@@ -168,6 +179,8 @@ def ratable_amounts(total: int, start: date, end: date, conv: Convention) -> tup
         ``(periods, amounts)`` with ``sum(amounts) == total``.
     """
     periods, weights, wsum = _weights(conv.calendar, conv.day_count, start, end)
+    trailing = conv.remainder is RemainderPolicy.TRAILING_PER_DAY
+    days = _days(conv.calendar, conv.day_count, start, end) if trailing else None
     if conv.method is Method.EVEN_TERM_MONTHS:
         if not isinstance(conv.calendar, CalendarMonths):
             raise InvalidConventionError("convention.method", "even term months needs a calendar-month calendar")
@@ -178,9 +191,9 @@ def ratable_amounts(total: int, start: date, end: date, conv: Convention) -> tup
         amounts = distribute([total] * n, n, total, unit=conv.unit, mode=conv.rounding, policy=conv.remainder)
         return tuple(months), amounts
     if conv.method is Method.DAILY_RATE:
-        return periods, _daily_rate(total, weights, wsum, conv)
+        return periods, _daily_rate(total, weights, wsum, conv, days)
     nums, den = _shares(total, weights, wsum, conv.method)
-    return periods, distribute(nums, den, total, unit=conv.unit, mode=conv.rounding, policy=conv.remainder)
+    return periods, distribute(nums, den, total, unit=conv.unit, mode=conv.rounding, policy=conv.remainder, days=days)
 
 
 def ratable_schedule(

@@ -1,11 +1,14 @@
 """Property tests: the invariants every allocation, schedule, balance and journal must keep."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
+from itertools import pairwise
 
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from services.system.revrec.engine import (
+    FX,
     AllocationLine,
     AllocationRounding,
     BillingEvent,
@@ -15,21 +18,35 @@ from services.system.revrec.engine import (
     Convention,
     DayCount,
     Fiscal445,
+    Fiscal5253,
+    FxEvent,
+    FxEventKind,
+    InvalidInputError,
     Method,
+    Milestone,
+    Rate,
+    RateTable,
+    Reestimate,
     RemainderPolicy,
     RoundingMode,
+    YearEnd,
     allocate,
     contract_balances,
+    functional_ledger,
+    instant_schedule,
     journal_entries,
+    milestone_schedule,
+    periods_between,
     ratable_schedule,
     verify_schedule,
 )
 
 SETTINGS = settings(max_examples=150, deadline=None)
 FISCAL = Fiscal445(year_start=date(2019, 12, 29), first_year=2020)
+RETAIL = Fiscal5253(end_month=1, weekday=5, label_offset=1, pattern=(4, 5, 4))
 conventions = st.builds(
     Convention,
-    calendar=st.sampled_from([CalendarMonths(), FISCAL]),
+    calendar=st.sampled_from([CalendarMonths(), FISCAL, RETAIL]),
     day_count=st.sampled_from(list(DayCount)),
     method=st.sampled_from([m for m in Method if m is not Method.EVEN_TERM_MONTHS]),
     unit=st.sampled_from([1, 100]),
@@ -121,3 +138,111 @@ def test_recompute_then_verify_matches(amount, start, span, conv):
         obligation_id="o", vendor=s.by_period(), amount=amount, currency="USD", start=start, end=end, convention=conv
     )
     assert result.cause is Cause.MATCH and not result.differences
+
+
+fx_kinds = st.sampled_from([k for k in FxEventKind if k is not FxEventKind.REMEASURE])
+
+
+@SETTINGS
+@given(
+    rates=st.lists(
+        st.fractions(min_value=Fraction(1, 100), max_value=200, max_denominator=10_000), min_size=1, max_size=6
+    ),
+    events=st.lists(st.tuples(fx_kinds, st.integers(0, 120), st.integers(0, 10**7)), max_size=10),
+    functional=st.sampled_from(["USD", "JPY", "KWD"]),
+)
+def test_functional_ledger_balances_and_remeasurement_rolls_forward(rates, events, functional):
+    start = date(2024, 1, 1)
+    table = RateTable(
+        transaction="EUR",
+        functional=functional,
+        rates=tuple(Rate(start + timedelta(days=20 * i), r) for i, r in enumerate(rates)),
+    )
+    evs = [FxEvent(kind=k, on=start + timedelta(days=d), amount=a) for k, d, a in events]
+    close = start + timedelta(days=121)
+    try:
+        ledger = functional_ledger(rates=table, events=[*evs, FxEvent(kind=FxEventKind.REMEASURE, on=close)])
+    except InvalidInputError:
+        reject()  # a credit note above the open receivable
+    assert all(e.balanced for e in ledger.entries)
+    by_account = {}
+    for entry in ledger.entries:
+        for line in entry.lines:
+            by_account[line.account] = by_account.get(line.account, 0) + line.debit - line.credit
+    # Roll-forward: every account's movements close to the reported balance.
+    assert by_account.get("accounts_receivable", 0) == ledger.receivable[1]
+    assert by_account.get("contract_asset", 0) == ledger.contract_asset[1]
+    assert -by_account.get("deferred_revenue", 0) == ledger.deferred[1]
+    assert -by_account.get("revenue", 0) == ledger.revenue and -by_account.get(FX, 0) == ledger.fx_gain
+    # After remeasurement the monetary balances sit exactly at the closing rate.
+    assert ledger.receivable[1] == table.convert(ledger.receivable[0], close)
+    assert ledger.contract_asset[1] == table.convert(ledger.contract_asset[0], close)
+    if ledger.receivable[0] == ledger.contract_asset[0] == ledger.deferred[0] == 0:
+        # Fully earned and settled: the cash collected is the revenue plus the net exchange result.
+        assert ledger.cash == by_account.get("cash", 0) == ledger.revenue + ledger.fx_gain
+
+
+@SETTINGS
+@given(
+    amount=amounts,
+    start_ms=st.integers(min_value=0, max_value=10**11),
+    span_ms=st.integers(min_value=1, max_value=10**11),
+    method=st.sampled_from([Method.BY_MILLISECOND, Method.PRORATE_FIRST_LAST, Method.EVEN_PERIODS]),
+    unit=st.sampled_from([1, 100]),
+    rounding=st.sampled_from(list(RoundingMode)),
+    remainder=st.sampled_from(list(RemainderPolicy)),
+)
+def test_instant_schedule_sums_and_never_negative(amount, start_ms, span_ms, method, unit, rounding, remainder):
+    start = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(milliseconds=start_ms)
+    conv = Convention(method=method, unit=unit, rounding=rounding, remainder=remainder)
+    s = instant_schedule(
+        obligation_id="o",
+        amount=amount,
+        currency="USD",
+        start=start,
+        end=start + timedelta(milliseconds=span_ms),
+        convention=conv,
+    )
+    assert sum(s.amounts) == amount
+    assert all(a >= 0 for a in s.amounts)
+
+
+@SETTINGS
+@given(
+    end_month=st.integers(1, 12),
+    weekday=st.integers(0, 6),
+    rule=st.sampled_from(list(YearEnd)),
+    year=st.integers(1990, 2090),
+)
+def test_fiscal_5253_years_tile_the_timeline(end_month, weekday, rule, year):
+    cal = Fiscal5253(end_month=end_month, weekday=weekday, rule=rule)
+    assert cal.weeks(year) in (52, 53)
+    assert cal.year_end(year).weekday() == weekday
+    periods = periods_between(cal, cal.year_end(year - 1) + timedelta(days=1), cal.year_end(year) + timedelta(days=1))
+    assert len(periods) == 12
+    assert all(a.end == b.start for a, b in pairwise(periods))
+    assert periods[-1].end - periods[0].start == timedelta(weeks=cal.weeks(year))
+
+
+@SETTINGS
+@given(
+    allocated=st.integers(0, 10**9),
+    weights=st.lists(st.integers(0, 1000), min_size=1, max_size=8),
+    new_allocation=st.integers(0, 10**9),
+    unit=st.sampled_from([1, 100]),
+)
+def test_milestones_sum_to_allocation_when_all_reached(allocated, weights, new_allocation, unit):
+    weights[0] += 1
+    ms = [Milestone(id=str(i), weight=w, reached=date(2024, 1 + i, 1)) for i, w in enumerate(weights)]
+    s = milestone_schedule(
+        obligation_id="o",
+        allocated=allocated,
+        currency="USD",
+        calendar=CalendarMonths(),
+        milestones=ms,
+        reestimates=[Reestimate(on=date(2024, 3, 15), allocated=new_allocation)],
+        unit=unit,
+    )
+    assert sum(s.amounts) == s.total == new_allocation
+    # Without the re-estimate's catch-up, no line is negative.
+    assert all(a >= 0 for a, k in zip(s.amounts, s.kinds, strict=True) if k == "recognition")
