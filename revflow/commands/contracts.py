@@ -1,8 +1,11 @@
 """``revflow contracts export|check``: the published OpenAPI contracts of every service.
 
-``export`` writes ``contracts/openapi/<service>.v<major>.json`` (and the AsyncAPI event catalogue).
-``check`` regenerates them in memory and fails when a committed file is stale, naming every breaking change
-against the committed (or ``--against``) version, so a published major cannot silently break its clients.
+``export`` writes ``contracts/openapi/<service>.v<major>.json`` (and the AsyncAPI event catalogue): the
+contract as the code defines it now. ``publish`` copies those into ``contracts/openapi/published/``: what
+clients were promised. It refuses a breaking change unless given ``--allow-breaking REASON``, which is
+recorded in ``published/BREAKING.md`` for review. ``check`` regenerates the contracts in memory and fails when
+a committed file is stale, or when the code breaks a published major, so re-exporting alone can never hide
+a breaking change.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ __all__ = ["contracts", "generate_contracts"]
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI_DIR = ROOT / "contracts" / "openapi"
+PUBLISHED_DIR = OPENAPI_DIR / "published"
 
 
 def _dump(document: dict[str, Any]) -> str:
@@ -49,7 +53,7 @@ def export(out_dir: Path) -> None:
     """Write every service's OpenAPI per major version (and the AsyncAPI catalogue)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     generated = generate_contracts()
-    for stale in set(p.name for p in out_dir.glob("*.json")) - set(generated):
+    for stale in {p.name for p in out_dir.glob("*.json")} - set(generated):
         (out_dir / stale).unlink()
         click.echo(f"removed {stale}")
     for name, document in sorted(generated.items()):
@@ -69,32 +73,59 @@ def _export_asyncapi() -> None:
 
 
 @contracts.command()
-@click.option("--against", "baseline_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              default=None, help="Directory of published contracts to check compatibility against "
-              "(default: the committed contracts/openapi).")
-def check(baseline_dir: Path | None) -> None:
-    """Fail when committed contracts are stale or a published major changed incompatibly."""
-    committed_dir = OPENAPI_DIR
-    baseline_dir = baseline_dir or committed_dir
+@click.option("--allow-breaking", "reason", default=None,
+              help="Publish even though clients of a published major would break; the reason is recorded.")
+def publish(reason: str | None) -> None:
+    """Promise the current contracts to clients (refuses breaking changes to a published major)."""
+    PUBLISHED_DIR.mkdir(parents=True, exist_ok=True)
     generated = generate_contracts()
-    failures = 0
+    breaking = _breaking(generated, PUBLISHED_DIR)
+    if breaking and reason is None:
+        for line in breaking:
+            click.echo(f"BREAKING {line}", err=True)
+        sys.exit("refused: a published major would break; start a new major or pass --allow-breaking REASON")
+    if breaking:
+        with (PUBLISHED_DIR / "BREAKING.md").open("a", encoding="utf-8") as log:
+            log.write(f"\n## {reason}\n\n" + "".join(f"- {line}\n" for line in breaking))
+    for name, document in sorted(generated.items()):
+        (PUBLISHED_DIR / name).write_text(_dump(document), encoding="utf-8")
+        click.echo(f"published {name}")
+
+
+def _breaking(generated: dict[str, dict[str, Any]], baseline_dir: Path) -> list[str]:
+    found = []
     for name, document in sorted(generated.items()):
         baseline = baseline_dir / name
         if baseline.exists():
-            for change in breaking_changes(json.loads(baseline.read_text(encoding="utf-8")), document):
-                click.echo(f"BREAKING {name}: {change}", err=True)
-                failures += 1
-        committed = committed_dir / name
+            found += [f"{name}: {change}" for change in
+                      breaking_changes(json.loads(baseline.read_text(encoding="utf-8")), document)]
+    return found
+
+
+@contracts.command()
+@click.option("--published", "published_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=PUBLISHED_DIR, show_default=True, help="The contracts promised to clients.")
+def check(published_dir: Path) -> None:
+    """Fail when committed contracts are stale or the code breaks a published major."""
+    generated = generate_contracts()
+    failures = 0
+    for line in _breaking(generated, published_dir):
+        click.echo(f"BREAKING {line}", err=True)
+        failures += 1
+    for name, document in sorted(generated.items()):
+        committed = OPENAPI_DIR / name
         if not committed.exists() or committed.read_text(encoding="utf-8") != _dump(document):
             click.echo(f"STALE {name}: run `revflow contracts export` and commit the result", err=True)
             failures += 1
-    for extra in sorted(set(p.name for p in committed_dir.glob("*.json")) - set(generated)):
+        if not (published_dir / name).exists():
+            click.echo(f"note: {name} is not published yet (`revflow contracts publish`)", err=True)
+    for extra in sorted({p.name for p in OPENAPI_DIR.glob("*.json")} - set(generated)):
         click.echo(f"STALE {extra}: no service publishes it any more (retiring a major needs a decision)", err=True)
         failures += 1
     failures += _check_asyncapi()
     if failures:
         sys.exit(1)
-    click.echo(f"contracts OK: {len(generated)} OpenAPI documents match the code, no breaking change")
+    click.echo(f"contracts OK: {len(generated)} OpenAPI documents match the code, no published major broken")
 
 
 def _check_asyncapi() -> int:

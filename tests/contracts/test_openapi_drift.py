@@ -11,7 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from revflow.commands.contracts import OPENAPI_DIR, check, generate_contracts
+from revflow.commands.contracts import OPENAPI_DIR, PUBLISHED_DIR, check, generate_contracts
 from revflow.openapi_compat import breaking_changes
 
 BASE = {
@@ -168,7 +168,7 @@ class TestCommittedContracts:
             if path.name == "example.v1.json":
                 spec["components"]["schemas"]["AccountView"]["properties"]["legacy_code"] = {"type": "string"}
             (published / path.name).write_text(json.dumps(spec), encoding="utf-8")
-        result = CliRunner().invoke(check, ["--against", str(published)])
+        result = CliRunner().invoke(check, ["--published", str(published)])
         assert result.exit_code == 1
         assert "field 'legacy_code' removed or renamed" in result.output
 
@@ -180,6 +180,19 @@ class TestCommittedContracts:
                                   cwd=OPENAPI_DIR.parents[1], env={**os.environ, "PYTHONHASHSEED": seed}).stdout
                    for seed in ("1", "2", "3")}
         assert len(outputs) == 1, "the published contracts differ between runs: something iterates a set"
+
+    def test_re_exporting_cannot_hide_a_break_of_the_published_contract(self, tmp_path: Path):
+        """The committed files always equal the code after an export; the promise to clients is what counts."""
+        published = tmp_path / "published"
+        published.mkdir()
+        for path in PUBLISHED_DIR.glob("*.json"):
+            spec = json.loads(path.read_text(encoding="utf-8"))
+            if path.name == "example.v1.json":
+                spec["components"]["schemas"]["AccountCreate"]["required"].remove("email")
+            (published / path.name).write_text(json.dumps(spec), encoding="utf-8")
+        result = CliRunner().invoke(check, ["--published", str(published)])
+        assert result.exit_code == 1
+        assert "field 'email' is newly required" in result.output
 
     def test_check_passes_on_the_committed_tree(self):
         result = CliRunner().invoke(check, [])
