@@ -309,6 +309,26 @@ class TestKeyRotation:
                 assert keys.fetches == 2
 
 
+class TestWithdrawnKey:
+    def test_a_key_the_issuer_withdrew_stops_verifying_even_cached_tokens(self, issuer_key: ECKey) -> None:
+        clock = Clock(1000.0)
+        port = free_port()
+        settings = issuer_settings(port, issuer_key, retired_keys_kept=0)
+        with serve_in_thread(create_app(settings), port=port) as own_issuer:
+            keys = JWKSCache(jwks_url(own_issuer.url), min_refetch_interval=10.0, max_age=60.0, clock=clock)
+            verifier = AccessTokenVerifier(keys, issuer=own_issuer.url, audience="orders")
+            with serve_in_thread(protected_app(own_issuer.url, verifier)) as own_service:
+                old = issued(own_issuer, "reader")
+                assert call(own_service, old).status_code == 200  # verified, now cached
+                rotated = httpx.post(f"{own_issuer.url}/admin/rotate", headers={"Authorization": f"Bearer {ADMIN}"})
+                assert rotated.status_code == 200
+                assert call(own_service, old).status_code == 200  # the key set is still fresh
+                clock.now += 61
+                refused = call(own_service, old)
+                assert refused.status_code == 401
+                assert refused.headers["www-authenticate"] == challenge("unknown signing key")
+
+
 class TestJWKSCache:
     async def test_concurrent_unknown_kids_share_one_fetch(self, issuer: RunningServer) -> None:
         clock = Clock(0.0)

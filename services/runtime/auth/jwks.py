@@ -10,6 +10,7 @@ the issuer; concurrent refetches are coalesced into one. :class:`StaticKeys` ser
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -35,6 +36,14 @@ class KeySource(Protocol):
 
     async def get_key(self, kid: str) -> Key | None:
         """The key with this ``kid``, or ``None`` when the issuer does not publish one."""
+        ...
+
+    async def revalidate_if_stale(self) -> None:
+        """Refetch the keys when they are older than the source's maximum age (never raises)."""
+        ...
+
+    def publishes(self, kid: str) -> bool:
+        """Whether the latest known key set still contains ``kid``."""
         ...
 
 
@@ -70,6 +79,12 @@ class StaticKeys:
     async def get_key(self, kid: str) -> Key | None:
         return self._keys.get(kid)
 
+    async def revalidate_if_stale(self) -> None:
+        return None
+
+    def publishes(self, kid: str) -> bool:
+        return kid in self._keys
+
 
 class JWKSCache:
     """The issuer's JWKS, fetched over HTTP, cached, and refetched on an unknown ``kid`` (rate-limited)."""
@@ -79,6 +94,7 @@ class JWKSCache:
         url: str,
         *,
         min_refetch_interval: float = 10.0,
+        max_age: float = 600.0,
         timeout: float = 5.0,
         http: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -88,6 +104,7 @@ class JWKSCache:
         Args:
             url: The JWKS address, usually ``jwks_url(issuer_url)``.
             min_refetch_interval: Seconds that must pass between two fetches.
+            max_age: Seconds after which the key set is refetched even though every ``kid`` is known.
             timeout: Timeout of one fetch, in seconds.
             http: Client to fetch with; a short-lived one per fetch when ``None`` (fetches are rare).
             clock: Monotonic clock, replaceable in tests.
@@ -96,6 +113,7 @@ class JWKSCache:
         self.fetches = 0
         """Number of fetch attempts so far (for metrics and tests)."""
         self._interval = min_refetch_interval
+        self._max_age = max_age
         self._timeout = timeout
         self._http = http
         self._clock = clock
@@ -111,11 +129,26 @@ class JWKSCache:
         Raises:
             SigningKeysUnavailableError: the key is unknown and the latest fetch failed.
         """
+        await self.revalidate_if_stale()
         key = self._keys.get(kid)
         if key is None:
             await self._refresh()
             key = self._keys.get(kid)
         return key
+
+    async def revalidate_if_stale(self) -> None:
+        """Refetch a key set older than ``max_age``, so a key the issuer withdrew stops being trusted.
+
+        An issuer outage keeps the last good keys: it must not stop every service from verifying.
+        """
+        if self._fetched_at is None or self._clock() - self._fetched_at < self._max_age:
+            return
+        with contextlib.suppress(SigningKeysUnavailableError):
+            await self._refresh()
+
+    def publishes(self, kid: str) -> bool:
+        """Whether the latest key set still contains ``kid``."""
+        return kid in self._keys
 
     async def _refresh(self) -> None:
         seen = self._generation

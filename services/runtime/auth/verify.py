@@ -55,6 +55,8 @@ class VerifiedToken(NamedTuple):
     claims: Mapping[str, Any]
     deadline: float
     """Unix time after which the token is no longer accepted (``exp`` + leeway)."""
+    kid: str = ""
+    """The signing key; a cached token is dropped once the issuer stops publishing it."""
 
 
 class AccessTokenVerifier:
@@ -130,22 +132,26 @@ class AccessTokenVerifier:
         now = self._clock()
         cached = self._cache.get(token)
         if cached is not None:
-            if now <= cached.deadline:
-                self._cache.move_to_end(token)
-                return cached
-            del self._cache[token]
-            raise InvalidTokenError("token expired")
-        claims = await self._decode(token)
+            if now > cached.deadline:
+                del self._cache[token]
+                raise InvalidTokenError("token expired")
+            await self.keys.revalidate_if_stale()
+            if not self.keys.publishes(cached.kid):
+                del self._cache[token]
+                raise InvalidTokenError("unknown signing key")
+            self._cache.move_to_end(token)
+            return cached
+        claims, kid = await self._decode(token)
         self._check_claims(claims, now)
         verified = VerifiedToken(Principal.from_claims(claims), MappingProxyType(claims),
-                                 claims["exp"] + self._leeway)
+                                 claims["exp"] + self._leeway, kid)
         self._cache[token] = verified
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return verified
 
-    async def _decode(self, token: str) -> dict[str, Any]:
-        """Check the header and the signature; return the (not yet validated) claims."""
+    async def _decode(self, token: str) -> tuple[dict[str, Any], str]:
+        """Check the header and the signature; return the (not yet validated) claims and the key id."""
         try:
             header = jws.extract_compact(token.encode("ascii")).headers()
         except (JoseError, ValueError, UnicodeError, TypeError):
@@ -160,7 +166,7 @@ class AccessTokenVerifier:
         if key is None:
             raise InvalidTokenError("unknown signing key")
         try:
-            return dict(jwt.decode(token, key, algorithms=[alg]).claims)
+            return dict(jwt.decode(token, key, algorithms=[alg]).claims), kid
         except BadSignatureError:
             raise InvalidTokenError("invalid signature") from None
         except (JoseError, ValueError, TypeError):
