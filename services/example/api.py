@@ -113,4 +113,8 @@ def _peer_account(response: httpx.Response) -> AccountView:
         raise AccountNotFound("No such account at the peer")
     if response.status_code >= 400:
         raise ServiceError(f"The peer refused the request with {response.status_code}", slug="upstream-failed")
-    return msgspec.json.decode(response.content, type=AccountView)
+    try:
+        return msgspec.json.decode(response.content, type=AccountView)
+    except msgspec.DecodeError:
+        raise ServiceError("The peer answered with a body that is not an account", slug="upstream-failed",
+                           owner="integration") from None

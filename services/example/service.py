@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import msgspec
 from redis.asyncio import Redis
+from redis.exceptions import WatchError
 
 from contracts.events import new_event
 from services.example.schemas import AccountCreate, AccountPage, AccountPatch, AccountView
@@ -19,6 +20,7 @@ from services.runtime.redis import KeySpace
 __all__ = ["AccountNotFound", "AccountService"]
 
 SOURCE = "/services/example"
+_MAX_WRITE_TRIES = 20
 
 
 class AccountNotFound(ServiceError):
@@ -56,12 +58,27 @@ class AccountService:
         return msgspec.json.decode(raw, type=AccountView)
 
     async def update(self, account_id: str, patch: AccountPatch, actor: str) -> AccountView:
-        before = await self.get(account_id)
+        """Apply ``patch`` atomically: a concurrent change makes this one re-read and re-apply, never lose it."""
         changes = {f: v for f in patch.__struct_fields__ if (v := getattr(patch, f)) is not None}
-        after = msgspec.structs.replace(before, **changes, updated_at=datetime.now(UTC), version=before.version + 1)
-        await self.redis.set(self._key(account_id), msgspec.json.encode(after))
-        await self._record(actor, "account.updated", before, after)
-        return after
+        key = self._key(account_id)
+        for _ in range(_MAX_WRITE_TRIES):
+            async with self.redis.pipeline(transaction=True) as pipe:
+                await pipe.watch(key)
+                raw = await pipe.get(key)
+                if raw is None:
+                    raise AccountNotFound(f"No account {account_id!r}")
+                before = msgspec.json.decode(raw, type=AccountView)
+                after = msgspec.structs.replace(before, **changes, updated_at=datetime.now(UTC),
+                                                version=before.version + 1)
+                pipe.multi()
+                pipe.set(key, msgspec.json.encode(after))
+                try:
+                    await pipe.execute()
+                except WatchError:
+                    continue
+            await self._record(actor, "account.updated", before, after)
+            return after
+        raise ServiceError(f"Account {account_id!r} is changing too often; retry", slug="conflict", retryable=True)
 
     async def list(self, limit: int, cursor: str | None) -> AccountPage:
         start = int(cursor) if cursor else 0

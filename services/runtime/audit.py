@@ -18,7 +18,9 @@ head hash now and then to a store the writers cannot alter (WORM bucket, a ticke
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import random
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -135,7 +137,7 @@ class AuditLog:
         if correlation_id:
             base["correlation_id"] = correlation_id
         head_hash, count = await self._read_head()
-        for _ in range(self.max_tries):
+        for attempt in range(self.max_tries):
             fields = {**base, "index": str(count), "prev_hash": head_hash or GENESIS,
                       "timestamp": datetime.now(UTC).isoformat(timespec="microseconds")}
             fields["hash"] = _entry_hash(fields)
@@ -145,6 +147,8 @@ class AuditLog:
             if int(reply[0]) == 1:
                 return _to_entry(_str(reply[1]), fields)
             head_hash, count = _str(reply[1]), int(reply[2])
+            # Lost the race for the head: back off a little (full jitter) so writers stop colliding in lockstep.
+            await asyncio.sleep(random.uniform(0, min(0.05, 0.0005 * 2 ** min(attempt, 10))))
         raise AuditConflictError(f"could not append to {self.stream} after {self.max_tries} tries")
 
     async def entries(self, start: str = "-", count: int = 100) -> list[AuditEntry]:

@@ -78,3 +78,19 @@ class TestAuthOnTheService:
         response = httpx.get(f"{example.url}/v1/ping", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401
         assert "audience" in response.json()["detail"]
+
+
+class TestConcurrentUpdates:
+    async def test_concurrent_patches_lose_no_change(self, example, write_headers):
+        import asyncio
+
+        created = httpx.post(f"{example.url}/v1/accounts", headers={**write_headers, "Idempotency-Key": "c1"},
+                             json={"name": "Acme", "email": "ap@acme.test", "currency": "USD"}).json()
+        async with httpx.AsyncClient(base_url=example.url, headers=write_headers, timeout=30) as client:
+            responses = await asyncio.gather(*[
+                client.patch(f"/v1/accounts/{created['id']}", json={"credit_limit_minor": limit})
+                for limit in range(1, 21)])
+        assert all(r.status_code == 200 for r in responses)
+        final = httpx.get(f"{example.url}/v1/accounts/{created['id']}", headers=write_headers).json()
+        assert final["version"] == 21, "every one of the 20 changes must have been applied on top of the last"
+        assert sorted(r.json()["version"] for r in responses) == list(range(2, 22))
