@@ -19,7 +19,7 @@ from services.runtime.events._deadletter import (
     parse_dead_letter,
     refresh_depth,
 )
-from services.runtime.events._keys import EVENT_FIELD, dlq_key, domain_of, encode_event, stream_key, text
+from services.runtime.events._keys import EVENT_FIELD, dlq_key, domain_of, encode_envelope, stream_key, text
 from services.runtime.metrics import EVENTS_PUBLISHED
 from services.runtime.redis import KeySpace
 
@@ -68,7 +68,7 @@ class EventBus:
                         "messaging.message.id": event.id, "cloudevents.event_type": event.type},
         ):
             event = _stamp(event)
-            entry_id = await self.redis.xadd(key, {EVENT_FIELD: encode_event(event)}, maxlen=self.maxlen,
+            entry_id = await self.redis.xadd(key, {EVENT_FIELD: encode_envelope(event)}, maxlen=self.maxlen,
                                              approximate=True)
         EVENTS_PUBLISHED.labels(stream=key, type=event.type).inc()
         return text(entry_id) or ""

@@ -39,7 +39,7 @@ from services.runtime.events._deadletter import dead_letter_fields, refresh_dept
 from services.runtime.events._keys import (
     EVENT_FIELD,
     GROUP_FIELD,
-    decode_event,
+    decode_envelope,
     dlq_key,
     marker_key,
     stream_key,
@@ -188,7 +188,7 @@ class Consumer:
         entry_id, fields, deliveries = entry
         raw = fields.get(EVENT_FIELD.encode())
         try:
-            event = decode_event(raw)
+            event = decode_envelope(raw)
         except msgspec.DecodeError as exc:
             return await self._dead_letter(entry, None, f"undecodable event: {exc}")
         target = text(fields.get(GROUP_FIELD.encode()))

@@ -14,7 +14,7 @@ import msgspec
 from redis.asyncio import Redis
 
 from contracts.events import CloudEvent
-from services.runtime.events._keys import EVENT_FIELD, GROUP_FIELD, REPLAY_FIELD, decode_event, dlq_key, text
+from services.runtime.events._keys import EVENT_FIELD, GROUP_FIELD, REPLAY_FIELD, decode_envelope, dlq_key, text
 from services.runtime.metrics import DEAD_LETTERS
 
 __all__ = ["REPLAY_LUA", "DeadLetter", "DeadLetterNotFoundError", "dead_letter_fields", "parse_dead_letter",
@@ -92,7 +92,7 @@ def parse_dead_letter(dlq: str, entry_id: bytes | str, fields: Mapping[bytes, by
     """A dead-letter stream entry as a ``DeadLetter``."""
     f = {text(k): text(v) for k, v in fields.items()}
     try:
-        event: CloudEvent | None = decode_event(fields.get(b"event"))
+        event: CloudEvent | None = decode_envelope(fields.get(b"event"))
     except msgspec.DecodeError:
         event = None
     return DeadLetter(

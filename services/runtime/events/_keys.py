@@ -21,10 +21,10 @@ __all__ = [
     "EVENT_FIELD",
     "GROUP_FIELD",
     "REPLAY_FIELD",
-    "decode_event",
+    "decode_envelope",
     "dlq_key",
     "domain_of",
-    "encode_event",
+    "encode_envelope",
     "marker_key",
     "stream_key",
     "text",
@@ -73,11 +73,16 @@ def marker_key(stream_key_: str, group: str, event_id: str) -> str:
     return f"{stream_key_}:done:{group}:{event_id}"
 
 
-def encode_event(event: CloudEvent) -> bytes:
+def encode_envelope(event: CloudEvent) -> bytes:
+    """The CloudEvent as stored on the stream.
+
+    The envelope only: payloads are checked against the catalogue by the producers that build them with
+    ``contracts.events.build_event``; the bus also carries events of services outside the catalogue.
+    """
     return msgspec.json.encode(event)
 
 
-def decode_event(raw: bytes | None) -> CloudEvent:
+def decode_envelope(raw: bytes | None) -> CloudEvent:
     """Decode and validate a stream entry's event.
 
     Raises:
