@@ -2,6 +2,10 @@
 
 Names, type ids and association type ids follow HubSpot's public CRM docs. Every property value on the
 wire is a string; :mod:`sandboxes.hubspot.values` coerces input per the definition's type.
+
+Besides HubSpot's default properties, the portal is prepared for revflow: every object type has the unique
+``revflow_external_id``, and deals have the finance properties revflow writes back
+(``revflow_invoice_status``, ``revflow_subscription_id``, ``revflow_revenue_recognized``).
 """
 
 from __future__ import annotations
@@ -10,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 __all__ = [
-    "ALWAYS_RETURNED", "ASSOCIATION_TYPES", "DEFAULT_PROPERTIES", "OBJECT_TYPES", "PIPELINE_STAGES", "SINGULAR",
-    "UNIQUE_KEY", "AssocType", "Prop", "build_properties", "default_association", "resolve_type",
+    "ALWAYS_RETURNED", "ASSOCIATION_TYPES", "DEFAULT_PROPERTIES", "INVOICE_STATUSES", "OBJECT_TYPES", "PIPELINE_STAGES",
+    "SINGULAR", "UNIQUE_KEY", "AssocType", "Prop", "build_properties", "default_association", "resolve_type",
 ]
 
 OBJECT_TYPES: dict[str, str] = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "products": "0-7",
@@ -46,6 +50,8 @@ PIPELINE_STAGES: dict[str, tuple[str, str, bool]] = {
     "closedwon": ("Closed Won", "1.0", True),
     "closedlost": ("Closed Lost", "0.0", True),
 }
+INVOICE_STATUSES = ("draft", "open", "paid", "void", "uncollectible")
+"""Options of the deal property ``revflow_invoice_status``."""
 _FREQUENCIES = ("weekly", "biweekly", "monthly", "quarterly", "per_six_months", "annually", "per_two_years",
                 "per_three_years", "per_four_years", "per_five_years")
 _COMMON = (Prop("hs_object_id", "number", read_only=True), Prop("createdate", "datetime", read_only=True),
@@ -55,8 +61,9 @@ _BY_TYPE: dict[str, tuple[Prop, ...]] = {
                  Prop("jobtitle"), Prop("lastmodifieddate", "datetime", read_only=True),
                  Prop("lifecyclestage", "enumeration", options=("subscriber", "lead", "marketingqualifiedlead",
                       "salesqualifiedlead", "opportunity", "customer", "evangelist", "other"))),
-    "companies": (Prop("name"), Prop("domain"), Prop("phone"), Prop("city"), Prop("country"), Prop("industry"),
-                  Prop("description"), Prop("numberofemployees", "number"), Prop("annualrevenue", "number")),
+    "companies": (Prop("name"), Prop("domain"), Prop("phone"), Prop("address"), Prop("address2"), Prop("city"),
+                  Prop("state"), Prop("zip"), Prop("country"), Prop("industry"), Prop("description"),
+                  Prop("numberofemployees", "number"), Prop("annualrevenue", "number")),
     "deals": (Prop("dealname"), Prop("amount", "number"), Prop("closedate", "datetime"), Prop("description"),
               Prop("pipeline", "enumeration", options=("default",)),
               Prop("dealstage", "enumeration", options=tuple(PIPELINE_STAGES)),
@@ -71,8 +78,14 @@ _BY_TYPE: dict[str, tuple[Prop, ...]] = {
                    Prop("amount", "number", read_only=True), Prop("hs_product_id", "number"), Prop("hs_sku"),
                    Prop("discount", "number"), Prop("hs_discount_percentage", "number"),
                    Prop("hs_line_item_currency_code"), Prop("hs_recurring_billing_period"),
-                   Prop("hs_recurring_billing_start_date", "date"), Prop("hs_position_on_quote", "number"),
+                   Prop("hs_recurring_billing_start_date", "date"), Prop("hs_recurring_billing_end_date", "date"),
+                   Prop("hs_position_on_quote", "number"),
                    Prop("recurringbillingfrequency", "enumeration", options=_FREQUENCIES)),
+}
+# This portal's own properties, as a portal prepared for revflow has them.
+_REVFLOW: dict[str, tuple[Prop, ...]] = {
+    "deals": (Prop("revflow_invoice_status", "enumeration", options=INVOICE_STATUSES),
+              Prop("revflow_subscription_id"), Prop("revflow_revenue_recognized", "number")),
 }
 DEFAULT_PROPERTIES: dict[str, tuple[str, ...]] = {
     "contacts": ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
@@ -87,11 +100,11 @@ ALWAYS_RETURNED = ("createdate", "hs_lastmodifieddate", "hs_object_id")
 
 
 def build_properties(custom: Mapping[str, Iterable[Prop]] | None = None) -> dict[str, dict[str, Prop]]:
-    """Property definitions by object type: HubSpot's defaults, this portal's unique key, and ``custom``."""
+    """Property definitions by object type: HubSpot's defaults, this portal's revflow properties, and ``custom``."""
     result = {}
     for object_type, props in _BY_TYPE.items():
         extra = tuple((custom or {}).get(object_type, ()))
-        result[object_type] = {p.name: p for p in (*_COMMON, *props, *extra)}
+        result[object_type] = {p.name: p for p in (*_COMMON, *props, *_REVFLOW.get(object_type, ()), *extra)}
     return result
 
 

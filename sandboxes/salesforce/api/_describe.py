@@ -37,7 +37,7 @@ def _field(spec: FieldSpec) -> dict[str, Any]:
         "calculated": False, "autoNumber": spec.name in ("ContractNumber", "OrderNumber"),
         "filterable": True, "sortable": spec.type != "textarea", "groupable": spec.type not in ("textarea",),
         "caseSensitive": spec.name == "Revflow_Id__c", "defaultValue": spec.default if spec.default not in
-        (None, "OWNER") else None, "restrictedPicklist": False,
+        (None, "OWNER") else None, "restrictedPicklist": spec.restricted,
         "picklistValues": [{"active": True, "defaultValue": False, "label": v, "value": v, "validFor": None}
                            for v in spec.picklist],
     }

@@ -102,4 +102,8 @@ def coerce(sobject: str, spec: FieldSpec, value: Any) -> Any:
         if not isinstance(value, str) or not is_id(value):
             raise bad_id(spec.reference_to[0], spec.name, value)
         return to18(value)
-    return _text(spec, value)
+    text = _text(spec, value)
+    if spec.restricted and text not in spec.picklist:
+        raise SalesforceError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                              f"{spec.label}: bad value for restricted picklist field: {text}", [spec.name])
+    return text

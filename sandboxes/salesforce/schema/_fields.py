@@ -36,6 +36,8 @@ class FieldSpec:
     custom: bool = False
     length: int = 0
     picklist: tuple[str, ...] = ()
+    restricted: bool = False
+    """A restricted picklist: a value outside ``picklist`` is refused (``INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST``)."""
 
     @property
     def required(self) -> bool:

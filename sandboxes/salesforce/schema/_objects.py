@@ -1,15 +1,20 @@
-"""The quote-to-cash sObjects this org has, with their standard fields and two custom external ids.
+"""The quote-to-cash sObjects this org has, with their standard fields and the custom fields of a revflow org.
 
 Every object carries ``Revflow_Id__c`` (text, external id, unique, case-sensitive), as an org prepared for
 revflow would, so a connector can upsert idempotently, and ``Legacy_Id__c`` (external id without a unique
 index), where an upsert can match several records and answer 300.
+
+An org prepared for revflow also has finance fields on Opportunity (``Revflow_Invoice_Status__c``, a
+restricted picklist; ``Revflow_Subscription_Id__c``; ``Revflow_Revenue_Recognized__c``, currency), written back
+by revflow, and the service end and billing frequency of each OpportunityLineItem (``Service_End_Date__c``;
+``Billing_Frequency__c``, a restricted picklist), entered by sales next to the standard ``ServiceDate``.
 """
 
 from __future__ import annotations
 
 from ._fields import ChildRelationship, FieldSpec, ObjectSpec, f, ref
 
-__all__ = ["EXTERNAL_ID", "LEGACY_ID", "OBJECTS", "STAGES"]
+__all__ = ["BILLING_FREQUENCIES", "EXTERNAL_ID", "INVOICE_STATUSES", "LEGACY_ID", "OBJECTS", "STAGES"]
 
 EXTERNAL_ID = "Revflow_Id__c"
 LEGACY_ID = "Legacy_Id__c"
@@ -26,6 +31,10 @@ STAGES: dict[str, tuple[int, bool, bool, str]] = {
     "Closed Won": (100, True, True, "Closed"),
     "Closed Lost": (0, True, False, "Omitted"),
 }
+INVOICE_STATUSES = ("Draft", "Open", "Paid", "Void", "Uncollectible")
+"""Values of the restricted picklist ``Opportunity.Revflow_Invoice_Status__c``."""
+BILLING_FREQUENCIES = ("Monthly", "Quarterly", "Semiannual", "Annual", "One-time")
+"""Values of the restricted picklist ``OpportunityLineItem.Billing_Frequency__c``."""
 
 
 def _system() -> list[FieldSpec]:
@@ -53,8 +62,8 @@ def _owner() -> FieldSpec:
 
 
 def _obj(name: str, label: str, plural: str, prefix: str, fields: list[FieldSpec],
-         children: list[ChildRelationship] | None = None) -> ObjectSpec:
-    all_fields = [*_system()[:2], *fields, *_system()[2:], *_custom()]
+         children: list[ChildRelationship] | None = None, custom: list[FieldSpec] | None = None) -> ObjectSpec:
+    all_fields = [*_system()[:2], *fields, *_system()[2:], *_custom(), *(custom or [])]
     return ObjectSpec(name, label, plural, prefix, {spec.name: spec for spec in all_fields}, children or [])
 
 
@@ -112,7 +121,12 @@ OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (
         ref("Pricebook2Id", "Pricebook2", "Pricebook2", "Price Book ID"),
         ref("ContractId", "Contract", "Contract"),
         f("HasOpportunityLineItem", "boolean", "Has Line Item", nillable=False, **RO), _owner(),
-    ], [ChildRelationship("OpportunityLineItem", "OpportunityId", "OpportunityLineItems", True)]),
+    ], [ChildRelationship("OpportunityLineItem", "OpportunityId", "OpportunityLineItems", True)], [
+        f("Revflow_Invoice_Status__c", "picklist", "Revflow Invoice Status", custom=True, picklist=INVOICE_STATUSES,
+          restricted=True),
+        f("Revflow_Subscription_Id__c", "string", "Revflow Subscription ID", custom=True),
+        f("Revflow_Revenue_Recognized__c", "currency", "Revflow Revenue Recognized", custom=True),
+    ]),
     _obj("OpportunityLineItem", "Opportunity Product", "Opportunity Product", "00k", [
         ref("OpportunityId", "Opportunity", "Opportunity", nillable=False, updateable=False),
         f("SortOrder", "int"), ref("PricebookEntryId", "PricebookEntry", "PricebookEntry", "Price Book Entry ID",
@@ -122,6 +136,10 @@ OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (
         f("Quantity", "double", nillable=False), f("TotalPrice", "currency", "Total Price"),
         f("UnitPrice", "currency", "Sales Price"), f("ListPrice", "currency", "List Price", **RO),
         f("ServiceDate", "date", "Date"), f("Discount", "percent"), f("Description", "string", "Line Description"),
+    ], custom=[
+        f("Service_End_Date__c", "date", "Service End Date", custom=True),
+        f("Billing_Frequency__c", "picklist", "Billing Frequency", custom=True, picklist=BILLING_FREQUENCIES,
+          restricted=True),
     ]),
     _obj("Contract", "Contract", "Contracts", "800", [
         ref("AccountId", "Account", "Account", nillable=False), ref("Pricebook2Id", "Pricebook2", "Pricebook2",

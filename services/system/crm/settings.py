@@ -30,9 +30,11 @@ class CrmSettings(RuntimeSettings, frozen=True, kw_only=True):
     default_currency: str = "USD"
     """Currency of records whose CRM holds none (a single-currency Salesforce org, HubSpot companies)."""
     default_term_months: int = 12
-    """Service term of a deal line whose CRM record carries no end date (Salesforce lines have only a start)."""
+    """Service term of a deal line whose CRM record carries no end date (Salesforce ``Service_End_Date__c``; HubSpot
+    ``hs_recurring_billing_end_date`` or ``hs_recurring_billing_period``), or whose org has no such field."""
     default_billing_frequency: str = "annual"
-    """Billing frequency of a deal line whose CRM record carries none (Salesforce without CPQ fields)."""
+    """Billing frequency of a deal line whose CRM record carries none (Salesforce ``Billing_Frequency__c``; HubSpot
+    ``recurringbillingfrequency``), or whose org has no such field."""
     poll_interval_seconds: float = 0.0
     """Interval of the background closed-won poller; 0 turns it off (the sync route still works)."""
     poll_overlap_seconds: float = 5.0

@@ -1,9 +1,10 @@
-"""Opportunities: a deal entered in the CRM reads back as the same canonical opportunity on every CRM, and the
-closed-won list pages through the whole CRM."""
+"""Opportunities: a deal entered in the CRM reads back as the same canonical opportunity on every CRM (each line
+with the service end and billing frequency its record holds, the configured defaults only where it holds none),
+and the closed-won list pages through the whole CRM."""
 
 from __future__ import annotations
 
-from tests.system.crm.journeys import account, canonical_lines, deal_lines, won_deal
+from tests.system.crm.journeys import account, bare_line, canonical_lines, deal_lines, won_deal
 
 
 def _without_ids(opportunity: dict) -> dict:
@@ -20,6 +21,25 @@ class TestGetOpportunity:
             "name": "Acme 2024", "customer_id": "ACME-001", "stage": "closed_won", "close_date": "2024-03-28",
             "currency": "USD", "closed_at": "2024-03-28T00:00:00Z", "renews_opportunity_id": None,
             "lines": canonical_lines()}
+
+    def test_a_line_without_end_or_frequency_gets_the_configured_defaults(self, start_crm, vendor):
+        crm = start_crm(default_term_months=6, default_billing_frequency="monthly")
+        crm.ok("PUT", "/v1/accounts/ACME-001", account())
+        deal = vendor.create_deal("ACME-001", "Acme mixed", [deal_lines()[0], bare_line()], "2024-03-28")
+        lines = crm.ok("GET", f"/v1/opportunities/{deal}")["lines"]
+        assert [(li["product_sku"], li["service_start"], li["service_end"], li["billing_frequency"])
+                for li in lines] == [("PLAT-SEAT", "2024-04-01", "2026-03-31", "quarterly"),
+                                     ("ONBOARD", "2024-05-15", "2024-11-14", "monthly")]
+
+    def test_a_line_ending_before_it_starts_is_refused_for_sales_ops_to_fix(self, crm, vendor):
+        crm.ok("PUT", "/v1/accounts/ACME-001", account())
+        backwards = {**deal_lines()[0], "end": "2024-03-31"}
+        deal = vendor.create_deal("ACME-001", "Acme backwards", [backwards], "2024-03-28")
+        response = crm.client.get(f"/v1/opportunities/{deal}")
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert (problem["code"], problem["owner"], problem["retryable"]) == ("line_incomplete", "sales_ops", False)
+        assert "2024-03-31" in problem["detail"]
 
     def test_open_deal_has_its_stage_and_no_close_instant(self, crm, vendor):
         crm.ok("PUT", "/v1/accounts/ACME-001", account())

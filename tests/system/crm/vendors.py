@@ -1,9 +1,12 @@
 """Test harnesses of the CRM vendors' sandboxes: start, reset, inspect, fault and drive each one.
 
 The canonical suite only talks to the CRM API; a harness is what a test uses to arrange CRM-side conditions
-(a deal a salesperson enters and wins, push notifications on or off, faults) and to count what exists at
-the vendor afterwards. Each vendor's harness offers the same methods; deals are described canonically
-(``journeys.deal_lines``) and entered the way each CRM's UI would store them.
+(a deal a salesperson enters and wins, push notifications on or off, faults) and to inspect what exists at
+the vendor afterwards, read through the vendor's own API. Each vendor's harness offers the same methods; deals
+are described canonically (``journeys.deal_lines``) and entered the way each CRM's UI would store them, and
+``finance`` translates what the vendor's record holds back into canonical terms with the vendor's own
+vocabulary (a value the harness does not expect comes back as the vendor stored it, so a test sees it).
+Both sandboxes are used as they are: the org and the portal come prepared for revflow.
 """
 
 from __future__ import annotations
@@ -26,12 +29,23 @@ def _units(minor: int) -> float:
     return float(Decimal(minor) / 100)
 
 
+def _minor(amount: Any) -> dict[str, Any] | None:
+    """A vendor's decimal amount (a JSON number or a numeric string) as canonical USD money."""
+    if amount is None:
+        return None
+    return {"amount_minor": int((Decimal(str(amount)) * 100).to_integral_value()), "currency": "USD"}
+
+
 class SalesforceHarness:
     """The Salesforce sandbox org over plain HTTP (the connector uses httpx), and its admin routes."""
 
     vendor = "salesforce"
-    finance_fields: tuple[str, ...] = ()  # the sandbox org has no Revflow_* finance fields on Opportunity
     base = "/services/data/v62.0"
+    # Canonical billing frequency / invoice status -> the org's picklist values.
+    frequencies = {"monthly": "Monthly", "quarterly": "Quarterly", "semiannual": "Semiannual", "annual": "Annual",
+                   "one_time": "One-time"}
+    invoice_statuses = {"draft": "Draft", "open": "Open", "paid": "Paid", "void": "Void",
+                        "uncollectible": "Uncollectible"}
 
     def __init__(self, url: str, session_id: str, org_id: str) -> None:
         self.url, self.org_id = url, org_id
@@ -88,19 +102,34 @@ class SalesforceHarness:
             self._post("OpportunityLineItem", {
                 "OpportunityId": opp, "PricebookEntryId": self._entry(line["sku"], line["list"]),
                 "Quantity": line["quantity"], "UnitPrice": _units(line["sale"]), "ServiceDate": line["start"],
-                "Description": line.get("description"), "SortOrder": order})
+                "Description": line.get("description"), "SortOrder": order, "Service_End_Date__c": line.get("end"),
+                "Billing_Frequency__c": self.frequencies[line["frequency"]] if line.get("frequency") else None})
         return opp
 
     def win(self, deal_id: str) -> None:
         self.http.patch(f"{self.base}/sobjects/Opportunity/{deal_id}", json={"StageName": "Closed Won"}
                         ).raise_for_status()
 
+    def finance(self, deal_id: str) -> dict[str, Any]:
+        """The finance status the Opportunity record holds, read through the REST API."""
+        record = self.http.get(f"{self.base}/sobjects/Opportunity/{deal_id}", params={
+            "fields": "Revflow_Invoice_Status__c,Revflow_Subscription_Id__c,Revflow_Revenue_Recognized__c"}
+                               ).raise_for_status().json()
+        status = record["Revflow_Invoice_Status__c"]
+        canonical = {v: k for k, v in self.invoice_statuses.items()}
+        return {"invoice_status": canonical.get(status, status),
+                "subscription_id": record["Revflow_Subscription_Id__c"],
+                "revenue_recognized": _minor(record["Revflow_Revenue_Recognized__c"])}
+
 
 class HubSpotHarness:
-    """The HubSpot sandbox portal over HTTP, prepared for revflow (finance properties, company address)."""
+    """The HubSpot sandbox portal over HTTP."""
 
     vendor = "hubspot"
-    finance_fields = ("invoice_status", "subscription_id", "revenue_recognized")
+    # Canonical billing frequency -> recurringbillingfrequency (HubSpot has no one-time option: a line item without
+    # a frequency is one-time there).
+    frequencies = {"monthly": "monthly", "quarterly": "quarterly", "semiannual": "per_six_months",
+                   "annual": "annually"}
 
     def __init__(self, url: str, token: str) -> None:
         self.url, self.token = url, token
@@ -151,10 +180,13 @@ class HubSpotHarness:
         for order, line in enumerate(lines):
             props = {"hs_sku": line["sku"], "name": line["sku"], "quantity": str(line["quantity"]),
                      "price": str(_units(line["list"])), "discount": str(_units(line["list"] - line["sale"])),
-                     "hs_recurring_billing_start_date": line["start"], "hs_recurring_billing_period": "P12M",
-                     "recurringbillingfrequency": "annually", "hs_position_on_quote": str(order)}
+                     "hs_recurring_billing_start_date": line["start"], "hs_position_on_quote": str(order)}
             if line.get("description"):
                 props["description"] = line["description"]
+            if line.get("end"):
+                props["hs_recurring_billing_end_date"] = line["end"]
+            if line.get("frequency"):
+                props["recurringbillingfrequency"] = self.frequencies[line["frequency"]]
             self.http.post("/crm/v3/objects/line_items", json={"properties": props, "associations": [
                 {"to": {"id": deal}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 20}]}]}
                            ).raise_for_status()
@@ -163,6 +195,14 @@ class HubSpotHarness:
     def win(self, deal_id: str) -> None:
         self.http.patch(f"/crm/v3/objects/deals/{deal_id}", json={"properties": {"dealstage": "closedwon"}}
                         ).raise_for_status()
+
+    def finance(self, deal_id: str) -> dict[str, Any]:
+        """The finance status the deal record holds, read through the CRM v3 API."""
+        names = ("revflow_invoice_status", "revflow_subscription_id", "revflow_revenue_recognized")
+        props = self.http.get(f"/crm/v3/objects/deals/{deal_id}", params=[("properties", n) for n in names]
+                              ).raise_for_status().json()["properties"]
+        return {"invoice_status": props["revflow_invoice_status"], "subscription_id": props["revflow_subscription_id"],
+                "revenue_recognized": _minor(props["revflow_revenue_recognized"])}
 
 
 @contextmanager
@@ -183,16 +223,10 @@ def salesforce_harness() -> Iterator[SalesforceHarness]:
 
 @contextmanager
 def hubspot_harness() -> Iterator[HubSpotHarness]:
-    """Serve a HubSpot sandbox portal prepared for revflow for the block."""
+    """Serve a HubSpot sandbox portal for the block."""
     from sandboxes.hubspot import DEV_TOKEN, create_app
-    from sandboxes.hubspot.schema import Prop
 
-    # Real portals have these company address properties; the sandbox's default schema is a subset.
-    custom = {"companies": [Prop("address"), Prop("address2"), Prop("state"), Prop("zip")],
-              "deals": [Prop("revflow_invoice_status"), Prop("revflow_subscription_id"),
-                        Prop("revflow_revenue_recognized", "number")]}
-    app = create_app(seed=11, app_secret=HUBSPOT_SECRET, custom_properties=custom, webhook_attempts=3,
-                     webhook_retry_delay=0.05)
+    app = create_app(seed=11, app_secret=HUBSPOT_SECRET, webhook_attempts=3, webhook_retry_delay=0.05)
     with serve_in_thread(app) as server:
         harness = HubSpotHarness(server.url, DEV_TOKEN)
         try:

@@ -5,8 +5,10 @@
 - Deals: ``dealstage`` of the default pipeline maps to the canonical stage; ``closedate`` is the close
   instant (its UTC date the close date, which is also the close version); ``deal_currency_code`` the currency.
 - Line items: ``price`` is the list price per unit; the sale price is ``price`` less the per-unit ``discount``
-  or ``hs_discount_percentage``; ``hs_recurring_billing_start_date`` and ``hs_recurring_billing_period``
-  (ISO 8601 months, ``P12M``) give the service period; ``recurringbillingfrequency`` the billing frequency.
+  or ``hs_discount_percentage``; ``hs_recurring_billing_start_date`` is the service start (else the close date);
+  ``hs_recurring_billing_end_date`` the last day of service, else the start plus ``hs_recurring_billing_period``
+  (ISO 8601 months, ``P12M``), else plus the configured default term; ``recurringbillingfrequency`` the billing
+  frequency, else the configured default (a value with no canonical frequency, like ``weekly``, is refused).
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ __all__ = ["COMPANY_PROPERTIES", "DEAL_PROPERTIES", "LINE_PROPERTIES", "STAGES",
 COMPANY_PROPERTIES = ("name", "address", "address2", "city", "state", "zip", "country", "revflow_external_id")
 DEAL_PROPERTIES = ("dealname", "dealstage", "closedate", "deal_currency_code", "hs_lastmodifieddate")
 LINE_PROPERTIES = ("hs_sku", "name", "description", "quantity", "price", "discount", "hs_discount_percentage",
-                   "hs_recurring_billing_start_date", "hs_recurring_billing_period", "recurringbillingfrequency",
-                   "hs_position_on_quote")
+                   "hs_recurring_billing_start_date", "hs_recurring_billing_end_date", "hs_recurring_billing_period",
+                   "recurringbillingfrequency", "hs_position_on_quote")
 STAGES: dict[str, OpportunityStage] = {
     "appointmentscheduled": OpportunityStage.PROSPECTING, "qualifiedtobuy": OpportunityStage.QUALIFICATION,
     "presentationscheduled": OpportunityStage.PROPOSAL, "decisionmakerboughtin": OpportunityStage.PROPOSAL,
@@ -91,12 +93,29 @@ def _line(record: dict[str, Any], close: date, currency: str, term: int, frequen
         sale = money_of(price, currency, "price", factor)
     start = date.fromisoformat(props["hs_recurring_billing_start_date"][:10]) \
         if props.get("hs_recurring_billing_start_date") else close
+    end, billing = _term(record, start, term, frequency)
     return DealLine(id=record["id"], product_sku=props["hs_sku"], description=props.get("description") or None,
                     quantity=int(quantity), list_price=money_of(price, currency, "price"), sale_price=sale,
-                    service_start=start, service_end=term_end(start, _months(props.get("hs_recurring_billing_period"),
-                                                                              term)),
-                    billing_frequency=_FREQUENCIES.get(props.get("recurringbillingfrequency") or "", frequency),
+                    service_start=start, service_end=end, billing_frequency=billing,
                     external_ids={System.CRM: record["id"]})
+
+
+def _term(record: dict[str, Any], start: date, term: int, default: BillingFrequency) -> tuple[date, BillingFrequency]:
+    """A line item's last day of service and billing frequency: its own properties, else the configured defaults."""
+    props = record.get("properties") or {}
+    given = props.get("recurringbillingfrequency")
+    frequency = _FREQUENCIES.get(given) if given else default
+    if frequency is None:
+        raise IncompleteCrmRecord(f"HubSpot line item {record['id']} bills {given!r}, which has no revflow billing "
+                                  f"frequency (expected one of {', '.join(_FREQUENCIES)}).", code="line_incomplete")
+    if props.get("hs_recurring_billing_end_date"):
+        end = date.fromisoformat(props["hs_recurring_billing_end_date"][:10])
+    else:
+        end = term_end(start, _months(props.get("hs_recurring_billing_period"), term))
+    if end < start:
+        raise IncompleteCrmRecord(f"HubSpot line item {record['id']} ends ({end}) before its billing starts ({start}).",
+                                  code="line_incomplete")
+    return end, frequency
 
 
 def opportunity_of(deal: dict[str, Any], company: dict[str, Any] | None, lines: list[dict[str, Any]],

@@ -6,11 +6,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from typing import Any
 
+from contracts.billing import InvoiceStatus
 from contracts.deals import Opportunity, OpportunityStage
 from contracts.parties import Customer
 from services.system.crm.connectors._shared import decimal_text, money_of
 from services.system.crm.connectors.salesforce._mapping import (
     ACCOUNT_FIELDS,
+    LINE_COLUMNS,
     LineDefaults,
     account_fields,
     customer_of,
@@ -20,19 +22,35 @@ from services.system.crm.connectors.salesforce._mapping import (
 )
 from services.system.crm.connectors.salesforce._outbound import parse_notifications
 from services.system.crm.connectors.salesforce._wire import SalesforceApi, soql_text
-from services.system.crm.errors import CrmNotFound, VendorRefused
+from services.system.crm.errors import CrmNotFound, IncompleteCrmRecord, VendorRefused
 from services.system.crm.ports import ClosedWonDeal, DealChange, Notification
 from services.system.crm.schemas import FINANCE_FIELDS, FinanceStatusResultV1, FinanceStatusV1
 
-__all__ = ["FINANCE_COLUMNS", "SalesforceConnector"]
+__all__ = ["FINANCE_COLUMNS", "INVOICE_STATUSES", "SalesforceConnector"]
 
 EXTERNAL_ID = "Revflow_Id__c"
 # Canonical finance field -> the custom Opportunity field an org prepared for revflow carries.
 FINANCE_COLUMNS = {"invoice_status": "Revflow_Invoice_Status__c", "subscription_id": "Revflow_Subscription_Id__c",
                    "revenue_recognized": "Revflow_Revenue_Recognized__c"}
-_OPPORTUNITY = ("SELECT Id, Name, StageName, CloseDate, AccountId, Account.Revflow_Id__c, LastModifiedDate, "
-                "(SELECT Id, SortOrder, Quantity, UnitPrice, ListPrice, Discount, ServiceDate, Description, "
-                "Product2.ProductCode FROM OpportunityLineItems) FROM Opportunity WHERE Id = ")
+INVOICE_STATUSES = {status: status.value.capitalize() for status in InvoiceStatus}
+"""Canonical invoice status -> the value of the org's ``Revflow_Invoice_Status__c`` picklist (``paid`` -> ``Paid``)."""
+
+
+def _opportunity_soql(line_columns: tuple[str, ...]) -> str:
+    extra = "".join(f", {column}" for column in line_columns)
+    return ("SELECT Id, Name, StageName, CloseDate, AccountId, Account.Revflow_Id__c, LastModifiedDate, "
+            f"(SELECT Id, SortOrder, Quantity, UnitPrice, ListPrice, Discount, ServiceDate, Description{extra}, "
+            "Product2.ProductCode FROM OpportunityLineItems) FROM Opportunity WHERE Id = ")
+
+
+def _invoice_status(value: Any, opportunity_id: str) -> InvoiceStatus | None:
+    if not value:
+        return None
+    try:
+        return InvoiceStatus(str(value).lower())
+    except ValueError:
+        raise IncompleteCrmRecord(f"Salesforce opportunity {opportunity_id} has invoice status {value!r}, which "
+                                  "revflow does not know.", code="opportunity_incomplete") from None
 
 
 def _soql_instant(moment: datetime) -> str:
@@ -53,7 +71,7 @@ class SalesforceConnector:
 
     def __init__(self, api: SalesforceApi, defaults: LineDefaults, organization_id: str | None) -> None:
         self.api, self.defaults, self.organization_id = api, defaults, organization_id
-        self._finance_columns: dict[str, str] | None = None
+        self._org_fields: tuple[dict[str, str], tuple[str, ...]] | None = None
 
     async def aclose(self) -> None:
         await self.api.http.aclose()
@@ -71,7 +89,8 @@ class SalesforceConnector:
         return customer_of(records[0], self.defaults.currency)
 
     async def _opportunity(self, opportunity_id: str) -> tuple[dict[str, Any], Opportunity]:
-        records = await self.api.query(_OPPORTUNITY + soql_text(opportunity_id))
+        _, line_columns = await self._fields()
+        records = await self.api.query(_opportunity_soql(line_columns) + soql_text(opportunity_id))
         if not records:
             raise CrmNotFound(f"No opportunity {opportunity_id} in Salesforce.", code="opportunity_missing")
         record = records[0]
@@ -104,9 +123,9 @@ class SalesforceConnector:
         return [DealChange(opportunity_id=r["Id"], modified_at=instant(r["LastModifiedDate"])) for r in records]
 
     async def write_finance_status(self, opportunity_id: str, status: FinanceStatusV1) -> FinanceStatusResultV1:
-        columns = await self._columns()
+        columns, _ = await self._fields()
         await self.get_opportunity(opportunity_id)  # a 404 for an unknown deal, even with nothing to write
-        values = {"invoice_status": status.invoice_status.value if status.invoice_status else None,
+        values = {"invoice_status": INVOICE_STATUSES[status.invoice_status] if status.invoice_status else None,
                   "subscription_id": status.subscription_id,
                   "revenue_recognized": decimal_text(status.revenue_recognized) if status.revenue_recognized
                   else None}
@@ -127,19 +146,29 @@ class SalesforceConnector:
                                         {"fields": ",".join(columns[n] for n in stored)})
             back = {name: record.get(columns[name]) for name in stored}
         revenue = back.get("revenue_recognized")
-        status = FinanceStatusV1(invoice_status=back.get("invoice_status"), subscription_id=back.get("subscription_id"),
+        status = FinanceStatusV1(invoice_status=_invoice_status(back.get("invoice_status"), opportunity_id),
+                                 subscription_id=back.get("subscription_id"),
                                  revenue_recognized=money_of(revenue, self.defaults.currency, "revenue")
                                  if revenue is not None else None)
         return FinanceStatusResultV1(opportunity_id=opportunity_id, status=status, stored=stored,
                                      unsupported=[n for n in FINANCE_FIELDS if n not in columns])
 
-    async def _columns(self) -> dict[str, str]:
-        """The finance fields this org's Opportunity has (``describe``, read once per connector)."""
-        if self._finance_columns is None:
-            described = await self.api.get("/sobjects/Opportunity/describe")
-            names = {f.get("name") for f in described.get("fields") or []}
-            self._finance_columns = {k: v for k, v in FINANCE_COLUMNS.items() if v in names}
-        return self._finance_columns
+    async def _fields(self) -> tuple[dict[str, str], tuple[str, ...]]:
+        """The revflow fields this org has: finance fields on Opportunity, service end and frequency on lines.
+
+        Read with ``describe`` once per connector; an org without them gets ``unsupported`` finance fields and the
+        configured default term and frequency on lines.
+        """
+        if self._org_fields is None:
+            opportunity = await self._field_names("Opportunity")
+            line = await self._field_names("OpportunityLineItem")
+            self._org_fields = ({k: v for k, v in FINANCE_COLUMNS.items() if v in opportunity},
+                                tuple(column for column in LINE_COLUMNS if column in line))
+        return self._org_fields
+
+    async def _field_names(self, sobject: str) -> set[str]:
+        described = await self.api.get(f"/sobjects/{sobject}/describe")
+        return {str(f.get("name")) for f in described.get("fields") or []}
 
     async def verify_notifications(self, headers: Mapping[str, str], body: bytes, url: str) -> list[Notification]:
         return parse_notifications(body, self.organization_id)

@@ -6,8 +6,9 @@
   UTC, the close instant; the close version is the close date.
 - Lines (``OpportunityLineItem``): ``ListPrice`` is the list price; the sale price is ``UnitPrice`` less the
   line's ``Discount`` percent, rounded half-even to the currency once. ``ServiceDate`` is the service start.
-  The org has no service-end or billing-frequency field on lines (those live in CPQ's managed fields), so the
-  configured default term and frequency apply.
+  An org prepared for revflow has ``Service_End_Date__c`` (the last day of service, inclusive) and
+  ``Billing_Frequency__c`` (picklist ``Monthly``, ``Quarterly``, ``Semiannual``, ``Annual``, ``One-time``) on
+  lines; where a line leaves them empty (or the org lacks them), the configured default term and frequency apply.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from contracts.parties import Customer, PostalAddress
 from services.system.crm.connectors._shared import money_of, term_end
 from services.system.crm.errors import IncompleteCrmRecord
 
-__all__ = ["ACCOUNT_FIELDS", "STAGES", "LineDefaults", "account_fields", "customer_of", "instant", "opportunity_of",
-           "stage_names"]
+__all__ = ["ACCOUNT_FIELDS", "FREQUENCIES", "LINE_COLUMNS", "STAGES", "LineDefaults", "account_fields", "customer_of",
+           "instant", "opportunity_of", "stage_names"]
 
 ACCOUNT_FIELDS = ("Id", "Name", "BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "BillingCountry",
                   "CreatedDate", "Revflow_Id__c")
@@ -34,6 +35,13 @@ STAGES: dict[str, OpportunityStage] = {
     "Id. Decision Makers": OpportunityStage.PROPOSAL, "Perception Analysis": OpportunityStage.PROPOSAL,
     "Proposal/Price Quote": OpportunityStage.PROPOSAL, "Negotiation/Review": OpportunityStage.NEGOTIATION,
     "Closed Won": OpportunityStage.CLOSED_WON, "Closed Lost": OpportunityStage.CLOSED_LOST,
+}
+LINE_COLUMNS = ("Service_End_Date__c", "Billing_Frequency__c")
+"""The custom line fields of an org prepared for revflow (read when the org has them)."""
+FREQUENCIES: dict[str, BillingFrequency] = {
+    "Monthly": BillingFrequency.MONTHLY, "Quarterly": BillingFrequency.QUARTERLY,
+    "Semiannual": BillingFrequency.SEMIANNUAL, "Annual": BillingFrequency.ANNUAL,
+    "One-time": BillingFrequency.ONE_TIME,
 }
 
 
@@ -85,11 +93,26 @@ def _line(record: dict[str, Any], close: date, defaults: LineDefaults) -> DealLi
     factor = 1 - Decimal(str(record.get("Discount") or 0)) / 100
     cur = defaults.currency
     start = date.fromisoformat(record["ServiceDate"]) if record.get("ServiceDate") else close
+    end, frequency = _term(record, start, defaults)
     return DealLine(id=record["Id"], product_sku=sku, description=record.get("Description"), quantity=int(quantity),
                     list_price=money_of(record.get("ListPrice") or record["UnitPrice"], cur, "ListPrice"),
                     sale_price=money_of(record["UnitPrice"], cur, "UnitPrice", factor), service_start=start,
-                    service_end=term_end(start, defaults.term_months), billing_frequency=defaults.frequency,
-                    external_ids={System.CRM: record["Id"]})
+                    service_end=end, billing_frequency=frequency, external_ids={System.CRM: record["Id"]})
+
+
+def _term(record: dict[str, Any], start: date, defaults: LineDefaults) -> tuple[date, BillingFrequency]:
+    """A line's last day of service and billing frequency: its own fields, else the configured defaults."""
+    given = record.get("Billing_Frequency__c")
+    frequency = FREQUENCIES.get(given) if given else defaults.frequency
+    if frequency is None:
+        raise IncompleteCrmRecord(f"Salesforce line {record['Id']} has billing frequency {given!r}, which revflow "
+                                  f"does not know (expected one of {', '.join(FREQUENCIES)}).", code="line_incomplete")
+    end = date.fromisoformat(record["Service_End_Date__c"]) if record.get("Service_End_Date__c") \
+        else term_end(start, defaults.term_months)
+    if end < start:
+        raise IncompleteCrmRecord(f"Salesforce line {record['Id']} ends ({end}) before its service starts ({start}).",
+                                  code="line_incomplete")
+    return end, frequency
 
 
 def opportunity_of(record: dict[str, Any], lines: list[dict[str, Any]], defaults: LineDefaults) -> Opportunity:

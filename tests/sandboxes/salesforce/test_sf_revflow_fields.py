@@ -1,0 +1,139 @@
+"""The custom fields of an org prepared for revflow, through the official SDK, like the org's standard fields.
+
+Opportunity carries the finance status revflow writes back (``Revflow_Invoice_Status__c``, a restricted
+picklist; ``Revflow_Subscription_Id__c``; ``Revflow_Revenue_Recognized__c``, currency); OpportunityLineItem the
+service end and billing frequency sales enters (``Service_End_Date__c``; ``Billing_Frequency__c``, a restricted
+picklist). ``describe`` reports them, SOQL selects, filters and sorts on them, and create, update and upsert
+store them with Salesforce's type checks and errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceMalformedRequest
+
+FINANCE = {"Revflow_Invoice_Status__c": "Paid", "Revflow_Subscription_Id__c": "sub_1OaBcD",
+           "Revflow_Revenue_Recognized__c": 1200.5}
+
+
+def _error(exc: pytest.ExceptionInfo[Any]) -> dict[str, Any]:
+    content = exc.value.content
+    assert isinstance(content, list) and len(content) == 1, content
+    return dict(content[0])
+
+
+def _deal(sf: Salesforce) -> tuple[str, str, str]:
+    """An opportunity with one line on the standard price book; returns (opportunity, price book entry, line)."""
+    book = sf.query("SELECT Id FROM Pricebook2 WHERE IsStandard = true")["records"][0]["Id"]
+    product = sf.Product2.create({"Name": "Seats", "ProductCode": "SEAT", "IsActive": True})["id"]
+    entry = sf.PricebookEntry.create({"Pricebook2Id": book, "Product2Id": product, "UnitPrice": 100,
+                                      "IsActive": True})["id"]
+    opp = sf.Opportunity.create({"Name": "Acme", "StageName": "Prospecting", "CloseDate": "2024-03-28"})["id"]
+    line = sf.OpportunityLineItem.create({"OpportunityId": opp, "PricebookEntryId": entry, "Quantity": 1,
+                                          "UnitPrice": 100, "ServiceDate": "2024-04-01",
+                                          "Service_End_Date__c": "2026-03-31", "Billing_Frequency__c": "Quarterly"})
+    return opp, entry, line["id"]
+
+
+class TestDescribe:
+    def test_opportunity_finance_fields(self, sf: Salesforce) -> None:
+        fields = {f["name"]: f for f in sf.Opportunity.describe()["fields"]}
+        status = fields["Revflow_Invoice_Status__c"]
+        assert (status["type"], status["custom"], status["restrictedPicklist"], status["soapType"]) == (
+            "picklist", True, True, "xsd:string")
+        assert [v["value"] for v in status["picklistValues"]] == ["Draft", "Open", "Paid", "Void", "Uncollectible"]
+        assert (fields["Revflow_Subscription_Id__c"]["type"], fields["Revflow_Subscription_Id__c"]["length"]) == (
+            "string", 255)
+        revenue = fields["Revflow_Revenue_Recognized__c"]
+        assert (revenue["type"], revenue["soapType"], revenue["scale"], revenue["custom"]) == (
+            "currency", "xsd:double", 2, True)
+        assert all(fields[name]["nillable"] and fields[name]["updateable"] for name in FINANCE)
+
+    def test_line_service_end_and_billing_frequency(self, sf: Salesforce) -> None:
+        fields = {f["name"]: f for f in sf.OpportunityLineItem.describe()["fields"]}
+        end = fields["Service_End_Date__c"]
+        assert (end["type"], end["soapType"], end["custom"], end["label"]) == ("date", "xsd:date", True,
+                                                                              "Service End Date")
+        frequency = fields["Billing_Frequency__c"]
+        assert (frequency["type"], frequency["restrictedPicklist"]) == ("picklist", True)
+        assert [v["value"] for v in frequency["picklistValues"]] == [
+            "Monthly", "Quarterly", "Semiannual", "Annual", "One-time"]
+        assert "Billing_Frequency__c" not in {f["name"] for f in sf.Opportunity.describe()["fields"]}
+
+
+class TestWriteAndQuery:
+    def test_line_fields_stored_on_create_and_update_and_queried(self, sf: Salesforce) -> None:
+        opp, entry, line = _deal(sf)
+        second = sf.OpportunityLineItem.create({"OpportunityId": opp, "PricebookEntryId": entry, "Quantity": 2,
+                                                "UnitPrice": 100, "ServiceDate": "2024-04-01"})["id"]
+        row = sf.query(f"SELECT Id, (SELECT Id, Service_End_Date__c, Billing_Frequency__c FROM OpportunityLineItems "
+                       f"ORDER BY Service_End_Date__c NULLS LAST) FROM Opportunity WHERE Id = '{opp}'")["records"][0]
+        assert [(r["Id"], r["Service_End_Date__c"], r["Billing_Frequency__c"])
+                for r in row["OpportunityLineItems"]["records"]] == [(line, "2026-03-31", "Quarterly"),
+                                                                     (second, None, None)]
+        assert sf.OpportunityLineItem.update(second, {"Service_End_Date__c": "2025-03-31",
+                                                      "Billing_Frequency__c": "One-time"}) == 204
+        found = sf.query("SELECT Id FROM OpportunityLineItem WHERE Billing_Frequency__c IN ('One-time', 'Monthly') "
+                         "AND Service_End_Date__c < 2026-01-01")
+        assert [r["Id"] for r in found["records"]] == [second]
+        assert sf.OpportunityLineItem.update(line, {"Service_End_Date__c": None}) == 204
+        assert sf.OpportunityLineItem.get(line)["Service_End_Date__c"] is None
+
+    def test_finance_fields_through_update_upsert_and_query(self, sf: Salesforce) -> None:
+        opp, _, _ = _deal(sf)
+        assert sf.Opportunity.update(opp, FINANCE) == 204
+        read = sf.Opportunity.get(opp)
+        assert {k: read[k] for k in FINANCE} == FINANCE
+        assert sf.Opportunity.upsert("Revflow_Id__c/deal-9", {"Name": "Globex", "StageName": "Closed Won",
+                                                              "CloseDate": "2024-05-01",
+                                                              "Revflow_Invoice_Status__c": "Open"}) == 201
+        assert sf.Opportunity.upsert("Revflow_Id__c/deal-9", {"Revflow_Revenue_Recognized__c": "300"}) == 200
+        globex = sf.Opportunity.get_by_custom_id("Revflow_Id__c", "deal-9")
+        assert (globex["Revflow_Invoice_Status__c"], globex["Revflow_Revenue_Recognized__c"]) == ("Open", 300.0)
+        rows = sf.query("SELECT Name, Revflow_Revenue_Recognized__c FROM Opportunity "
+                        "WHERE Revflow_Invoice_Status__c != null ORDER BY Revflow_Revenue_Recognized__c DESC")
+        assert [(r["Name"], r["Revflow_Revenue_Recognized__c"]) for r in rows["records"]] == [("Acme", 1200.5),
+                                                                                               ("Globex", 300.0)]
+
+
+BAD_VALUES = [
+    ("Opportunity", "Revflow_Invoice_Status__c", "paid", "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+     "Revflow Invoice Status: bad value for restricted picklist field: paid"),
+    ("Opportunity", "Revflow_Revenue_Recognized__c", "a lot", "JSON_PARSER_ERROR", "Cannot deserialize instance of "
+                                                                                  "double from VALUE_STRING"),
+    ("Opportunity", "Revflow_Subscription_Id__c", {"id": 1}, "JSON_PARSER_ERROR", "Cannot deserialize instance of "
+                                                                                  "string from START_OBJECT"),
+    ("Opportunity", "Revflow_Subscription_Id__c", "s" * 256, "STRING_TOO_LONG", "data value too large"),
+    ("OpportunityLineItem", "Billing_Frequency__c", "Weekly", "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+     "Billing Frequency: bad value for restricted picklist field: Weekly"),
+    ("OpportunityLineItem", "Service_End_Date__c", "31/03/2026", "JSON_PARSER_ERROR", "Cannot deserialize instance "
+                                                                                      "of date from VALUE_STRING"),
+    ("OpportunityLineItem", "Service_End_Date__c", 20260331, "JSON_PARSER_ERROR", "Cannot deserialize instance of "
+                                                                                  "date from VALUE_NUMBER"),
+]
+
+
+class TestTypeChecks:
+    @pytest.mark.parametrize(("sobject", "field", "value", "code", "message"), BAD_VALUES,
+                             ids=[f"{b[1]}={b[2]!r:.12}" for b in BAD_VALUES])
+    def test_bad_value_is_refused_and_nothing_changes(self, sf: Salesforce, sobject: str, field: str, value: Any,
+                                                      code: str, message: str) -> None:
+        opp, _, line = _deal(sf)
+        record_id = opp if sobject == "Opportunity" else line
+        before = getattr(sf, sobject).get(record_id)[field]
+        with pytest.raises(SalesforceMalformedRequest) as exc:
+            getattr(sf, sobject).update(record_id, {field: value})
+        error = _error(exc)
+        assert error["errorCode"] == code and message in error["message"], error
+        assert getattr(sf, sobject).get(record_id)[field] == before
+
+    def test_bad_value_on_create_creates_nothing(self, sf: Salesforce) -> None:
+        opp, entry, _ = _deal(sf)
+        with pytest.raises(SalesforceMalformedRequest) as exc:
+            sf.OpportunityLineItem.create({"OpportunityId": opp, "PricebookEntryId": entry, "Quantity": 1,
+                                           "UnitPrice": 100, "Billing_Frequency__c": "annual"})
+        assert _error(exc)["fields"] == ["Billing_Frequency__c"]
+        assert sf.query(f"SELECT COUNT() FROM OpportunityLineItem WHERE OpportunityId = '{opp}'")["totalSize"] == 1
