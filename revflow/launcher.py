@@ -83,6 +83,13 @@ def _environment(redis_url: str, components: Sequence[Component]) -> dict[str, s
         # The CRM talks to the Salesforce sandbox with its public dev session id.
         "crm": {"REVFLOW_CRM_VENDOR": "salesforce", "REVFLOW_CRM_VENDOR_URL": "http://127.0.0.1:{salesforce}",
                 "REVFLOW_CRM_SALESFORCE_ACCESS_TOKEN": "00D5g000004SbxO!sandbox.dev.session"},
+        # The ERP talks to the NetSuite sandbox with its documented dev token-based credentials.
+        "erp": {"REVFLOW_ERP_VENDOR": "netsuite", "REVFLOW_ERP_VENDOR_URL": "http://127.0.0.1:{netsuite}",
+                "REVFLOW_ERP_NETSUITE_ACCOUNT_ID": "1234567_SB1",
+                "REVFLOW_ERP_NETSUITE_CONSUMER_KEY": "revflow-dev-consumer-key",
+                "REVFLOW_ERP_NETSUITE_CONSUMER_SECRET": "revflow-dev-consumer-secret",
+                "REVFLOW_ERP_NETSUITE_TOKEN_ID": "revflow-dev-token-id",
+                "REVFLOW_ERP_NETSUITE_TOKEN_SECRET": "revflow-dev-token-secret"},
         # Billing talks to the Stripe sandbox, which accepts any well-formed test key.
         "billing": {"REVFLOW_BILLING_VENDOR": "stripe", "REVFLOW_BILLING_VENDOR_URL": "http://127.0.0.1:{stripe}",
                     "REVFLOW_BILLING_STRIPE_API_KEY": "sk_test_revflow_dev"},

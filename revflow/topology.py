@@ -42,6 +42,8 @@ TOPOLOGY: tuple[Component, ...] = (
               description="Example service showing every runtime concern"),
     Component(name="crm", kind="system", factory="services.system.crm.app:create_app", port=8101,
               description="CRM system API over Salesforce or HubSpot (push + pull closed-won detection)"),
+    Component(name="erp", kind="system", factory="services.system.erp.app:create_app", port=8102,
+              description="ERP system API over NetSuite (SuiteTalk REST + SuiteQL, OAuth 1.0a TBA)"),
     Component(name="billing", kind="system", factory="services.system.billing.app:create_app", port=8103,
               description="Billing system API over Stripe (Chargebee connector to come)"),
     Component(name="revrec", kind="system", factory="services.system.revrec.app:create_app", port=8104,
