@@ -21,7 +21,9 @@ from services.system.revrec.schemas import (
     BillingLinkV1,
     ContractTermsV1,
     ContractViewV1,
+    JournalBasisV1,
     JournalPageV1,
+    MeasurementV1,
     ModificationV1,
     ObligationScheduleV1,
     PeriodCloseV1,
@@ -39,6 +41,7 @@ __all__ = ["ContractController", "PeriodController", "PreviewController", "Verif
 
 ContractId = FromPath[Annotated[str, Parameter(pattern=r"^rc_[0-9a-f]{20}$", max_length=23,
                                                description="Revenue contract id")]]
+ObligationId = FromPath[Annotated[str, Parameter(min_length=1, max_length=255, description="Obligation id")]]
 PERIOD_PATTERN = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"
 """An accounting period ``YYYY-MM`` from 1900-01 to 2199-12 (the dates the API accepts)."""
 PeriodKey = FromPath[Annotated[str, Parameter(pattern=PERIOD_PATTERN, max_length=7,
@@ -93,6 +96,13 @@ class ContractController(Controller):
                            ) -> ContractViewV1:
         return await service.link_billing(contract_id, data, actor=request.user.client_id)
 
+    @post("/{contract_id:str}/obligations/{obligation_id:str}/measurements", operation_id="measureObligationV1",
+          guards=_WRITE, opt=_IDEMPOTENT,
+          summary="Report usage, progress or a milestone (or re-estimate the allocation) of a measured obligation")
+    async def measure(self, contract_id: ContractId, obligation_id: ObligationId, data: JSONBody[MeasurementV1],
+                      service: NamedDependency[RevrecService], request: Request[Any, Any, Any]) -> ContractViewV1:
+        return await service.measure(contract_id, obligation_id, data, actor=request.user.client_id)
+
     @get("/{contract_id:str}/waterfall", operation_id="getContractWaterfallV1", guards=_READ)
     async def waterfall(self, contract_id: ContractId, service: NamedDependency[RevrecService],
                         after_period: FromQuery[Annotated[str | None, Parameter(
@@ -129,8 +139,13 @@ class PeriodController(Controller):
         return await service.close_period(period, actor=request.user.client_id)
 
     @get("/{period:str}/journal-entries", operation_id="listJournalEntriesV1", guards=_READ)
-    async def journal_entries(self, period: PeriodKey, service: NamedDependency[RevrecService]) -> JournalPageV1:
-        return await service.journal_entries(period)
+    async def journal_entries(self, period: PeriodKey, service: NamedDependency[RevrecService],
+                              basis: FromQuery[Annotated[JournalBasisV1, Parameter(
+                                  description="transaction: each contract's own currency; functional: its "
+                                              "functional currency, with FX remeasurement")]]
+                              = JournalBasisV1.TRANSACTION,
+                              ) -> JournalPageV1:
+        return await service.journal_entries(period, basis is JournalBasisV1.FUNCTIONAL)
 
 
 class PreviewController(Controller):

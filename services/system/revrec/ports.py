@@ -18,6 +18,7 @@ from services.system.revrec.schemas import (
     ContractTermsV1,
     ContractViewV1,
     JournalPageV1,
+    MeasurementV1,
     ModificationV1,
     PeriodCloseV1,
     PostingV1,
@@ -56,6 +57,10 @@ class RevrecConnector(Protocol):
         """Link an invoice, credit note or payment to the contract."""
         ...
 
+    async def measure(self, contract_id: Id, obligation_id: Id, request: MeasurementV1) -> ContractViewV1:
+        """Record usage, progress, a milestone or a re-estimate for a measured obligation and reschedule it."""
+        ...
+
     async def run_period(self, period: Period) -> PostingV1:
         """Recognise revenue of ``period`` over the book; a repeat returns the same posting."""
         ...
@@ -64,8 +69,8 @@ class RevrecConnector(Protocol):
         """Post and lock ``period`` (and every earlier one): it is never restated afterwards."""
         ...
 
-    async def journal_entries(self, period: Period) -> JournalPageV1:
-        """Balanced journal entries of ``period`` over the book."""
+    async def journal_entries(self, period: Period, functional: bool = False) -> JournalPageV1:
+        """Balanced journal entries of ``period`` over the book (in functional currencies when ``functional``)."""
         ...
 
     async def waterfall(self, contract_id: Id, after: Period | None) -> WaterfallV1:

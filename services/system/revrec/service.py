@@ -24,6 +24,7 @@ from services.system.revrec.schemas import (
     ContractTermsV1,
     ContractViewV1,
     JournalPageV1,
+    MeasurementV1,
     ModificationV1,
     ObligationScheduleV1,
     PeriodCloseV1,
@@ -87,6 +88,18 @@ class RevrecService:
                                     after=msgspec.to_builtins(view.billings), correlation_id=current_correlation_id())
         return view
 
+    async def measure(self, contract_id: str, obligation_id: str, data: MeasurementV1, actor: str) -> ContractViewV1:
+        before = await self.connector.get(contract_id)
+        view = await self.connector.measure(contract_id, obligation_id, data)
+        await self.audit.append(actor=actor, action=f"revrec.{data.kind.value}.measured", subject=contract_id,
+                                before=msgspec.to_builtins(before.schedules), after=msgspec.to_builtins(view.schedules),
+                                correlation_id=current_correlation_id())
+        await self.bus.publish(build_event(RevenueScheduleUpdated(
+            contract_id=contract_id, contract_version=view.contract.version, schedule=view.contract.schedule,
+            reason=f"{data.kind.value} of {obligation_id} on {data.on}"),
+            subject=contract_id, correlationid=current_correlation_id()))
+        return view
+
     async def run_period(self, period: str, actor: str) -> PostingV1:
         posting = await self.connector.run_period(period)
         await self.audit.append(actor=actor, action="revrec.period.recognized", subject=period, before=None,
@@ -103,8 +116,8 @@ class RevrecService:
             subject=period, correlationid=current_correlation_id()))
         return closure
 
-    async def journal_entries(self, period: str) -> JournalPageV1:
-        return await self.connector.journal_entries(period)
+    async def journal_entries(self, period: str, functional: bool = False) -> JournalPageV1:
+        return await self.connector.journal_entries(period, functional)
 
     async def waterfall(self, contract_id: str, after: str | None) -> WaterfallV1:
         return await self.connector.waterfall(contract_id, after)

@@ -14,11 +14,13 @@ from contracts.ledger import EntrySide, GlAccountRef, JournalEntry, JournalLine
 from contracts.money import Money
 from services.system.revrec import engine as eng
 from services.system.revrec.connectors._convert import MONTHS, period_of_key
+from services.system.revrec.connectors._fx import ledger_through
 from services.system.revrec.connectors._store import ContractRecord, Line
 
 __all__ = [
     "ACCOUNTS",
     "balances",
+    "billing_events",
     "deferred_at",
     "engine_schedule",
     "first_day",
@@ -37,6 +39,7 @@ ACCOUNTS: dict[str, GlAccountRef] = {
     "contract_asset": GlAccountRef(number="1300", name="Contract asset (unbilled revenue)"),
     "deferred_revenue": GlAccountRef(number="2400", name="Deferred revenue (contract liability)"),
     "revenue": GlAccountRef(number="4000", name="Revenue"),
+    "fx_gain_loss": GlAccountRef(number="7100", name="Foreign exchange gain or loss"),
 }
 """The built-in chart of accounts; the ERP system API maps it onto the ERP's own."""
 
@@ -99,7 +102,7 @@ def schedules_of(record: ContractRecord) -> list[eng.Schedule]:
     return [engine_schedule(o.obligation.id, record.currency, o.lines) for o in record.obligations]
 
 
-def _events(record: ContractRecord) -> list[eng.BillingEvent]:
+def billing_events(record: ContractRecord) -> list[eng.BillingEvent]:
     out = []
     for b in record.billings:
         # A document dated in a closed period posts on the first day of the period it was moved to.
@@ -112,8 +115,8 @@ def _events(record: ContractRecord) -> list[eng.BillingEvent]:
 
 def balances(record: ContractRecord) -> list[eng.PeriodBalance]:
     """Per-period balances of one contract (engine roll-forward rows)."""
-    return eng.contract_balances(currency=record.currency, schedules=schedules_of(record), events=_events(record),
-                                 calendar=MONTHS)
+    return eng.contract_balances(currency=record.currency, schedules=schedules_of(record),
+                                 events=billing_events(record), calendar=MONTHS)
 
 
 def recognized_in(records: Iterable[ContractRecord], period: str) -> dict[str, int]:
@@ -140,22 +143,34 @@ def _lines(entry: eng.JournalEntry, contract_id: str) -> list[JournalLine]:
                         dimensions={"contract_id": contract_id}) for x in entry.lines]
 
 
-def period_entries(records: Iterable[ContractRecord], period: str) -> list[JournalEntry]:
+def _contract_entries(record: ContractRecord, period: str, functional: bool) -> list[eng.JournalEntry]:
+    if functional and record.functional_currency is not None:
+        return list(ledger_through(record, billing_events(record), period).entries)
+    return eng.journal_entries(balances(record), record.currency)
+
+
+_ORDER = {"billing": 0, "invoice": 0, "credit_note": 1, "recognition": 2, "collection": 3, "payment": 3,
+          "remeasure": 4}
+
+
+def period_entries(records: Iterable[ContractRecord], period: str, functional: bool = False,
+                   ) -> list[JournalEntry]:
     """One balanced entry per currency and kind (billing, recognition, collection) for ``period``.
 
     Each contract's lines carry its id as a dimension; as every contract's part balances, so does the entry,
-    and ``JournalEntry`` refuses to exist otherwise.
+    and ``JournalEntry`` refuses to exist otherwise. With ``functional``, a contract that has a functional
+    currency is booked in it (kinds invoice, credit_note, payment, recognition, remeasure; FX on its own account).
     """
     grouped: dict[tuple[str, str], list[JournalLine]] = {}
     for record in records:
-        for entry in eng.journal_entries(balances(record), record.currency):
+        for entry in _contract_entries(record, period, functional):
             if entry.period == period:
                 grouped.setdefault((entry.currency, entry.memo), []).extend(_lines(entry, record.id))
     last_day = period_of_key(period).end - timedelta(days=1)
-    order = {"billing": 0, "recognition": 1, "collection": 2}
-    return [JournalEntry(id=f"je-{period}-{currency}-{memo}", entry_date=last_day, accounting_period=period,
+    basis = "-functional" if functional else ""
+    return [JournalEntry(id=f"je-{period}-{currency}-{memo}{basis}", entry_date=last_day, accounting_period=period,
                          memo=f"revrec {memo} {period}", lines=lines, source="revrec")
-            for (currency, memo), lines in sorted(grouped.items(), key=lambda kv: (kv[0][0], order[kv[0][1]]))]
+            for (currency, memo), lines in sorted(grouped.items(), key=lambda kv: (kv[0][0], _ORDER[kv[0][1]]))]
 
 
 def horizon(after: str, months: int = 12) -> list[str]:

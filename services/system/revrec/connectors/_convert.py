@@ -14,6 +14,13 @@ from fractions import Fraction
 from contracts.money import Money
 from contracts.revenue import AllocationMethod, PerformanceObligation, RecognitionPattern
 from services.system.revrec import engine as eng
+from services.system.revrec.connectors._terms import (
+    check_exchange_rates,
+    check_obligation_terms,
+    residual_range,
+    resolve_ssp,
+    terms_by_obligation,
+)
 from services.system.revrec.errors import engine_problem, field_error
 from services.system.revrec.schemas import (
     AllocationLineV1,
@@ -28,10 +35,11 @@ from services.system.revrec.schemas import (
 __all__ = [
     "EARLIEST",
     "LATEST",
+    "MEASURED",
     "MONTHS",
     "allocate_terms",
     "check_date",
-    "engine_contract",
+    "earliest_date",
     "engine_convention",
     "obligation_schedule",
     "period_of_key",
@@ -66,6 +74,11 @@ def check_date(value: date, field: str) -> None:
         raise field_error(field, f"must be between {EARLIEST} and {LATEST}")
 
 
+MEASURED = frozenset({RecognitionPattern.USAGE, RecognitionPattern.PROGRESS_INPUT, RecognitionPattern.PROGRESS_OUTPUT,
+                      RecognitionPattern.MILESTONE})
+"""Patterns recognised from measurements reported after registration (no schedule up front)."""
+
+
 def service_dates(o: PerformanceObligation, i: int) -> tuple[date, date | None]:
     """``(start, end)`` of an obligation: the service period, or the transfer day of a point-in-time one."""
     path = f"obligations.{i}"
@@ -82,8 +95,14 @@ def service_dates(o: PerformanceObligation, i: int) -> tuple[date, date | None]:
             raise field_error(f"{path}.satisfied_on", "a point-in-time obligation needs the day control transferred")
         check_date(on, f"{path}.satisfied_on")
         return on, None
-    raise field_error(f"{path}.pattern", f"the built-in platform schedules ratable and point_in_time obligations, "
-                      f"not {o.pattern.value!r}", rule=True)
+    raise field_error(f"{path}.pattern", f"{o.pattern.value!r} obligations are recognised from measurements, "
+                      "not scheduled up front", rule=True)
+
+
+def earliest_date(o: PerformanceObligation) -> date | None:
+    """The first date an obligation can recognise revenue on, when the request states one."""
+    dates = [d for d in (o.start_date, o.satisfied_on) if d is not None]
+    return min(dates) if dates else None
 
 
 def _check_terms(terms: ContractTermsV1) -> None:
@@ -96,27 +115,37 @@ def _check_terms(terms: ContractTermsV1) -> None:
                               f"must be the contract currency {terms.currency}")
         if o.id in ids[:i]:
             raise field_error(f"obligations.{i}.id", f"duplicate obligation id {o.id!r}")
+        if o.pattern in MEASURED:
+            for name in ("start_date", "end_date", "satisfied_on"):
+                value = getattr(o, name)
+                if value is not None:
+                    check_date(value, f"obligations.{i}.{name}")
+        else:
+            service_dates(o, i)
     for name, wanted in (("residual_obligation_ids", terms.residual_obligation_ids),
                          ("discount_obligation_ids", terms.discount_obligation_ids)):
         unknown = sorted(set(wanted) - set(ids))
         if unknown:
             raise field_error(name, f"unknown obligation ids {unknown}")
+    check_obligation_terms(terms)
+    check_exchange_rates(terms, [earliest_date(o) for o in terms.obligations])
 
 
-def engine_contract(terms: ContractTermsV1, contract_id: str = "preview") -> eng.Contract:
-    """The engine's view of the terms, after the checks the engine cannot make."""
+def _allocation_inputs(terms: ContractTermsV1) -> tuple[list[eng.AllocationLine], eng.VariableAllocation | None]:
+    """Allocation lines with resolved SSPs; usage obligations take the usage fees (ASC 606-10-32-40)."""
     _check_terms(terms)
     residual = set(terms.residual_obligation_ids)
-    obligations = []
-    for i, o in enumerate(terms.obligations):
-        start, end = service_dates(o, i)
-        pattern = eng.Pattern.RATABLE if end is not None else eng.Pattern.POINT_IN_TIME
-        obligations.append(eng.Obligation(id=o.id, pattern=pattern, start=start, end=end, residual=o.id in residual,
-                                          ssp=eng.PointSSP(amount=o.standalone_selling_price.amount_minor)))
-    discount = eng.DiscountEvidence(obligation_ids=tuple(terms.discount_obligation_ids)) \
-        if terms.discount_obligation_ids else None
-    return eng.Contract(id=contract_id, currency=terms.currency, obligations=tuple(obligations),
-                        transaction_price=terms.transaction_price.amount_minor, discount=discount)
+    extra = terms_by_obligation(terms)
+    lines = [eng.AllocationLine(obligation_id=o.id, ssp=0 if o.id in residual else resolve_ssp(terms, i),
+                                residual=o.id in residual, residual_range=residual_range(extra.get(o.id)))
+             for i, o in enumerate(terms.obligations)]
+    usage = tuple(o.id for o in terms.obligations if o.pattern is RecognitionPattern.USAGE)
+    if not usage:
+        return lines, None
+    if len(usage) == len(lines) and terms.transaction_price.amount_minor:
+        raise field_error("transaction_price", "every obligation is usage-based: usage fees are recognised as "
+                          "measured, so the fixed transaction price must be zero", rule=True)
+    return lines, eng.VariableAllocation(amount=0, obligation_ids=usage)
 
 
 def _method(oid: str, terms: ContractTermsV1) -> AllocationMethod:
@@ -129,18 +158,33 @@ def _method(oid: str, terms: ContractTermsV1) -> AllocationMethod:
 
 def allocate_terms(terms: ContractTermsV1, contract_id: str | None = None, version: int = 1) -> AllocationV1:
     """Allocate the transaction price by relative SSP (or residual / discount to a subset), to the minor unit."""
-    contract = engine_contract(terms)
+    lines, variable = _allocation_inputs(terms)
+    bundle = terms.discount_bundle_price
+    if bundle is not None and (bundle.currency != terms.currency or not terms.discount_obligation_ids):
+        raise field_error("discount_bundle_price", "needs discount_obligation_ids and the contract currency")
+    discount = eng.DiscountEvidence(obligation_ids=tuple(terms.discount_obligation_ids),
+                                    bundle_price=bundle.amount_minor if bundle else None) \
+        if terms.discount_obligation_ids else None
     try:
-        allocation = eng.allocate_contract(contract)
+        allocation = eng.allocate(transaction_price=terms.transaction_price.amount_minor, currency=terms.currency,
+                                  lines=lines, discount=discount, variable=variable)
     except eng.EngineError as exc:
         raise engine_problem(exc) from None
     cur = terms.currency
-    lines = [AllocationLineV1(obligation_id=line.obligation_id, amount=Money(amount_minor=line.amount, currency=cur),
-                              standalone_selling_price=o.standalone_selling_price,
-                              method=_method(line.obligation_id, terms), exact_share=str(Fraction(line.exact)))
-             for line, o in zip(allocation.lines, terms.obligations, strict=True)]
+    out = [AllocationLineV1(obligation_id=line.obligation_id, amount=Money(amount_minor=line.amount, currency=cur),
+                            standalone_selling_price=_ssp_money(line.ssp, o, cur, line.obligation_id in
+                                                                terms.residual_obligation_ids),
+                            method=_method(line.obligation_id, terms), exact_share=str(Fraction(line.exact)),
+                            exact_standalone_selling_price=str(line.ssp))
+           for line, o in zip(allocation.lines, terms.obligations, strict=True)]
     return AllocationV1(contract_id=contract_id, version=version, transaction_price=terms.transaction_price,
-                        lines=lines)
+                        lines=out)
+
+
+def _ssp_money(ssp: Fraction, o: PerformanceObligation, currency: str, residual: bool) -> Money:
+    if residual:
+        return o.standalone_selling_price
+    return Money(amount_minor=eng.rounding.round_fraction(ssp), currency=currency)
 
 
 def schedule_obligation(o: PerformanceObligation, i: int, amount: int, currency: str,

@@ -62,7 +62,8 @@ def _separate_terms(record: ContractRecord, o: PerformanceObligation, req: Modif
         end_date=req.new_end_date or o.end_date, deal_line_ids=[], external_ids={})
     return RegisterContractV1(currency=record.currency, transaction_price=req.added_consideration,
                               obligations=[obligation], convention=record.convention, customer_id=record.customer_id,
-                              opportunity_id=record.opportunity_id, booked_on=req.effective_date)
+                              opportunity_id=record.opportunity_id, booked_on=req.effective_date,
+                              functional_currency=record.functional_currency, exchange_rates=record.exchange_rates)
 
 
 def apply_modification(record: ContractRecord, req: ModificationV1, first_open: str | None,

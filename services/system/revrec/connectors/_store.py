@@ -23,7 +23,10 @@ from services.system.revrec.schemas import (
     AllocationLineV1,
     BillingV1,
     ConventionV1,
+    ExchangeRateV1,
+    MeasurementRecordV1,
     ModificationRecordV1,
+    ObligationTermsV1,
     PeriodCloseV1,
     PostingV1,
 )
@@ -44,8 +47,10 @@ class ObligationRecord(msgspec.Struct, frozen=True, kw_only=True):
 
     obligation: PerformanceObligation
     allocation: AllocationLineV1
-    """The original allocation; the current amount is the sum of ``lines``."""
+    """The original allocation; the current amount is the sum of ``lines`` (or ``allocated``)."""
     lines: list[Line]
+    allocated: int | None = None
+    """Current allocation of a measured obligation (progress, milestone: re-estimates; usage: usage to date)."""
 
 
 class ContractRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,6 +71,10 @@ class ContractRecord(msgspec.Struct, frozen=True, kw_only=True):
     modifications: list[ModificationRecordV1] = []
     billings: list[BillingV1] = []
     related: list[str] = []
+    obligation_terms: list[ObligationTermsV1] = []
+    functional_currency: str | None = None
+    exchange_rates: list[ExchangeRateV1] = []
+    measurements: list[MeasurementRecordV1] = []
     created_at: datetime
     updated_at: datetime
 

@@ -8,14 +8,16 @@ from datetime import timedelta
 from contracts.money import Money
 from contracts.revenue import Allocation, RevenueContract, ScheduleLine, ScheduleLineStatus
 from services.system.revrec import engine as eng
-from services.system.revrec.connectors._book import balances, horizon, schedules_of
+from services.system.revrec.connectors._book import balances, billing_events, horizon, schedules_of
 from services.system.revrec.connectors._convert import obligation_schedule, period_of_key
+from services.system.revrec.connectors._fx import ledger_through
 from services.system.revrec.connectors._store import ContractRecord
 from services.system.revrec.schemas import (
     AllocationV1,
     BalancesV1,
     CauseV1,
     ContractViewV1,
+    FunctionalBalancesV1,
     LineStatusV1,
     ObligationVerificationV1,
     RollForwardRowV1,
@@ -43,7 +45,8 @@ def canonical_contract(record: ContractRecord, closed_through: str | None) -> Re
                 status=ScheduleLineStatus.RECOGNIZED if closed else ScheduleLineStatus.SCHEDULED,
                 id=f"{record.id}:{o.obligation.id}:{x.period}:{x.kind}"))
     allocations = [Allocation(obligation_id=o.obligation.id, method=o.allocation.method,
-                              amount=Money(amount_minor=sum(x.amount for x in o.lines), currency=cur))
+                              amount=Money(amount_minor=o.allocated if o.allocated is not None
+                                           else sum(x.amount for x in o.lines), currency=cur))
                    for o in record.obligations]
     return RevenueContract(id=record.id, customer_id=record.customer_id, opportunity_id=record.opportunity_id,
                            currency=cur, transaction_price=Money(amount_minor=record.transaction_price, currency=cur),
@@ -60,7 +63,9 @@ def contract_view(record: ContractRecord, closed_through: str | None) -> Contrac
                                      closed_through) for o in record.obligations]
     return ContractViewV1(contract=canonical_contract(record, closed_through), convention=record.convention,
                           allocation=allocation, schedules=schedules, modifications=record.modifications,
-                          billings=record.billings, related_contract_ids=record.related)
+                          billings=record.billings, related_contract_ids=record.related,
+                          measurements=record.measurements, obligation_terms=record.obligation_terms,
+                          functional_currency=record.functional_currency, exchange_rates=record.exchange_rates)
 
 
 def _money(amounts: Sequence[int], currency: str) -> list[Money]:
@@ -100,7 +105,22 @@ def balances_view(record: ContractRecord, as_of: str) -> BalancesV1:
                       contract_asset=Money(amount_minor=last.contract_asset if last else 0, currency=cur),
                       contract_liability=Money(amount_minor=liability, currency=cur),
                       current_liability=Money(amount_minor=current, currency=cur),
-                      non_current_liability=Money(amount_minor=non_current, currency=cur))
+                      non_current_liability=Money(amount_minor=non_current, currency=cur),
+                      functional=_functional(record, as_of))
+
+
+def _functional(record: ContractRecord, as_of: str) -> FunctionalBalancesV1 | None:
+    if record.functional_currency is None:
+        return None
+    ledger = ledger_through(record, billing_events(record), as_of)
+    fc = ledger.currency
+
+    def m(amount: int) -> Money:
+        return Money(amount_minor=amount, currency=fc)
+
+    return FunctionalBalancesV1(currency=fc, receivable=m(ledger.receivable[1]),
+                                contract_asset=m(ledger.contract_asset[1]), contract_liability=m(ledger.deferred[1]),
+                                revenue_to_date=m(ledger.revenue), fx_gain_loss_to_date=m(ledger.fx_gain))
 
 
 def verification_view(result: eng.VerifyResult, vendor: dict[str, int], currency: str) -> ObligationVerificationV1:

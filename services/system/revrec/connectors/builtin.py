@@ -27,11 +27,13 @@ from services.system.revrec.connectors._book import (
     recognized_in,
 )
 from services.system.revrec.connectors._convert import (
+    MEASURED,
     allocate_terms,
     check_date,
     obligation_schedule,
     schedule_obligation,
 )
+from services.system.revrec.connectors._measure import apply_measurement
 from services.system.revrec.connectors._modify import apply_modification
 from services.system.revrec.connectors._store import ContractRecord, Line, ObligationRecord, RevrecStore
 from services.system.revrec.connectors._verify import verify
@@ -50,6 +52,7 @@ from services.system.revrec.schemas import (
     ContractTermsV1,
     ContractViewV1,
     JournalPageV1,
+    MeasurementV1,
     ModificationV1,
     PeriodCloseV1,
     PostingV1,
@@ -69,7 +72,9 @@ def _totals(amounts: dict[str, int]) -> list[Money]:
 
 
 def _scheduled(terms: ContractTermsV1, allocation: AllocationV1) -> list[list[Line]]:
-    return [from_engine(schedule_obligation(o, i, line.amount.amount_minor, terms.currency, terms.convention))
+    """Schedules known at registration; measured obligations start empty and grow with their measurements."""
+    return [[] if o.pattern in MEASURED else
+            from_engine(schedule_obligation(o, i, line.amount.amount_minor, terms.currency, terms.convention))
             for i, (o, line) in enumerate(zip(terms.obligations, allocation.lines, strict=True))]
 
 
@@ -99,14 +104,17 @@ class BuiltinRevrecConnector:
         for o, line, revised in zip(request.obligations, allocation.lines, _scheduled(request, allocation),
                                     strict=True):
             lines, _ = lock([], revised, o.id, request.currency, first_open)
-            obligations.append(ObligationRecord(obligation=o, allocation=line, lines=lines))
+            allocated = line.amount.amount_minor if o.pattern in MEASURED else None
+            obligations.append(ObligationRecord(obligation=o, allocation=line, lines=lines, allocated=allocated))
         now = datetime.now(UTC)
         record = ContractRecord(id=cid, customer_id=request.customer_id, opportunity_id=request.opportunity_id,
                                 booked_on=request.booked_on, currency=request.currency,
                                 transaction_price=request.transaction_price.amount_minor,
                                 convention=request.convention, residual_ids=request.residual_obligation_ids,
                                 discount_ids=request.discount_obligation_ids, obligations=obligations,
-                                related=related or [], created_at=now, updated_at=now)
+                                related=related or [], obligation_terms=request.obligation_terms,
+                                functional_currency=request.functional_currency,
+                                exchange_rates=request.exchange_rates, created_at=now, updated_at=now)
         await self.store.create(record)
         return contract_view(record, closed)
 
@@ -136,6 +144,9 @@ class BuiltinRevrecConnector:
         if request.amount.amount_minor <= 0:
             raise field_error("amount", "must be greater than zero; the kind says which way it moves")
         check_date(request.document_date, "document_date")
+        if record.exchange_rates and request.document_date < record.exchange_rates[0].on:
+            raise field_error("document_date", f"is before the contract's first exchange rate "
+                              f"({record.exchange_rates[0].on})", rule=True)
         closed, first_open = await self._first_open()
         own = eng.CalendarMonths().period_of(request.document_date).key
         billing = BillingV1(id=request.id, kind=request.kind, document_date=request.document_date,
@@ -148,6 +159,13 @@ class BuiltinRevrecConnector:
             return contract_view(record, closed)
         updated = msgspec.structs.replace(record, version=record.version + 1, billings=[*record.billings, billing],
                                           updated_at=datetime.now(UTC))
+        await self.store.replace(updated)
+        return contract_view(updated, closed)
+
+    async def measure(self, contract_id: str, obligation_id: str, request: MeasurementV1) -> ContractViewV1:
+        record = await self._load(contract_id)
+        closed, first_open = await self._first_open()
+        updated = apply_measurement(record, obligation_id, request, first_open)
         await self.store.replace(updated)
         return contract_view(updated, closed)
 
@@ -188,11 +206,11 @@ class BuiltinRevrecConnector:
         await self.store.close(closure, posting, closed_through)
         return closure
 
-    async def journal_entries(self, period: str) -> JournalPageV1:
+    async def journal_entries(self, period: str, functional: bool = False) -> JournalPageV1:
         closed_through = await self.store.closed_through()
         closed = closed_through is not None and period <= closed_through
-        stored = await self.store.posting(period) if closed else None
-        entries = stored.journal_entries if stored else period_entries(await self.store.book(), period)
+        stored = await self.store.posting(period) if closed and not functional else None
+        entries = stored.journal_entries if stored else period_entries(await self.store.book(), period, functional)
         return JournalPageV1(accounting_period=period, closed=closed, entries=entries)
 
     async def waterfall(self, contract_id: str, after: str | None) -> WaterfallV1:

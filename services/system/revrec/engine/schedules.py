@@ -159,7 +159,14 @@ def _daily_rate(total: int, weights: tuple[int, ...], wsum: int, conv: Conventio
     # The rate is kept to one minor unit (as vendors quote it), never to a coarse rounding unit:
     # a whole-unit daily rate would round to zero and push everything into the last period.
     rate = round_div(total, wsum, conv.rounding)
-    lines = [round_div(rate * w, conv.unit, conv.rounding) * conv.unit for w in weights]
+    # Lines are rounded cumulatively: rounding each period on its own to a coarse unit drifts, and the
+    # drift would empty the last periods. With a one-cent unit both ways give the same lines.
+    lines, booked, accrued = [], 0, 0
+    for w in weights:
+        accrued += rate * w
+        rounded = round_div(accrued, conv.unit, conv.rounding) * conv.unit
+        lines.append(rounded - booked)
+        booked = rounded
     # A rounded daily rate leaves a remainder with no fractional parts to rank, so "largest
     # remainder" degrades to "last period" here.
     policy = RemainderPolicy.LAST if conv.remainder is RemainderPolicy.LARGEST_REMAINDER else conv.remainder

@@ -12,6 +12,7 @@ from contracts.common import Id, Period
 from contracts.ledger import JournalEntry
 from contracts.money import CurrencyCode, Money
 from contracts.revenue import AllocationMethod, PerformanceObligation, RevenueContract
+from services.system.revrec.schemas._terms import ExchangeRateV1, MeasurementRecordV1, ObligationTermsV1
 
 __all__ = [
     "AllocationLineV1",
@@ -109,6 +110,16 @@ class ContractTermsV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     """Obligations whose SSP is highly variable: they take what is left (residual approach)."""
     discount_obligation_ids: Ids = []
     """Observable evidence that the whole discount belongs to these obligations (discount to a subset)."""
+    discount_bundle_price: Money | None = None
+    """Observable price of the ``discount_obligation_ids`` sold together; values them when another obligation
+    takes the residual (ASC 606 Example 34 Case B)."""
+    obligation_terms: Annotated[list[ObligationTermsV1], msgspec.Meta(max_length=100)] = []
+    """Per-obligation SSP specifications, residual ranges, usage prices and milestones."""
+    functional_currency: CurrencyCode | None = None
+    """The entity's functional currency, when it differs from ``currency`` (needs ``exchange_rates``)."""
+    exchange_rates: Annotated[list[ExchangeRateV1], msgspec.Meta(max_length=5000)] = []
+    """Spot rates ``currency`` -> ``functional_currency`` in increasing date order; the first on or before the
+    earliest obligation date."""
 
 
 class RegisterContractV1(ContractTermsV1, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -154,6 +165,8 @@ class AllocationLineV1(msgspec.Struct, frozen=True, kw_only=True):
     method: AllocationMethod = AllocationMethod.RELATIVE_SSP
     exact_share: str
     """The exact allocated share in minor units as a fraction (``"40000"`` or ``"12000/7"``)."""
+    exact_standalone_selling_price: str | None = None
+    """The SSP used, exact (a range midpoint or a percentage of list may not be a whole minor unit)."""
 
 
 class AllocationV1(msgspec.Struct, frozen=True, kw_only=True):
@@ -244,6 +257,11 @@ class ContractViewV1(msgspec.Struct, frozen=True, kw_only=True):
     billings: list[BillingV1] = []
     related_contract_ids: list[Id] = []
     """Contracts created from this one by separate-contract modifications (and the reverse link)."""
+    measurements: list[MeasurementRecordV1] = []
+    """Usage, progress, milestones and re-estimates reported for measured obligations, in report order."""
+    obligation_terms: list[ObligationTermsV1] = []
+    functional_currency: CurrencyCode | None = None
+    exchange_rates: list[ExchangeRateV1] = []
 
 
 class PostingV1(msgspec.Struct, frozen=True, kw_only=True):

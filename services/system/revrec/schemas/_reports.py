@@ -11,6 +11,7 @@ import msgspec
 from contracts.common import Id, Period
 from contracts.money import CurrencyCode, Money
 from services.system.revrec.schemas._contracts import ConventionV1
+from services.system.revrec.schemas._terms import FunctionalBalancesV1
 
 __all__ = [
     "BalancesV1",
@@ -75,6 +76,8 @@ class BalancesV1(msgspec.Struct, frozen=True, kw_only=True):
     contract_liability: Money
     current_liability: Money
     non_current_liability: Money
+    functional: FunctionalBalancesV1 | None = None
+    """The same balances in the functional currency, for a contract that has one."""
 
 
 class VendorLineV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
