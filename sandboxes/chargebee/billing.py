@@ -13,8 +13,8 @@ from typing import Any
 from .pricing import tier_lines
 from .state import ChargebeeState
 
-__all__ = ["allocate_adjustment", "apply_refundable_credits", "line_item", "new_credit_note", "new_invoice",
-           "refresh_customer_credits", "refresh_invoice"]
+__all__ = ["allocate_adjustment", "apply_refundable_credits", "close_invoice", "line_item", "new_credit_note",
+           "new_invoice", "refresh_customer_credits", "refresh_invoice"]
 
 ENTITY = {"plan": "plan_item_price", "addon": "addon_item_price", "charge": "charge_item_price"}
 
@@ -38,14 +38,18 @@ def line_item(state: ChargebeeState, price: dict[str, Any], quantity: int, amoun
 
 
 def new_invoice(state: ChargebeeState, customer: dict[str, Any], subscription: dict[str, Any] | None,
-                lines: list[dict[str, Any]], first: bool = False) -> dict[str, Any]:
-    """Create an invoice (closed, ``payment_due`` unless nothing is owed) from ``lines``."""
+                lines: list[dict[str, Any]], first: bool = False, pending: bool = False) -> dict[str, Any]:
+    """Create an invoice from ``lines``: closed (``payment_due`` unless nothing is owed), or ``pending``.
+
+    A pending invoice (subscriptions with ``create_pending_invoices``) is not yet sent for collection: it has
+    no due date and no credits applied until ``POST /invoices/{id}/close`` (see :func:`close_invoice`).
+    """
     now = state.now()
     tiers = [{**t, "line_item_id": line["id"]} for line in lines for t in line.pop("_tiers", [])]
     inv = {
         "id": state.next_number("invoice"), "customer_id": customer["id"],
         "subscription_id": subscription["id"] if subscription else None, "recurring": subscription is not None,
-        "status": "payment_due", "price_type": "tax_exclusive", "date": now, "due_date": now,
+        "status": "pending" if pending else "payment_due", "price_type": "tax_exclusive", "date": now,
         "net_term_days": customer.get("net_term_days", 0), "exchange_rate": 1.0,
         "currency_code": subscription["currency_code"] if subscription else customer["preferred_currency_code"],
         "tax": 0, "sub_total": 0, "total": 0, "amount_due": 0, "amount_adjusted": 0, "amount_paid": 0,
@@ -55,10 +59,23 @@ def new_invoice(state: ChargebeeState, customer: dict[str, Any], subscription: d
         "line_item_taxes": [], "discounts": [], "taxes": [], "linked_payments": [], "applied_credits": [],
         "adjustment_credit_notes": [], "issued_credit_notes": [], "linked_orders": [], "round_off_amount": 0,
     }
+    if pending:
+        del inv["generated_at"]
+    else:
+        inv["due_date"] = now
     state.add(inv)
-    apply_refundable_credits(state, inv)
+    if not pending:
+        apply_refundable_credits(state, inv)
     refresh_invoice(state, inv)
     return inv
+
+
+def close_invoice(state: ChargebeeState, inv: dict[str, Any]) -> dict[str, Any]:
+    """Close a pending invoice: it is generated now, takes the customer's credits and falls due."""
+    now = state.now()
+    inv.update(status="payment_due", generated_at=now, due_date=now)
+    apply_refundable_credits(state, inv)
+    return refresh_invoice(state, inv)
 
 
 def refresh_invoice(state: ChargebeeState, inv: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +88,7 @@ def refresh_invoice(state: ChargebeeState, inv: dict[str, Any]) -> dict[str, Any
     owed = inv["total"] - inv["amount_adjusted"] - inv["credits_applied"] - inv["amount_paid"]
     inv["amount_due"] = max(0, owed - inv["write_off_amount"])
     inv["amount_to_collect"] = inv["amount_due"]
-    if inv["status"] != "voided":
+    if inv["status"] not in ("voided", "pending"):
         inv["status"] = "paid" if inv["amount_due"] == 0 else "payment_due"
         if inv["status"] == "paid":
             inv.setdefault("paid_at", state.now())

@@ -11,6 +11,7 @@ from typing import Any
 from .billing import new_credit_note, new_invoice, refresh_customer_credits
 from .errors import wrong_value
 from .events import emit
+from .payments import collect
 from .pricing import next_term_end
 from .state import ChargebeeState
 from .subscriptions import term_lines, usage_lines
@@ -44,18 +45,25 @@ def _as_line(charge: dict[str, Any]) -> dict[str, Any]:
 
 
 def settle(state: ChargebeeState, sub: dict[str, Any], charges: list[dict[str, Any]],
-           credits: list[dict[str, Any]], immediately: bool, first: bool = False) -> Settled:
+           credits: list[dict[str, Any]], immediately: bool, first: bool = False, pending: bool = False
+           ) -> Settled:
     """Invoice ``charges`` now, crediting ``credits`` against that invoice, or leave both unbilled.
 
     Credits up to the invoice's total become an *adjustment* credit note on it (so ``amount_due`` is the
     charge less the credit, as in Chargebee's documented proration example); any excess becomes a
-    *refundable* credit note, kept as the customer's refundable credits for later invoices.
+    *refundable* credit note, kept as the customer's refundable credits for later invoices. A closed invoice
+    is then collected from the customer's payment source when automatic collection applies; a ``pending``
+    one (charges only) waits for ``POST /invoices/{id}/close``.
     """
     if not immediately:
         pending = [_unbilled(state, sub, line, 1) for line in charges]
         pending += [_unbilled(state, sub, line, -1) for line in credits]
         return None, [], pending
     customer = state.objects["customer"][sub["customer_id"]]
+    if pending and charges and not credits:
+        invoice = new_invoice(state, customer, sub, charges, first=first, pending=True)
+        emit(state, "pending_invoice_created", {"invoice": invoice})
+        return invoice, [], []
     credit = sum(line["amount"] for line in credits)
     if not charges and not credit:
         return None, [], []
@@ -73,6 +81,8 @@ def settle(state: ChargebeeState, sub: dict[str, Any], charges: list[dict[str, A
         refresh_customer_credits(state, customer)
     for note in notes:
         emit(state, "credit_note_created", {"credit_note": note})
+    if invoice is not None and charges:
+        collect(state, invoice)
     return invoice if charges else None, notes, []
 
 
@@ -98,7 +108,8 @@ def _bill_term_end(state: ChargebeeState, sub: dict[str, Any], renew: bool) -> d
     credits = [_as_line(c) for c in pending if c["amount"] < 0]
     for charge in pending:
         charge["deleted"] = True
-    invoice, _, _ = settle(state, sub, lines, credits, immediately=True)
+    invoice, _, _ = settle(state, sub, lines, credits, immediately=True,
+                           pending=bool(sub.get("create_pending_invoices")))
     if invoice is not None:
         for usage in state.objects["usage"].values():
             if usage.get("line_item_id") in {line["id"] for line in invoice["line_items"]}:

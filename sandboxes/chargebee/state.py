@@ -15,7 +15,7 @@ from .errors import not_found
 __all__ = ["KINDS", "ChargebeeState", "WebhookConfig"]
 
 KINDS = ("customer", "item_family", "item", "item_price", "subscription", "invoice", "credit_note", "transaction",
-         "usage", "unbilled_charge", "event")
+         "usage", "unbilled_charge", "payment_source", "event")
 
 
 @dataclass
@@ -43,6 +43,8 @@ class ChargebeeState:
     sequences: dict[str, int] = field(default_factory=dict)
     scheduled: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Subscription items to apply at the end of the current term (``end_of_term`` changes), by subscription."""
+    items_changed_at: dict[str, int] = field(default_factory=dict)
+    """When each subscription's items last changed (a backdated change may not reach before it), by subscription."""
     idempotency: IdempotencyStore = field(default_factory=IdempotencyStore)
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
     source: str = "api"
@@ -90,6 +92,7 @@ class ChargebeeState:
             bucket.clear()
         self.sequences.clear()
         self.scheduled.clear()
+        self.items_changed_at.clear()
         self.idempotency.clear()
         self.webhook = WebhookConfig()
         self.offset = 0
@@ -104,7 +107,7 @@ class ChargebeeState:
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready copy of the whole state."""
         return {"objects": copy.deepcopy(self.objects), "sequences": dict(self.sequences), "offset": self.offset,
-                "scheduled": copy.deepcopy(self.scheduled),
+                "scheduled": copy.deepcopy(self.scheduled), "items_changed_at": dict(self.items_changed_at),
                 "idempotency": self.idempotency.snapshot(), "webhook": vars(self.webhook).copy()}
 
     def restore(self, data: dict[str, Any]) -> None:
@@ -113,5 +116,6 @@ class ChargebeeState:
         self.sequences = dict(data.get("sequences", {}))
         self.offset = int(data.get("offset", 0))
         self.scheduled = copy.deepcopy(data.get("scheduled", {}))
+        self.items_changed_at = {k: int(v) for k, v in data.get("items_changed_at", {}).items()}
         self.idempotency.restore(data.get("idempotency", []))
         self.webhook = WebhookConfig(**data.get("webhook", {}))

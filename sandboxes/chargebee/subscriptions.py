@@ -138,14 +138,15 @@ def usage_lines(state: ChargebeeState, sub: dict[str, Any], period: tuple[int, i
 
 
 def change_lines(state: ChargebeeState, sub: dict[str, Any], old: list[dict[str, Any]], new: list[dict[str, Any]],
-                 prorated: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                 prorated: bool, at: int | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Prorated charges for new/changed items and credits for removed/changed ones, on the rest of the term.
 
     Follows Chargebee's documented method: credit ``old amount x remaining / term`` for what was paid and
     charge ``new amount x remaining / term`` for what replaces it, to the second. Unchanged items give
-    nothing; charge items bill in full; metered items settle from usages at renewal.
+    nothing; charge items bill in full; metered items settle from usages at renewal. ``at`` is when the
+    change takes effect (a backdated ``changes_scheduled_at``); the site's current time by default.
     """
-    start, end, now = sub["current_term_start"], sub["current_term_end"], state.now()
+    start, end, now = sub["current_term_start"], sub["current_term_end"], state.now() if at is None else at
     if not start <= now < end:
         raise invalid_state("The subscription's current term does not include the current time")
     term, remaining = end - start, end - now

@@ -132,6 +132,28 @@ def create_price(call: Call) -> dict[str, Any]:
     return {"item_price": price}
 
 
+def update_price(call: Call) -> dict[str, Any]:
+    """``POST /item_prices/{id}``: Chargebee archives (and restores) an item price with ``status``.
+
+    There is no separate archive endpoint: ``POST /item_prices/{id}/delete`` deletes, while an update with
+    ``status=archived`` retires the price from new subscriptions and leaves existing ones billing as before.
+    """
+    p, state = call.params, call.state
+    price = state.get("item_price", call.path["id"])
+    for key in ("name", "description", "external_name"):
+        if p.has(key):
+            price[key] = p.text(key)
+    status = p.enum("status", ("active", "archived"))
+    if status == "archived" and price["status"] != "archived":
+        price.update(status="archived", archived_at=state.now())
+    elif status == "active" and price["status"] != "active":
+        price["status"] = "active"
+        price.pop("archived_at", None)
+    state.touch(price)
+    emit(state, "item_price_updated", {"item_price": price})
+    return {"item_price": price}
+
+
 def _getter(kind: str) -> Any:
     def retrieve(call: Call) -> dict[str, Any]:
         found = call.state.objects[kind].get(call.path["id"])
@@ -162,4 +184,5 @@ ROUTES = [
              _lister("item_price", ("id", "item_id", "item_family_id", "item_type", "currency_code", "status",
                                     "period_unit", "period", "pricing_model")), "listItemPrices"),
     endpoint("GET", "/item_prices/{id:str}", _getter("item_price"), "retrieveItemPrice"),
+    endpoint("POST", "/item_prices/{id:str}", update_price, "updateItemPrice"),
 ]

@@ -1,17 +1,18 @@
-"""Invoices, credit notes and the offline transactions they record.
+"""Invoices, credit notes, payment sources and the transactions they record.
 
-Invoices: list, retrieve, ``record_payment``, ``void``. Credit notes: create, retrieve, list,
-``record_refund``.
+Invoices: list, retrieve, ``close`` (a pending invoice), ``record_payment``, ``void``. Credit notes: create,
+retrieve, list, ``record_refund``. Payment sources: ``create_card`` on the site's test gateway.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..billing import new_credit_note, refresh_customer_credits, refresh_invoice
+from ..billing import close_invoice, new_credit_note, refresh_customer_credits, refresh_invoice
 from ..errors import invalid_state, not_found, wrong_value
 from ..events import emit
 from ..params import Params
+from ..payments import collect, create_card
 from ..state import ChargebeeState
 from ..wire import Call, endpoint
 from ._common import list_response
@@ -47,9 +48,29 @@ def list_invoices(call: Call) -> dict[str, Any]:
                           "amount_due", "updated_at", "paid_at"))
 
 
+def close(call: Call) -> dict[str, Any]:
+    """``POST /invoices/{id}/close``: finalize a pending invoice (it is then collected like any other)."""
+    state = call.state
+    inv = _invoice(state, call.path["id"])
+    if inv["status"] != "pending":
+        raise invalid_state(f"Only pending invoices can be closed, this one is {inv['status']}")
+    if call.params.has("invoice_note"):
+        inv["notes"] = [{"entity_type": "invoice", "note": call.params.text("invoice_note"), "object": "note"}]
+    close_invoice(state, inv)
+    emit(state, "invoice_generated", {"invoice": inv})
+    collect(state, inv)
+    return {"invoice": inv}
+
+
+def create_payment_card(call: Call) -> dict[str, Any]:
+    return create_card(call.state, call.params)
+
+
 def record_payment(call: Call) -> dict[str, Any]:
     state = call.state
     inv = _invoice(state, call.path["id"])
+    if inv["status"] == "pending":
+        raise invalid_state("Payments cannot be recorded for pending invoices; close the invoice first")
     if inv["status"] in ("paid", "voided"):
         raise invalid_state(f"The invoice is already {inv['status']}")
     tp = call.params.obj("transaction")
@@ -98,8 +119,8 @@ def create_credit_note(call: Call) -> dict[str, Any]:
     state, p = call.state, call.params
     type_ = p.enum("type", ("adjustment", "refundable", "store"), required=True)
     inv = state.get("invoice", p.text("reference_invoice_id", required=True), "reference_invoice_id")
-    if inv["status"] == "voided":
-        raise invalid_state("Credit notes cannot be created for voided invoices")
+    if inv["status"] in ("voided", "pending"):
+        raise invalid_state(f"Credit notes cannot be created for {inv['status']} invoices")
     total = p.integer("total", required=True, minimum=1)
     limit = _credit_limit(state, inv, type_)
     if total > limit:
@@ -167,6 +188,7 @@ def retrieve_transaction(call: Call) -> dict[str, Any]:
 ROUTES = [
     endpoint("GET", "/invoices", list_invoices, "listInvoices"),
     endpoint("GET", "/invoices/{id:str}", retrieve_invoice, "retrieveInvoice"),
+    endpoint("POST", "/invoices/{id:str}/close", close, "closeInvoice"),
     endpoint("POST", "/invoices/{id:str}/record_payment", record_payment, "recordPaymentForInvoice"),
     endpoint("POST", "/invoices/{id:str}/void", void_invoice, "voidInvoice"),
     endpoint("POST", "/credit_notes", create_credit_note, "createCreditNote"),
@@ -174,4 +196,5 @@ ROUTES = [
     endpoint("GET", "/credit_notes/{id:str}", retrieve_credit_note, "retrieveCreditNote"),
     endpoint("POST", "/credit_notes/{id:str}/record_refund", record_refund, "recordRefundForCreditNote"),
     endpoint("GET", "/transactions/{id:str}", retrieve_transaction, "retrieveTransaction"),
+    endpoint("POST", "/payment_sources/create_card", create_payment_card, "createCardPaymentSource"),
 ]

@@ -1,4 +1,13 @@
-"""Subscriptions for items: create for a customer, retrieve, list, ``update_for_items``, ``cancel_for_items``."""
+"""Subscriptions for items: create, retrieve, list, update, cancel, remove a scheduled cancellation.
+
+``update_for_items`` takes ``change_option`` ``immediately`` (the default), ``end_of_term`` (or the older
+``end_of_term=true``) or ``specific_date`` with ``changes_scheduled_at``. A ``specific_date`` at or before the
+site's current time is a *backdated* change: applied now, prorated as of ``changes_scheduled_at``, which
+Chargebee allows on or after ``current_term_start`` and on or after the subscription's last item change.
+(Chargebee also needs backdating enabled in the site settings and bounds how far back a change may reach;
+this sandbox's site has it enabled with no bound. A ``specific_date`` in the future, which Chargebee schedules,
+is refused here: the sandbox does not schedule mid-term changes.) ``meta_data`` replaces the subscription's.
+"""
 
 from __future__ import annotations
 
@@ -71,6 +80,11 @@ def _new_subscription(state: ChargebeeState, p: Params, customer: dict[str, Any]
         sub["po_number"] = p.text("po_number")
     if (meta := parse_meta_data(p)) is not None:
         sub["meta_data"] = meta
+    if p.boolean("create_pending_invoices", default=False):
+        sub.update(create_pending_invoices=True, auto_close_invoices=p.boolean("auto_close_invoices", default=False))
+    elif p.has("first_invoice_pending") or p.has("auto_close_invoices"):
+        raise wrong_value("first_invoice_pending" if p.has("first_invoice_pending") else "auto_close_invoices",
+                          "can be passed only when create_pending_invoices is true")
     return sub
 
 
@@ -84,7 +98,8 @@ def create(call: Call) -> dict[str, Any]:
     state.add(state.touch(sub))
     lines = term_lines(state, sub, items, (sub["current_term_start"], sub["current_term_end"]))
     invoice, notes, unbilled = settle(state, sub, lines, [], p.boolean("invoice_immediately", default=True),
-                                      first=True)
+                                      first=True, pending=p.boolean("first_invoice_pending", default=False))
+    state.items_changed_at[sub["id"]] = sub["created_at"]
     state.touch(sub)
     emit(state, "subscription_created", {"subscription": sub, "customer": customer, "invoice": invoice})
     return _result(state, sub, invoice, notes, unbilled)
@@ -127,30 +142,80 @@ def _live(state: ChargebeeState, sid: str) -> dict[str, Any]:
     return sub
 
 
-def update_for_items(call: Call) -> dict[str, Any]:
-    state, p = call.state, call.params
-    sub = _live(state, call.path["id"])
-    rows = build_items(state, p.rows("subscription_items"))
-    new = _merge(state, sub["subscription_items"], rows, p.boolean("replace_items_list", default=False))
-    plan = check_items(state, new)
-    if plan["currency_code"] != sub["currency_code"] or \
-            (plan["period"], plan["period_unit"]) != (sub["billing_period"], sub["billing_period_unit"]):
-        raise wrong_value("subscription_items[item_price_id]", "The plan's currency and billing period cannot change")
-    prorated, immediately = p.boolean("prorate", default=True), p.boolean("invoice_immediately", default=True)
-    invoice, notes, unbilled = None, [], []
-    if p.boolean("end_of_term", default=False):
+def _effective_at(state: ChargebeeState, sub: dict[str, Any], p: Params) -> int | None:
+    """When the change takes effect: None for the end of term, else now or a backdated moment."""
+    default = "end_of_term" if p.boolean("end_of_term", default=False) else "immediately"
+    option = p.enum("change_option", ("immediately", "end_of_term", "specific_date"), default=default)
+    if option == "end_of_term":
+        return None
+    if option == "immediately":
+        if p.has("changes_scheduled_at"):
+            raise wrong_value("changes_scheduled_at", "can be passed only when change_option is specific_date")
+        return state.now()
+    at = p.integer("changes_scheduled_at", required=True, minimum=0)
+    if at > state.now():
+        raise wrong_value("changes_scheduled_at", "the sandbox does not schedule changes for a future date")
+    if at < sub["current_term_start"]:
+        raise wrong_value("changes_scheduled_at", "should be on or after the current term start")
+    if at < state.items_changed_at.get(sub["id"], sub["created_at"]):
+        raise wrong_value("changes_scheduled_at", "should be on or after the last change to the subscription items")
+    return at
+
+
+def _change_items(state: ChargebeeState, sub: dict[str, Any], p: Params, new: list[dict[str, Any]]) -> Any:
+    """Apply ``new`` items now (prorated from when they take effect) or schedule them for the term end."""
+    at = _effective_at(state, sub, p)
+    if at is None:
         if any(si["item_type"] == "charge" for si in new):
             raise wrong_value("end_of_term", "charge items cannot be scheduled for the end of term")
         state.scheduled[sub["id"]] = new
         sub.update(has_scheduled_changes=True, changes_scheduled_at=sub["current_term_end"])
-    else:
-        charges, credits = change_lines(state, sub, sub["subscription_items"], new, prorated)
-        _set_items(state, sub, new)
-        invoice, notes, unbilled = settle(state, sub, charges, credits, immediately)
+        return None, [], []
+    charges, credits = change_lines(state, sub, sub["subscription_items"], new, p.boolean("prorate", default=True),
+                                    at)
+    _set_items(state, sub, new)
+    state.items_changed_at[sub["id"]] = at
+    return settle(state, sub, charges, credits, p.boolean("invoice_immediately", default=True))
+
+
+def update_for_items(call: Call) -> dict[str, Any]:
+    state, p = call.state, call.params
+    sub = _live(state, call.path["id"])
+    meta = parse_meta_data(p)
+    invoice, notes, unbilled = None, [], []
+    if p.rows("subscription_items"):
+        rows = build_items(state, p.rows("subscription_items"))
+        new = _merge(state, sub["subscription_items"], rows, p.boolean("replace_items_list", default=False))
+        plan = check_items(state, new)
+        if plan["currency_code"] != sub["currency_code"] or \
+                (plan["period"], plan["period_unit"]) != (sub["billing_period"], sub["billing_period_unit"]):
+            raise wrong_value("subscription_items[item_price_id]",
+                              "The plan's currency and billing period cannot change")
+        invoice, notes, unbilled = _change_items(state, sub, p, new)
+    if meta is not None:
+        sub["meta_data"] = meta
     state.touch(sub)
     customer = state.objects["customer"][sub["customer_id"]]
     emit(state, "subscription_changed", {"subscription": sub, "customer": customer, "invoice": invoice})
     return _result(state, sub, invoice, notes, unbilled)
+
+
+def remove_scheduled_cancellation(call: Call) -> dict[str, Any]:
+    """A ``non_renewing`` subscription goes back to ``active`` and renews at its term end."""
+    state, p = call.state, call.params
+    sub = state.get("subscription", call.path["id"])
+    if sub["status"] != "non_renewing":
+        raise invalid_state("The subscription is not scheduled for cancellation")
+    cycles = p.integer("billing_cycles", minimum=0)
+    sub.update(status="active", next_billing_at=sub["current_term_end"])
+    for key in ("cancelled_at", "cancel_schedule_created_at", "cancel_reason_code"):
+        sub.pop(key, None)
+    if cycles is not None:
+        sub["remaining_billing_cycles"] = cycles
+    state.touch(sub)
+    customer = state.objects["customer"][sub["customer_id"]]
+    emit(state, "subscription_scheduled_cancellation_removed", {"subscription": sub, "customer": customer})
+    return _entry(state, sub)
 
 
 def _cancel_now(state: ChargebeeState, sub: dict[str, Any], p: Params) -> tuple[Any, Any, Any]:
@@ -195,4 +260,6 @@ ROUTES = [
     endpoint("GET", "/subscriptions/{id:str}", retrieve, "retrieveSubscription"),
     endpoint("POST", "/subscriptions/{id:str}/update_for_items", update_for_items, "updateSubscriptionForItems"),
     endpoint("POST", "/subscriptions/{id:str}/cancel_for_items", cancel_for_items, "cancelSubscriptionForItems"),
+    endpoint("POST", "/subscriptions/{id:str}/remove_scheduled_cancellation", remove_scheduled_cancellation,
+             "removeScheduledCancellationForSubscription"),
 ]

@@ -45,8 +45,14 @@ def subscription(key: str, sku: str = "PLAT-SEAT", quantity: int = 10, amount: i
 
 
 def setup_subscription(api: Any, key: str = "ACME-001", sku: str = "PLAT-SEAT", quantity: int = 10,
-                       amount: int = 100) -> dict[str, Any]:
-    """Customer, catalogue item and a subscription to it; returns the subscription."""
-    api.ok("PUT", f"/v1/customers/{key}", customer())
+                       amount: int = 100, card_from: Any = None) -> dict[str, Any]:
+    """Customer, catalogue item and a subscription to it; returns the subscription.
+
+    With ``card_from`` (a vendor harness) the customer first gets the vendor's test card, so automatic
+    collection pays the subscription's first invoice.
+    """
+    created = api.ok("PUT", f"/v1/customers/{key}", customer())
+    if card_from is not None:
+        card_from.add_test_card(created["external_ids"]["billing"])
     api.ok("PUT", f"/v1/catalog/items/{sku}", catalog_item(amount))
     return api.ok("POST", "/v1/subscriptions", subscription(key, sku, quantity, amount))

@@ -20,9 +20,8 @@ from tests.system.billing.journeys import catalog_item, customer, subscription
 
 PAIRS = 40
 WORKERS = 10
-FAULTS = {"seed": 20, "rules": [{"route": "/v1/", "error_rate": 0.2, "error_status": 500,
-                                 "error_after_rate": 0.05, "rate_limit_rate": 0.03, "burst_length": 3,
-                                 "retry_after": 1, "jitter_ms": 150, "timeout_rate": 0.02, "hang_seconds": 0.3}]}
+FAULTS = {"error_rate": 0.2, "error_status": 500, "error_after_rate": 0.05, "rate_limit_rate": 0.03,
+          "burst_length": 3, "retry_after": 1, "jitter_ms": 150, "timeout_rate": 0.02, "hang_seconds": 0.3}
 
 
 def _until_done(client: httpx.Client, method: str, path: str, body: dict, key: str | None) -> httpx.Response:
@@ -49,17 +48,16 @@ class TestFlakyVendor:
     def test_batch_completes_without_duplicates_or_losses(self, start_billing, vendor):
         billing = start_billing(circuit_reset_seconds=0.5)
         billing.ok("PUT", "/v1/catalog/items/PLAT-SEAT", catalog_item())
-        vendor.faults(FAULTS)
+        vendor.faults({"seed": 20, "rules": [{"route": vendor.ROUTES["api"], **FAULTS}]})
         with ThreadPoolExecutor(WORKERS) as pool:
             sub_ids = list(pool.map(lambda i: _create_pair(billing, i), range(PAIRS)))
         injected = vendor.http.get("/__sandbox/faults").json()["injected"]
         vendor.clear_faults()
-        customers = vendor.objects("customer")
-        subs = vendor.objects("subscription")
-        assert sorted(c["metadata"]["revflow_key"] for c in customers) == [f"CUST-{i:03d}" for i in range(PAIRS)]
-        assert sorted(s["id"] for s in subs) == sorted(set(sub_ids)) and len(subs) == PAIRS
-        owners = {s["customer"] for s in subs}
-        assert owners == {c["id"] for c in customers}  # one subscription per customer, none lost, none doubled
+        customers = vendor.customer_keys()
+        owners = vendor.subscription_customers()
+        assert sorted(customers.values()) == [f"CUST-{i:03d}" for i in range(PAIRS)]
+        assert sorted(owners) == sorted(set(sub_ids)) and len(owners) == PAIRS
+        assert set(owners.values()) == set(customers)  # one subscription per customer, none lost, none doubled
         assert len(injected) > PAIRS // 2, "the faults must really have fired"
 
 

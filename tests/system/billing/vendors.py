@@ -7,6 +7,10 @@ the vendor afterwards. Each vendor's harness offers the same methods.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +47,85 @@ class StripeHarness:
     """The Stripe sandbox served over real HTTP, and its admin routes."""
 
     vendor = "stripe"
+
+    ROUTES = {"api": "/v1/", "customer.create": "POST /v1/customers", "subscription.create": "POST /v1/subscriptions$",
+              "subscription.cancel": "DELETE /v1/subscriptions/", "credit_note.create": "POST /v1/credit_notes$",
+              "refund.create": "POST /v1/refunds$"}
+    """Fault targets (the kit matches ``"METHOD /path"`` by regular expression) of each operation at Stripe."""
+    EVENT_TYPES = {"subscription.canceled": "customer.subscription.deleted", "invoice.finalized": "invoice.finalized"}
+    """Stripe's event type of each canonical happening."""
+    ALWAYS_INVOICE = {"total": 500, "lines": [-500, 1000]}
+    """Upgrading 10 x 1 USD to 20 x 1 USD halfway through April, invoiced at once: Stripe's documented example
+    ("Prorations", https://docs.stripe.com/billing/subscriptions/prorations) puts the -5 USD credit for unused
+    time and the +10 USD for the remaining time on one invoice of 5 USD."""
+    CREDIT_NOTES_PER_REFUND = 0
+    """A Stripe refund is its own object (``POST /v1/refunds``); it makes no credit note."""
+    EXTRA_REPUBLISHED = ["invoice.created.v1"]
+    """Stripe makes a subscription's first invoice as a draft (``invoice.created``) before finalizing it."""
+    other_vendor = "chargebee"
+
+    def customer_keys(self) -> dict[str, str]:
+        """revflow's business key of every customer at Stripe, by Stripe customer id."""
+        return {c["id"]: c["metadata"]["revflow_key"] for c in self.objects("customer")}
+
+    def subscription_customers(self) -> dict[str, str]:
+        """The Stripe customer id of every subscription, by subscription id."""
+        return {s["id"]: s["customer"] for s in self.objects("subscription")}
+
+    def subscription_statuses(self) -> list[str]:
+        return [s["status"] for s in self.objects("subscription")]
+
+    def count(self, kind: str) -> int:
+        """How many objects of a kind exist (``customer``, ``product``, ``price``, ``subscription``,
+        ``credit_note``, ``refund``, ``usage``, ``proration_line``)."""
+        if kind == "usage":
+            return len(self.objects("meter_event"))
+        if kind == "proration_line":
+            return len([i for i in self.objects("invoiceitem") if i["proration"]])
+        return len(self.objects(kind))
+
+    def active_price_amounts(self) -> list[int]:
+        return [p["unit_amount"] for p in self.objects("price") if p["active"]]
+
+    def vendor_events(self, kind: str) -> list[dict[str, Any]]:
+        """The events Stripe recorded for a canonical happening (``subscription.canceled``...)."""
+        return self.events(self.EVENT_TYPES[kind])
+
+    def add_test_card(self, customer_billing_id: str) -> None:
+        """Give the customer Stripe's test Visa as the default payment method for its invoices."""
+        self.http.post(f"/v1/customers/{customer_billing_id}",
+                       data={"invoice_settings[default_payment_method]": "pm_card_visa"}).raise_for_status()
+
+    def billed_now(self, invoice_id: str) -> int:
+        """What the customer is charged on an invoice after credits (Stripe's ``amount_due``)."""
+        found = next(i for i in self.objects("invoice") if i["id"] == invoice_id)
+        return int(found["amount_due"])
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        return list(self.http.get("/__sandbox/webhooks").raise_for_status().json()["deliveries"])
+
+    @staticmethod
+    def sample_event() -> bytes:
+        """A Stripe event revflow does not republish."""
+        return json.dumps({"id": "evt_test_1", "object": "event", "type": "product.created",
+                           "data": {"object": {"id": "prod_1", "object": "product"}}}).encode()
+
+    @staticmethod
+    def _sign(secret: str, body: bytes, t: int) -> str:
+        return f"t={t},v1={hmac.new(secret.encode(), f'{t}.'.encode() + body, hashlib.sha256).hexdigest()}"
+
+    def authentic_headers(self, secret: str, body: bytes) -> dict[str, str]:
+        """A genuine delivery's headers: during a secret rotation several ``v1`` signatures, one of them valid."""
+        now = int(time.time())
+        several = f"{self._sign('whsec_other', body, now)},v1=deadbeef,{self._sign(secret, body, now).split(',')[1]}"
+        return {"Stripe-Signature": several, "Content-Type": "application/json", "Authorization": ""}
+
+    def forged_headers(self, secret: str, body: bytes) -> list[dict[str, str]]:
+        """Deliveries that must be refused: a tampered body, a 301-second-old timestamp, the wrong secret, no v1."""
+        now = int(time.time())
+        return [{"Stripe-Signature": sig, "Content-Type": "application/json", "Authorization": ""}
+                for sig in (self._sign(secret, body + b" ", now), self._sign(secret, body, now - 301),
+                            self._sign("whsec_wrong", body, now), f"t={now}")]
 
     def __init__(self, url: str, clock: SandboxClock) -> None:
         self.url = url
@@ -115,61 +198,36 @@ def stripe_harness() -> Iterator[StripeHarness]:
 CHARGEBEE_API_KEY = "test_revflow_billing"
 
 
-_REFUSED = "REFUSED by the connector (422): "
-_SANDBOX = "SANDBOX GAP (real Chargebee has it, the sandbox does not): "
-_STRIPE_SHAPED = "TEST SPEAKS STRIPE (its body reads Stripe state or Stripe routes; needs harness vocabulary): "
-_PRORATION_DATE = (_REFUSED + "effective_at has no Chargebee equivalent in the sandbox (update_for_items applies a "
-                   "change at the site's current time; change_option=specific_date/backdating is not emulated), so "
-                   "the connector refuses it with code proration_date_unsupported rather than prorate at another "
-                   "moment.")
-_NO_PAYMENT = (_SANDBOX + "no payment gateway: a subscription's first invoice stays payment_due, so there is no paid "
-               "invoice to refund.")
-
-
 class ChargebeeHarness:
     """The Chargebee sandbox served over real HTTP, and its admin routes (``/__sandbox/...``)."""
 
     vendor = "chargebee"
 
-    EXPECTED_FAILURES = {
-        "test_subscriptions.py::TestAmendSubscription::test_quantity_upgrade_halfway_prorates_as_documented":
-            _PRORATION_DATE,
-        "test_subscriptions.py::TestAmendSubscription::test_price_upgrade_halfway_prorates_as_documented":
-            _PRORATION_DATE,
-        "test_subscriptions.py::TestAmendSubscription::test_always_invoice_bills_the_difference_now": _PRORATION_DATE,
-        "test_subscriptions.py::TestAmendSubscription::test_none_changes_without_prorating": _PRORATION_DATE,
-        "test_duplicates.py::TestSameKeyTwice::test_amendment_credit_note_refund": _PRORATION_DATE,
-        "test_subscriptions.py::TestRenewAndCancel::test_cancel_at_term_end_then_renew":
-            _SANDBOX + "no POST /subscriptions/{id}/remove_scheduled_cancellation, and update_for_items ignores "
-                       "meta_data (where the renewed term end is kept).",
-        "test_documents.py::TestFinalizeInvoice::test_draft_becomes_open_once":
-            _SANDBOX + "every invoice is created closed: no pending invoices and no POST /invoices/{id}/close.",
-        "test_documents.py::TestCreditNoteAndRefund::test_credit_then_refund_a_paid_invoice": _NO_PAYMENT,
-        "test_webhooks.py::TestRepublish::test_vendor_events_become_cloudevents_once": _NO_PAYMENT,
-        "test_documents.py::TestReportUsage::test_usage_is_recorded_once_per_report_id":
-            "VENDOR RULE: Chargebee refuses a usage_date later than the site's current time (param_wrong_value); "
-            "the test freezes the clock at APRIL and reports usage at APRIL + 1 h.",
-        "test_customers.py::TestUpsertCustomer::test_two_keys_are_two_customers":
-            _STRIPE_SHAPED + "reads customer metadata['revflow_key'].",
-        "test_customers.py::TestSyncCatalogItem::test_sync_is_idempotent":
-            _STRIPE_SHAPED + "counts 'product' and 'price' objects.",
-        "test_customers.py::TestSyncCatalogItem::test_a_new_amount_makes_a_new_price_and_retires_the_old":
-            _STRIPE_SHAPED + "reads Stripe price objects; " + _SANDBOX + "no POST /item_prices/{id} (archive).",
-        "test_duplicates.py::TestRetryAfterVendorCommitted::test_subscription":
-            _STRIPE_SHAPED + "injects the fault on route 'POST /v1/subscriptions$'.",
-        "test_duplicates.py::TestRetryAfterVendorCommitted::test_customer_upsert":
-            _STRIPE_SHAPED + "injects the fault on route 'POST /v1/customers'.",
-        "test_duplicates.py::TestRetryAfterVendorCommitted::test_cancellation_credit_note_refund_finalize":
-            _STRIPE_SHAPED + "injects faults on Stripe routes and counts Stripe events; " + _NO_PAYMENT,
-        "test_faults.py::TestFlakyVendor::test_batch_completes_without_duplicates_or_losses":
-            _STRIPE_SHAPED + "faults route '/v1/' and reads customer metadata / subscription['customer'].",
-        "test_webhooks.py::TestSignature::test_tampered_stale_missing_are_refused_and_valid_is_accepted":
-            _STRIPE_SHAPED + "posts Stripe-Signature deliveries to /v1/webhooks/stripe.",
-        "test_webhooks.py::TestSignature::test_the_other_vendors_route_is_404":
-            _STRIPE_SHAPED + "posts to /v1/webhooks/chargebee as 'the other vendor'.",
-    }
+    EXPECTED_FAILURES: dict[str, str] = {}
     """Test cases (``file::Class::test``) expected to fail against Chargebee, each with why; run as strict xfail,
     so a case that starts passing fails the suite until it is taken off this list."""
+
+    ROUTES = {"api": "/api/v2/", "customer.create": "POST /api/v2/customers$",
+              "subscription.create": "POST /api/v2/customers/[^/]+/subscription_for_items$",
+              "subscription.cancel": "POST /api/v2/subscriptions/[^/]+/cancel_for_items$",
+              "credit_note.create": "POST /api/v2/credit_notes$",
+              "refund.create": "POST /api/v2/credit_notes/[^/]+/record_refund$"}
+    """Fault targets (the kit matches ``"METHOD /path"`` by regular expression) of each operation at Chargebee."""
+    EVENT_TYPES = {"subscription.canceled": "subscription_cancelled", "invoice.finalized": "invoice_generated"}
+    """Chargebee's event type of each canonical happening."""
+    ALWAYS_INVOICE = {"total": 1000, "lines": [1000]}
+    """Upgrading 10 x 1 USD to 20 x 1 USD halfway through April, invoiced at once: Chargebee's documented method
+    ("Mid-Term Subscription Change Scenarios", scenario 1,
+    https://www.chargebee.com/docs/billing/2.0/usage-based-billing/mid-term-subscription-changes-ubb) invoices the
+    +10 USD prorated charge for the remaining period and creates a prorated *adjustment credit note* of -5 USD for
+    the unused portion, against that invoice: the invoice totals 10 USD and 5 USD is due (see ``billed_now``)."""
+    CREDIT_NOTES_PER_REFUND = 1
+    """Chargebee refunds through a refundable credit note (``POST /credit_notes/{id}/record_refund``)."""
+    EXTRA_REPUBLISHED = ["credit_note.created.v1"]
+    """The refundable credit note a Chargebee refund is recorded against is itself a ``credit_note_created``."""
+    other_vendor = "stripe"
+    TEST_CARD = "4111111111111111"
+    """The card number Chargebee's test gateway charges successfully."""
 
     def __init__(self, url: str, clock: SandboxClock) -> None:
         self.url = url
@@ -213,6 +271,104 @@ class ChargebeeHarness:
 
     def events(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self.objects("event") if e["event_type"] == kind]
+
+    def customer_keys(self) -> dict[str, str]:
+        """revflow's business key of every customer at Chargebee (kept in ``meta_data``), by customer id."""
+        return {c["id"]: c["meta_data"]["revflow_key"] for c in self.objects("customer")}
+
+    def subscription_customers(self) -> dict[str, str]:
+        """The Chargebee customer id of every subscription, by subscription id."""
+        return {s["id"]: s["customer_id"] for s in self.objects("subscription")}
+
+    def subscription_statuses(self) -> list[str]:
+        """Statuses in Stripe's spelling where the words differ (Chargebee writes ``cancelled``)."""
+        return [{"cancelled": "canceled"}.get(s["status"], s["status"]) for s in self.objects("subscription")]
+
+    def count(self, kind: str) -> int:
+        """How many objects of a kind exist (``customer``, ``product``, ``price``, ``subscription``,
+        ``credit_note``, ``refund``, ``usage``, ``proration_line``)."""
+        if kind == "refund":
+            return len([t for t in self.objects("transaction") if t["type"] == "refund"])
+        if kind == "proration_line":
+            return len(self.objects("unbilled_charge"))
+        return len(self.objects({"product": "item", "price": "item_price"}.get(kind, kind)))
+
+    def active_price_amounts(self) -> list[int]:
+        return [p["price"] for p in self.objects("item_price") if p["status"] == "active"]
+
+    def vendor_events(self, kind: str) -> list[dict[str, Any]]:
+        """The events Chargebee recorded for a canonical happening (``subscription.canceled``...)."""
+        return self.events(self.EVENT_TYPES[kind])
+
+    def add_test_card(self, customer_billing_id: str) -> None:
+        """Give the customer a card on the site's test gateway, its primary payment source."""
+        self.http.post("/api/v2/payment_sources/create_card", data={
+            "customer_id": customer_billing_id, "card[number]": self.TEST_CARD, "card[expiry_month]": "12",
+            "card[expiry_year]": "2099", "card[cvv]": "100"}).raise_for_status()
+
+    def billed_now(self, invoice_id: str) -> int:
+        """What the customer is charged on an invoice after credits (``total`` less ``amount_adjusted``)."""
+        found = self.http.get(f"/api/v2/invoices/{invoice_id}").raise_for_status().json()["invoice"]
+        return int(found["total"] - found["amount_adjusted"])
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        return list(self.http.get("/__sandbox/webhooks").raise_for_status().json()["deliveries"])
+
+    @staticmethod
+    def sample_event() -> bytes:
+        """A Chargebee event revflow does not republish."""
+        return json.dumps({"id": "ev_test_1", "occurred_at": int(time.time()), "source": "admin_console",
+                           "object": "event", "api_version": "v2", "event_type": "item_family_created",
+                           "content": {"item_family": {"id": "fam_1", "name": "Family", "object": "item_family"}},
+                           "webhook_status": "scheduled"}).encode()
+
+    @staticmethod
+    def _basic(credentials: str) -> str:
+        return "Basic " + base64.b64encode(credentials.encode()).decode()
+
+    def authentic_headers(self, secret: str, body: bytes) -> dict[str, str]:
+        """A genuine delivery's headers: the Basic credentials set beside the webhook URL."""
+        return {"Authorization": self._basic(secret), "Content-Type": "application/json"}
+
+    def forged_headers(self, secret: str, body: bytes) -> list[dict[str, str]]:
+        """Deliveries that must be refused: the wrong password, another user, no credentials, not Basic.
+
+        Chargebee signs nothing and puts no time in the credentials, so a tampered body or a stale delivery
+        cannot be told from a genuine one by the receiver: only the credentials are checked.
+        """
+        user = secret.split(":", 1)[0]
+        return [{"Authorization": value, "Content-Type": "application/json"}
+                for value in (self._basic(f"{user}:wrong"), self._basic(f"intruder:{secret.split(':', 1)[1]}"), "",
+                              f"Bearer {secret}")]
+
+    def draft_invoice(self, customer_billing_id: str, amount: int, currency: str) -> str:
+        """A pending invoice with a one-off setup fee, as a person would make it in the vendor's UI.
+
+        Chargebee keeps an invoice ``pending`` (open to changes, not yet collected) for a subscription created
+        with ``create_pending_invoices`` and ``first_invoice_pending``; here a zero-priced plan carries a setup
+        fee charge item, so the pending invoice bills just the fee.
+        """
+        code = currency.upper()
+        family = "harness-ui"
+        self._ensure("/api/v2/item_families", {"id": family, "name": "Made in the UI"})
+        self._ensure("/api/v2/items", {"id": f"{family}-plan", "name": "UI plan", "type": "plan",
+                                       "item_family_id": family})
+        self._ensure("/api/v2/items", {"id": f"{family}-setup", "name": "Setup fee", "type": "charge",
+                                       "item_family_id": family})
+        plan, fee = f"{family}-plan-{code}", f"{family}-setup-{code}-{amount}"
+        self._ensure("/api/v2/item_prices", {"id": plan, "item_id": f"{family}-plan", "name": plan, "price": 0,
+                                             "currency_code": code, "period_unit": "month", "period": 1})
+        self._ensure("/api/v2/item_prices", {"id": fee, "item_id": f"{family}-setup", "name": "Setup fee",
+                                             "price": amount, "currency_code": code})
+        created = self.http.post(f"/api/v2/customers/{customer_billing_id}/subscription_for_items", data={
+            "subscription_items[item_price_id][0]": plan, "subscription_items[item_price_id][1]": fee,
+            "create_pending_invoices": "true", "first_invoice_pending": "true"}).raise_for_status().json()
+        return str(created["invoice"]["id"])
+
+    def _ensure(self, path: str, data: dict[str, Any]) -> None:
+        response = self.http.post(path, data=data)
+        if response.status_code != 400 or response.json().get("api_error_code") != "duplicate_entry":
+            response.raise_for_status()
 
 
 @contextmanager

@@ -3,13 +3,15 @@
 Each write is one keyed Chargebee call (``<idem>:<step>``), so Chargebee replays it when the caller retries.
 The canonical proration policy maps onto ``prorate`` and ``invoice_immediately``: ``create_prorations`` ->
 prorate, leave the charges unbilled (they become the pending lines); ``always_invoice`` -> prorate and
-invoice now; ``none`` -> no proration. A subscription item's canonical id is its item price id (Chargebee
+invoice now; ``none`` -> no proration. An amendment's ``effective_at`` becomes ``change_option=specific_date``
+with ``changes_scheduled_at`` (Chargebee backdates a change to a moment already past, prorating as of then).
+A subscription item's canonical id is its item price id (Chargebee
 subscription items have no id of their own, and an item appears at most once per subscription).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 from contracts.billing import InvoiceLine, Subscription, SubscriptionItem
@@ -124,15 +126,14 @@ class ChargebeeSubscriptions:
 
     async def amend(self, subscription_id: str, data: AmendmentV1, idem: str) -> tuple[dict[str, Any], list[Any]]:
         """Apply the changes; returns the wrapped result and its pending (unbilled) proration lines."""
-        if data.effective_at is not None:
-            raise UnsupportedByVendor(
-                "Chargebee applies an item change when it is made (or at term end); it takes no proration date, "
-                "so effective_at cannot be honoured. Send the amendment without effective_at at the moment "
-                "it should take effect.", code="proration_date_unsupported")
         sub = (await self.fetch(subscription_id))["subscription"]
         rows = [await self._row(sub, change) for change in data.changes]
         prorate, immediately = _POLICY[data.proration.value]
-        params = {"subscription_items": rows, "prorate": prorate, "invoice_immediately": immediately}
+        params: dict[str, Any] = {"subscription_items": rows, "prorate": prorate, "invoice_immediately": immediately}
+        if data.effective_at is not None:
+            # Chargebee's specific_date change, backdated when the moment has passed: prorated as of that time.
+            params.update(change_option="specific_date",
+                          changes_scheduled_at=int(data.effective_at.astimezone(UTC).timestamp()))
         body = await self.api.post(f"/subscriptions/{subscription_id}/update_for_items", params, key=f"{idem}:amend")
         skus = {r["item_price_id"]: change.sku for r, change in zip(rows, data.changes, strict=True)}
         pending: list[InvoiceLine] = [
