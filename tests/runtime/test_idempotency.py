@@ -153,13 +153,13 @@ class TestLongAndStreamedRequests:
     async def test_the_lock_outlives_a_request_slower_than_its_ttl(self, issuer, redis, key_prefix):
         token = issuer.token("test-a:write", audience="test-a")
         key = uuid.uuid4().hex
-        app = create_counter_app(_settings(issuer.url, key_prefix, idempotency_lock_ms=300, idempotency_wait_ms=50))
+        app = create_counter_app(_settings(issuer.url, key_prefix, idempotency_lock_ms=900, idempotency_wait_ms=50))
         with serve_in_thread(app) as server:
             async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
                 first = asyncio.create_task(client.post(
-                    "/v1/charges", json={"amount": 5, "delay_ms": 1200}, headers=_headers(token, key)))
-                await asyncio.sleep(0.8)  # well past the 300 ms lock TTL: only renewal keeps the key taken
-                duplicate = await client.post("/v1/charges", json={"amount": 5, "delay_ms": 1200},
+                    "/v1/charges", json={"amount": 5, "delay_ms": 3000}, headers=_headers(token, key)))
+                await asyncio.sleep(2.0)  # more than twice the 900 ms lock TTL: only renewal keeps the key taken
+                duplicate = await client.post("/v1/charges", json={"amount": 5, "delay_ms": 3000},
                                               headers=_headers(token, key))
                 assert (await first).status_code == 201
         assert duplicate.status_code == 409
