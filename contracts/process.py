@@ -21,6 +21,8 @@ class BusinessStatus(enum.StrEnum):
     AWAITING_REVENUE_SCHEDULE = "awaiting_revenue_schedule"
     COMPLETED = "completed"
     NEEDS_ATTENTION = "needs_attention"
+    CANCELLED = "cancelled"
+    """Cancelled on request; every completed step was undone (compensated)."""
 
 
 class ExceptionOwner(enum.StrEnum):

@@ -1,1 +1,1 @@
-"""Process APIs: durable quote-to-cash workflows. They call system APIs over HTTP only, never a vendor."""
+"""Process APIs: multi-step finance workflows over the system APIs."""

@@ -1,0 +1,174 @@
+"""Routes of the quote-to-cash process API (v1): thin controllers over ``Workflows``.
+
+Start and inspect workflows, list them by business status, the exception queue with owner and fix,
+resume / retry / cancel, and the dead letters of the streams the process tier consumes, with replay.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+
+from contracts.problems import FieldError
+from contracts.process import BusinessStatus, ExceptionOwner
+from services.process.quote_to_cash.engine import UnknownWorkflowError, Workflows
+from services.process.quote_to_cash.saga import Summary, WorkflowRecord, WorkflowState
+from services.process.quote_to_cash.schemas import ExceptionListV1, ExceptionV1, WorkflowListV1, WorkflowStartV1
+from services.runtime.auth.guards import requires
+from services.runtime.events import DeadLetter, DeadLetterNotFoundError
+from services.runtime.problems import ServiceError
+
+__all__ = ["CONTROLLERS"]
+
+_READ, _WRITE = [requires("quote_to_cash:read")], [requires("quote_to_cash:write")]
+WorkflowId = FromPath[Annotated[str, Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$", max_length=200,
+                                               description="The workflow id (`activation:<opportunity id>`)")]]
+_Cursor = Annotated[str | None, Parameter(pattern=r"^[0-9]{1,9}$", max_length=9, description="Offset to continue from")]
+_Limit = Annotated[int, Parameter(ge=1, le=500, description="Rows per page")]
+_Text = Annotated[str | None, Parameter(max_length=100, description="Search text")]
+
+
+def _workflows(request: Request[Any, Any, Any]) -> Workflows:
+    return request.app.state.workflows  # type: ignore[no-any-return]
+
+
+async def _record(request: Request[Any, Any, Any], workflow_id: str) -> WorkflowRecord:
+    try:
+        return await _workflows(request).get(workflow_id)
+    except UnknownWorkflowError:
+        raise ServiceError(f"No workflow {workflow_id}.", slug="not-found") from None
+
+
+class WorkflowController(Controller):
+    """Workflows: start, inspect, list, and the requests people make of them."""
+
+    path = "/workflows"
+    tags = ["workflows"]
+
+    @post("/", operation_id="startWorkflowV1", guards=_WRITE, status_code=201,
+          summary="Start a workflow (idempotent by id: a repeat answers 200 with the first run)")
+    async def start(self, data: JSONBody[WorkflowStartV1], request: Request[Any, Any, Any]) -> Response[WorkflowRecord]:
+        try:
+            record, created = await _workflows(request).start(data.kind, data.subject, data.input,
+                                                              workflow_id=data.id)
+        except ValueError as exc:
+            raise ServiceError(str(exc), slug="validation", errors=[
+                FieldError(field="kind", source="body", message=str(exc).removeprefix("kind: "))]) from None
+        return Response(record, status_code=201 if created else 200)
+
+    @get("/", operation_id="listWorkflowsV1", guards=_READ, summary="Workflows by business status, owner, kind")
+    async def list_workflows(self, request: Request[Any, Any, Any],
+                             business_status: FromQuery[BusinessStatus | None] = None,
+                             owner: FromQuery[ExceptionOwner | None] = None,
+                             kind: FromQuery[Annotated[str | None, Parameter(pattern=r"^[a-z_]{1,40}$")]] = None,
+                             technical_state: FromQuery[WorkflowState | None] = None,
+                             q: FromQuery[_Text] = None, limit: FromQuery[_Limit] = 100,
+                             cursor: FromQuery[_Cursor] = None) -> WorkflowListV1:
+        rows = await _workflows(request).store.summaries()
+        needle = q.lower() if q else None
+
+        def keep(row: Summary) -> bool:
+            return ((owner is None or row.owner == owner) and (kind is None or row.kind == kind)
+                    and (technical_state is None or row.state == technical_state)
+                    and (needle is None or needle in f"{row.id} {row.subject} {row.customer or ''}".lower()))
+
+        matching = [row for row in rows if keep(row)]
+        counts: dict[str, int] = {}
+        for row in matching:
+            counts[row.business_status.value] = counts.get(row.business_status.value, 0) + 1
+        if business_status is not None:
+            matching = [row for row in matching if row.business_status == business_status]
+        matching.sort(key=lambda row: (row.created_at, row.id), reverse=True)
+        start = int(cursor or 0)
+        page = matching[start:start + limit]
+        more = start + limit < len(matching)
+        return WorkflowListV1(data=page, counts=counts, total=len(matching),
+                              next_cursor=str(start + limit) if more else None)
+
+    @get("/{workflow_id:str}", operation_id="getWorkflowV1", guards=_READ,
+         summary="A workflow: state, business status, every step with its output, history, exception")
+    async def read(self, workflow_id: WorkflowId, request: Request[Any, Any, Any]) -> WorkflowRecord:
+        return await _record(request, workflow_id)
+
+    async def _act(self, request: Request[Any, Any, Any], workflow_id: str, action: str) -> WorkflowRecord:
+        await _record(request, workflow_id)
+        try:
+            return await _workflows(request).request(workflow_id, action)
+        except ValueError as exc:
+            raise ServiceError(str(exc).removeprefix("action: "), slug="conflict") from None
+
+    @post("/{workflow_id:str}/resume", operation_id="resumeWorkflowV1", guards=_WRITE, status_code=202,
+          summary="Resume a parked workflow from its failed step, after the fix")
+    async def resume(self, workflow_id: WorkflowId, request: Request[Any, Any, Any]) -> WorkflowRecord:
+        return await self._act(request, workflow_id, "resume")
+
+    @post("/{workflow_id:str}/retry", operation_id="retryWorkflowV1", guards=_WRITE, status_code=202,
+          summary="Replay a dead-lettered (or retrying) workflow's failed step now")
+    async def retry(self, workflow_id: WorkflowId, request: Request[Any, Any, Any]) -> WorkflowRecord:
+        return await self._act(request, workflow_id, "retry")
+
+    @post("/{workflow_id:str}/cancel", operation_id="cancelWorkflowV1", guards=_WRITE, status_code=202,
+          summary="Cancel an unfinished workflow: its completed steps are undone in reverse order")
+    async def cancel(self, workflow_id: WorkflowId, request: Request[Any, Any, Any]) -> WorkflowRecord:
+        return await self._act(request, workflow_id, "cancel")
+
+
+class ExceptionController(Controller):
+    """The exception queue: workflows waiting for a person, by owner."""
+
+    path = "/exceptions"
+    tags = ["exceptions"]
+
+    @get("/", operation_id="listExceptionsV1", guards=_READ, summary="Workflows a person must act on, oldest first")
+    async def list_exceptions(self, request: Request[Any, Any, Any],
+                              owner: FromQuery[ExceptionOwner | None] = None) -> ExceptionListV1:
+        workflows = _workflows(request)
+        rows = [r for r in await workflows.store.summaries() if r.owner is not None and not r.state.is_terminal
+                and (owner is None or r.owner == owner)]
+        now = datetime.now(UTC)
+        found: list[ExceptionV1] = []
+        for row in rows:
+            record = await workflows.store.load(row.id)
+            if record is None or record.exception is None:
+                continue
+            exc = record.exception
+            found.append(ExceptionV1(workflow_id=record.id, kind=record.kind, subject=record.subject,
+                                     state=record.state, business_status=record.business_status, owner=exc.owner,
+                                     step=exc.step, reason=exc.reason, fix=exc.fix, code=exc.code,
+                                     occurred_at=exc.occurred_at,
+                                     age_seconds=int((now - exc.occurred_at).total_seconds())))
+        found.sort(key=lambda e: e.occurred_at)
+        by_owner: dict[str, int] = {}
+        for item in found:
+            by_owner[item.owner.value] = by_owner.get(item.owner.value, 0) + 1
+        return ExceptionListV1(data=found, by_owner=by_owner)
+
+
+_DlqId = FromPath[Annotated[str, Parameter(pattern=r"^[0-9]{1,20}-[0-9]{1,20}$", description="Dead letter entry id")]]
+
+
+class DeadLetterController(Controller):
+    """Dead letters of the streams the process tier consumes (CRM and billing events, workflow kicks)."""
+
+    path = "/dead-letters"
+    tags = ["dead letters"]
+
+    @get("/", operation_id="listDeadLettersV1", guards=_READ, summary="Dead letters, oldest first")
+    async def list_dead_letters(self, request: Request[Any, Any, Any],
+                                limit: FromQuery[_Limit] = 100) -> list[DeadLetter]:
+        return await _workflows(request).bus.list_dead_letters(count=limit)
+
+    @post("/{entry_id:str}/replay", operation_id="replayDeadLetterV1", guards=_WRITE, status_code=202,
+          summary="Put a dead letter's event back on its stream for the group that failed it")
+    async def replay(self, entry_id: _DlqId, request: Request[Any, Any, Any]) -> dict[str, str]:
+        try:
+            new_id = await _workflows(request).bus.replay_dead_letter(entry_id)
+        except DeadLetterNotFoundError:
+            raise ServiceError(f"No dead letter {entry_id} (perhaps already replayed).", slug="not-found") from None
+        return {"replayed": entry_id, "stream_entry_id": new_id}
+
+
+CONTROLLERS = [WorkflowController, ExceptionController, DeadLetterController]

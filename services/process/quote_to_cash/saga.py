@@ -1,0 +1,630 @@
+"""The durable step runner: workflows as ordered ``(do, undo)`` steps whose state lives in Redis.
+
+A workflow is a ``WorkflowDefinition`` (a kind and its steps) applied to one input. The runner advances a
+workflow under a **lease** (a fencing token in Redis), persisting the whole record after every step, so a
+worker that dies mid-step loses nothing: another worker reclaims the kick (see ``queue``), takes the lease
+when it lapses and re-runs the unfinished step. That re-run is a no-op downstream because each step's
+idempotency key is ``<workflow id>:<step name>`` and the system APIs pass it on in the vendor's own
+idempotency mechanism.
+
+How a step's failure is handled:
+
+- ``StepFailed(retryable=True)`` (a 429, 5xx, timeout, open circuit): retried with exponential backoff and full
+  jitter through a durable timer; after ``max_attempts`` the workflow is ``dead_lettered`` (business status
+  ``needs_attention``, owner ``integration`` unless the failure named one) and waits for a replay.
+- ``StepFailed(retryable=False)`` (bad data, missing master data): the workflow is ``parked`` with the business
+  status, owner and fix the failure carries, and waits for ``resume`` after the fix.
+- ``WaitUntil``: the workflow sleeps on a durable timer and continues at that instant (timers survive restarts).
+
+``cancel`` compensates: the ``undo`` of every completed step runs in reverse order, each with its own
+idempotency key (``<workflow id>:<step>:undo``). Workflows of one subject (a deal) run one at a time in
+arrival order: a later one waits while an earlier one is unfinished, parked included.
+
+Keys (Redis Cluster ready): a workflow's record and lease share the hash tag ``{wf:<id>}``; the listing index,
+the per-subject queues and the timers have their own tags and are only read or written one key at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+from redis.asyncio import Redis
+
+from contracts.process import BusinessStatus, ExceptionOwner
+from services.runtime.redis import KeySpace
+
+__all__ = [
+    "ExceptionRecord",
+    "HistoryEntry",
+    "LeaseLost",
+    "Step",
+    "StepContext",
+    "StepFailed",
+    "StepRecord",
+    "WaitUntil",
+    "WorkflowDefinition",
+    "WorkflowRecord",
+    "WorkflowState",
+    "WorkflowStore",
+]
+
+_log = logging.getLogger("revflow.saga")
+
+
+class WorkflowState(enum.StrEnum):
+    """The technical state of a workflow (finance reads ``BusinessStatus`` instead)."""
+
+    RUNNING = "running"
+    RETRYING = "retrying"
+    """A step failed transiently; a timer brings it back after the backoff."""
+    WAITING = "waiting"
+    """On a timer (``WaitUntil``) or behind an earlier workflow of the same subject."""
+    PARKED = "parked"
+    """A step failed for a reason a person must fix; ``resume`` continues from that step."""
+    DEAD_LETTERED = "dead_lettered"
+    """Retries exhausted; ``retry`` (replay) continues from that step."""
+    COMPENSATING = "compensating"
+    COMPENSATED = "compensated"
+    SUCCEEDED = "succeeded"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (WorkflowState.SUCCEEDED, WorkflowState.COMPENSATED)
+
+
+class StepFailed(Exception):
+    """A step could not complete; says whether retrying can help, who owns the fix, and what the fix is."""
+
+    def __init__(self, reason: str, *, retryable: bool, owner: ExceptionOwner = ExceptionOwner.INTEGRATION,
+                 fix: str | None = None, code: str | None = None,
+                 business_status: BusinessStatus = BusinessStatus.NEEDS_ATTENTION,
+                 retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.retryable, self.owner, self.code = reason, retryable, owner, code
+        self.fix = fix or ("Nothing to do: revflow retries on its own." if retryable
+                           else "Correct the cause named in the reason, then resume the workflow.")
+        self.business_status, self.retry_after = business_status, retry_after
+
+
+class WaitUntil(Exception):
+    """Raised by a step to sleep on a durable timer; the step runs again at ``until``."""
+
+    def __init__(self, until: datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.until, self.reason = until, reason
+
+
+class LeaseLost(RuntimeError):
+    """Another worker holds the workflow now (this one stalled past its lease); stop touching it."""
+
+
+class StepRecord(msgspec.Struct, kw_only=True):
+    name: str
+    status: str = "pending"
+    """``pending``, ``running``, ``done``, ``failed``, ``undone`` or ``skipped``."""
+    attempts: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    output: dict[str, Any] = {}
+    error: str | None = None
+
+
+class ExceptionRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a workflow stopped, who must act, and what to do."""
+
+    step: str
+    owner: ExceptionOwner
+    reason: str
+    fix: str
+    code: str | None = None
+    retryable: bool = False
+    occurred_at: datetime
+
+
+class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
+    at: datetime
+    step: str | None
+    event: str
+    """``started``, ``step_started``, ``step_done``, ``retry_scheduled``, ``parked``, ``resumed``, ..."""
+    detail: str | None = None
+
+
+class WorkflowRecord(msgspec.Struct, kw_only=True):
+    """Everything known about one workflow run; persisted whole after every step."""
+
+    id: str
+    kind: str
+    subject: str
+    """The business key the workflow changes (the opportunity or contract); serialises workflows."""
+    input: dict[str, Any]
+    state: WorkflowState = WorkflowState.RUNNING
+    business_status: BusinessStatus = BusinessStatus.PENDING_VALIDATION
+    step_index: int = 0
+    steps: list[StepRecord] = []
+    exception: ExceptionRecord | None = None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None = None
+    wake_at: datetime | None = None
+    waiting_for: str | None = None
+    correlation_id: str | None = None
+    compensate: bool = False
+    """Set by ``cancel``: the runner undoes completed steps instead of advancing."""
+    resumes: int = 0
+    """Manual interventions (resume, retry) so far."""
+    history: list[HistoryEntry] = []
+    external_ids: dict[str, str] = {}
+    """Ids created in each system (``erp_customer``, ``subscription``, ...), collected from step outputs."""
+
+    def step(self, name: str) -> StepRecord:
+        return next(s for s in self.steps if s.name == name)
+
+    def output(self, name: str) -> dict[str, Any]:
+        """The output of step ``name`` (empty until it completed)."""
+        return self.step(name).output
+
+    def note(self, event: str, step: str | None = None, detail: str | None = None) -> None:
+        self.history.append(HistoryEntry(at=_now(), step=step, event=event, detail=detail))
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepContext:
+    """What a step sees: the workflow (input and earlier outputs), its idempotency key and the system APIs."""
+
+    workflow: WorkflowRecord
+    step: str
+    key: str
+    """``<workflow id>:<step>`` (``:undo`` for compensation): pass it as the Idempotency-Key of every write."""
+    systems: Any
+    attempt: int
+
+    @property
+    def input(self) -> dict[str, Any]:
+        return self.workflow.input
+
+    def output(self, step: str) -> dict[str, Any]:
+        return self.workflow.output(step)
+
+    def sub_key(self, part: str) -> str:
+        """A key for one of several writes within the step (``<key>:<part>``)."""
+        return f"{self.key}:{part}"
+
+
+StepFn = Callable[[StepContext], Awaitable[Mapping[str, Any] | None]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: ``do`` returns the step's output record; ``undo`` reverses it during compensation."""
+
+    name: str
+    do: StepFn
+    status: BusinessStatus
+    """The business status while this step is the one to run."""
+    undo: StepFn | None = None
+
+
+@dataclass(frozen=True)
+class WorkflowDefinition:
+    kind: str
+    steps: tuple[Step, ...]
+    description: str = ""
+    ids: Callable[[str, Mapping[str, Any]], Mapping[str, str]] = field(default=lambda step, output: {})
+    """Picks the ids worth showing (``subscription``: ``sub_123``) out of a step's output."""
+
+    def new_record(self, workflow_id: str, subject: str, data: dict[str, Any],
+                   correlation_id: str | None) -> WorkflowRecord:
+        now = _now()
+        record = WorkflowRecord(id=workflow_id, kind=self.kind, subject=subject, input=data,
+                                business_status=self.steps[0].status, created_at=now, updated_at=now,
+                                steps=[StepRecord(name=s.name) for s in self.steps], correlation_id=correlation_id)
+        record.note("started")
+        return record
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+_SAVE = """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return 1
+"""
+_RENEW = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+"""
+_ZREM_IF_SCORE = """
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) <= tonumber(ARGV[2]) then return redis.call('ZREM', KEYS[1], ARGV[1]) end
+return 0
+"""
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(WorkflowRecord)
+
+
+class Summary(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of the listing index (what a pipeline view filters on)."""
+
+    id: str
+    kind: str
+    subject: str
+    state: WorkflowState
+    business_status: BusinessStatus
+    owner: ExceptionOwner | None = None
+    step: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    customer: str | None = None
+
+
+_summary_decoder = msgspec.json.Decoder(Summary)
+
+
+class WorkflowStore:
+    """Workflow records, leases, per-subject queues, timers and the listing index in Redis."""
+
+    def __init__(self, redis: Redis, keyspace: KeySpace, *, lease_ms: int = 10_000) -> None:
+        self.redis, self.keyspace, self.lease_ms = redis, keyspace, lease_ms
+        self._save = redis.register_script(_SAVE)
+        self._renew = redis.register_script(_RENEW)
+        self._release = redis.register_script(_RELEASE)
+        self._zrem_if = redis.register_script(_ZREM_IF_SCORE)
+        self.index_key = keyspace.tagged("q2c:index")
+        self.timers_key = keyspace.tagged("q2c:timers")
+
+    def record_key(self, workflow_id: str) -> str:
+        return self.keyspace.tagged(f"wf:{workflow_id}")
+
+    def lease_key(self, workflow_id: str) -> str:
+        return self.keyspace.tagged(f"wf:{workflow_id}", "lease")
+
+    def request_key(self, workflow_id: str) -> str:
+        return self.keyspace.tagged(f"wf:{workflow_id}", "request")
+
+    def subject_key(self, subject: str) -> str:
+        return self.keyspace.tagged(f"q2c:subject:{subject}")
+
+    # -- records ---------------------------------------------------------------------------------------------
+
+    async def create(self, record: WorkflowRecord) -> bool:
+        """Store a new workflow unless one with its id exists; queue it behind its subject's earlier ones."""
+        created = await self.redis.set(self.record_key(record.id), _encoder.encode(record), nx=True)
+        if created:
+            await self.redis.rpush(self.subject_key(record.subject), record.id)
+            await self._index(record)
+        return bool(created)
+
+    async def load(self, workflow_id: str) -> WorkflowRecord | None:
+        raw = await self.redis.get(self.record_key(workflow_id))
+        return None if raw is None else _decoder.decode(raw)
+
+    async def save(self, record: WorkflowRecord, token: str) -> None:
+        """Persist ``record`` if this worker still holds its lease (fencing), and refresh the index."""
+        record.updated_at = _now()
+        ok = await self._save(keys=[self.record_key(record.id), self.lease_key(record.id)],
+                              args=[token, _encoder.encode(record), self.lease_ms])
+        if not ok:
+            raise LeaseLost(f"workflow {record.id}: lease lost before saving")
+        await self._index(record)
+
+    async def _index(self, record: WorkflowRecord) -> None:
+        customer = record.input.get("customer", {}).get("name") if isinstance(record.input.get("customer"),
+                                                                                dict) else None
+        summary = Summary(id=record.id, kind=record.kind, subject=record.subject, state=record.state,
+                          business_status=record.business_status,
+                          owner=record.exception.owner if record.exception else None,
+                          step=record.steps[min(record.step_index, len(record.steps) - 1)].name if record.steps
+                          else None, created_at=record.created_at, updated_at=record.updated_at, customer=customer)
+        await self.redis.hset(self.index_key, record.id, _encoder.encode(summary))
+
+    async def summaries(self) -> list[Summary]:
+        """Every workflow's index row (the index is one hash; ten thousand rows read in one round trip)."""
+        raw = await self.redis.hvals(self.index_key)
+        return [_summary_decoder.decode(value) for value in raw]
+
+    # -- leases ----------------------------------------------------------------------------------------------
+
+    async def acquire(self, workflow_id: str) -> str | None:
+        """A fencing token if nobody holds the workflow's lease, else ``None``."""
+        token = uuid.uuid4().hex
+        ok = await self.redis.set(self.lease_key(workflow_id), token, nx=True, px=self.lease_ms)
+        return token if ok else None
+
+    async def renew(self, workflow_id: str, token: str) -> bool:
+        return bool(await self._renew(keys=[self.lease_key(workflow_id)], args=[token, self.lease_ms]))
+
+    async def release(self, workflow_id: str, token: str) -> None:
+        await self._release(keys=[self.lease_key(workflow_id)], args=[token])
+
+    # -- requests from people (resume, retry, cancel) ----------------------------------------------------------
+
+    async def request(self, workflow_id: str, action: str) -> None:
+        await self.redis.set(self.request_key(workflow_id), action, ex=7 * 86_400)
+
+    async def take_request(self, workflow_id: str) -> str | None:
+        raw = await self.redis.getdel(self.request_key(workflow_id))
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    async def pending_request(self, workflow_id: str) -> bool:
+        return bool(await self.redis.exists(self.request_key(workflow_id)))
+
+    # -- subjects (one workflow at a time per deal) --------------------------------------------------------------
+
+    async def head_of(self, subject: str) -> str | None:
+        raw = await self.redis.lindex(self.subject_key(subject), 0)
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    async def leave_subject(self, subject: str, workflow_id: str) -> str | None:
+        """Remove a finished workflow from its subject's queue; the next workflow's id, if any."""
+        await self.redis.lrem(self.subject_key(subject), 0, workflow_id)
+        return await self.head_of(subject)
+
+    # -- timers ----------------------------------------------------------------------------------------------
+
+    async def schedule(self, workflow_id: str, at: datetime) -> None:
+        """Wake ``workflow_id`` at ``at`` (an earlier pending wake-up wins)."""
+        await self.redis.zadd(self.timers_key, {workflow_id: at.timestamp() * 1000}, lt=True)
+
+    async def due(self, now: datetime, limit: int = 200) -> list[tuple[str, float]]:
+        rows = await self.redis.zrangebyscore(self.timers_key, "-inf", now.timestamp() * 1000, start=0, num=limit,
+                                              withscores=True)
+        return [(member.decode() if isinstance(member, bytes) else member, score) for member, score in rows]
+
+    async def clear_timer(self, workflow_id: str, score: float) -> None:
+        """Remove the wake-up unless it was moved later meanwhile."""
+        await self._zrem_if(keys=[self.timers_key], args=[workflow_id, score])
+
+
+def backoff(attempt: int, base: float, cap: float) -> float:
+    """Exponential backoff with full jitter, in seconds."""
+    return random.uniform(0, min(cap, base * 2 ** max(0, attempt - 1)))
+
+
+@dataclass
+class RunnerPolicy:
+    max_attempts: int = 8
+    retry_base_s: float = 0.5
+    retry_cap_s: float = 30.0
+    subject_recheck_s: float = 2.0
+    """How often a workflow waiting behind another of its subject checks again (besides being kicked)."""
+
+
+class Lease:
+    """Holds a workflow's lease while a run lasts, renewing it in the background."""
+
+    def __init__(self, store: WorkflowStore, workflow_id: str, token: str) -> None:
+        self.store, self.workflow_id, self.token = store, workflow_id, token
+        self.lost = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Lease:
+        self._task = asyncio.create_task(self._keep())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        await self.store.release(self.workflow_id, self.token)
+
+    async def _keep(self) -> None:
+        period = self.store.lease_ms / 3000
+        while True:
+            await asyncio.sleep(period)
+            if not await self.store.renew(self.workflow_id, self.token):
+                self.lost = True
+                return
+
+
+Notify = Callable[[WorkflowRecord], Awaitable[None]]
+
+
+class SagaRunner:
+    """Advances workflows: one call of ``advance`` runs a workflow as far as it can go right now."""
+
+    def __init__(self, store: WorkflowStore, definitions: Mapping[str, WorkflowDefinition], systems: Any, *,
+                 kick: Callable[[str], Awaitable[None]], policy: RunnerPolicy | None = None,
+                 on_change: Notify | None = None) -> None:
+        self.store, self.definitions, self.systems = store, definitions, systems
+        self.kick, self.policy = kick, policy or RunnerPolicy()
+        self.on_change = on_change
+
+    async def advance(self, workflow_id: str) -> WorkflowRecord | None:
+        """Run ``workflow_id`` until it finishes, parks, sleeps or waits; a no-op if another worker holds it."""
+        token = await self.store.acquire(workflow_id)
+        if token is None:
+            return None  # the holder runs it; requests it has not seen yet are picked up when it lets go
+        async with Lease(self.store, workflow_id, token):
+            record = await self.store.load(workflow_id)
+            if record is not None:
+                await self._advance(record, token)
+        if record is not None and not record.state.is_terminal and await self.store.pending_request(workflow_id):
+            await self.kick(workflow_id)
+        return record
+
+    async def _advance(self, record: WorkflowRecord, token: str) -> None:
+        request = await self.store.take_request(record.id)
+        if record.state.is_terminal:
+            if request:
+                record.note("request_ignored", detail=f"{request}: the workflow had already finished")
+                await self.store.save(record, token)
+            return
+        if request:
+            self._apply(record, request)
+            await self.store.save(record, token)
+        if record.compensate:
+            await self._compensate(record, token)
+            return
+        if record.state in (WorkflowState.PARKED, WorkflowState.DEAD_LETTERED):
+            return
+        if record.wake_at is not None and record.wake_at > _now():
+            return  # woken early (a duplicate kick); the timer brings it back
+        if not await self._our_turn(record, token):
+            return
+        await self._run_steps(record, token)
+
+    def _apply(self, record: WorkflowRecord, request: str) -> None:
+        if request == "cancel":
+            record.compensate = True
+            record.note("cancel_requested")
+        elif request in ("resume", "retry") and record.state in (
+                WorkflowState.PARKED, WorkflowState.DEAD_LETTERED, WorkflowState.RETRYING):
+            step = record.steps[record.step_index]
+            step.attempts, step.status = 0, "pending"
+            record.state, record.exception, record.wake_at = WorkflowState.RUNNING, None, None
+            record.resumes += 1
+            record.note("resumed" if request == "resume" else "replayed", step=step.name)
+        else:
+            record.note("request_ignored", detail=f"{request} does not apply to a {record.state} workflow")
+
+    async def _our_turn(self, record: WorkflowRecord, token: str) -> bool:
+        """Whether every earlier workflow of the subject has finished (clearing finished ones from the queue)."""
+        while True:
+            head = await self.store.head_of(record.subject)
+            if head is None or head == record.id:
+                if record.state is WorkflowState.WAITING and record.waiting_for:
+                    record.state, record.waiting_for = WorkflowState.RUNNING, None
+                return True
+            earlier = await self.store.load(head)
+            if earlier is None or earlier.state.is_terminal:
+                await self.store.leave_subject(record.subject, head)
+                continue
+            if record.waiting_for != head:
+                record.state, record.waiting_for = WorkflowState.WAITING, head
+                record.note("waiting", detail=f"behind {head} ({earlier.business_status}) of {record.subject}")
+                await self.store.save(record, token)
+            await self.store.schedule(record.id, _now() + timedelta(seconds=self.policy.subject_recheck_s))
+            return False
+
+    async def _run_steps(self, record: WorkflowRecord, token: str) -> None:
+        definition = self.definitions[record.kind]
+        while record.step_index < len(definition.steps):
+            step = definition.steps[record.step_index]
+            state = record.steps[record.step_index]
+            if await self.store.pending_request(record.id):
+                return  # a person asked for something: the next kick applies it first
+            record.state, record.business_status, record.wake_at = WorkflowState.RUNNING, step.status, None
+            state.status, state.attempts, state.started_at = "running", state.attempts + 1, _now()
+            record.note("step_started", step=step.name, detail=f"attempt {state.attempts}")
+            await self.store.save(record, token)
+            context = StepContext(workflow=record, step=step.name, key=f"{record.id}:{step.name}",
+                                  systems=self.systems, attempt=state.attempts)
+            try:
+                output = await step.do(context)
+            except WaitUntil as wait:
+                state.status, record.state, record.wake_at = "pending", WorkflowState.WAITING, wait.until
+                state.attempts -= 1
+                record.note("waiting", step=step.name, detail=f"until {wait.until.isoformat()}: {wait.reason}")
+                await self.store.save(record, token)
+                await self.store.schedule(record.id, wait.until)
+                return
+            except StepFailed as failure:
+                await self._failed(record, step, state, failure, token)
+                return
+            state.status, state.finished_at, state.error = "done", _now(), None
+            state.output = dict(output or {})
+            record.external_ids.update(definition.ids(step.name, state.output))
+            record.step_index += 1
+            record.note("step_done", step=step.name)
+            await self.store.save(record, token)
+        record.state, record.business_status, record.completed_at = (
+            WorkflowState.SUCCEEDED, BusinessStatus.COMPLETED, _now())
+        record.note("completed")
+        await self._finish(record, token)
+
+    async def _failed(self, record: WorkflowRecord, step: Step, state: StepRecord, failure: StepFailed,
+                      token: str) -> None:
+        state.status, state.error = "failed", failure.reason
+        if failure.retryable and state.attempts < self.policy.max_attempts:
+            delay = max(failure.retry_after or 0.0,
+                        backoff(state.attempts, self.policy.retry_base_s, self.policy.retry_cap_s))
+            record.state, record.wake_at = WorkflowState.RETRYING, _now() + timedelta(seconds=delay)
+            record.note("retry_scheduled", step=step.name, detail=f"in {delay:.2f}s: {failure.reason}")
+            await self.store.save(record, token)
+            await self.store.schedule(record.id, record.wake_at)
+            return
+        exhausted = failure.retryable
+        record.state = WorkflowState.DEAD_LETTERED if exhausted else WorkflowState.PARKED
+        record.business_status = BusinessStatus.NEEDS_ATTENTION if exhausted else failure.business_status
+        fix = (f"Retried {state.attempts} times without success. Check the upstream's health, then replay the "
+               "workflow (retry)." if exhausted else failure.fix)
+        record.exception = ExceptionRecord(step=step.name, owner=failure.owner, reason=failure.reason, fix=fix,
+                                           code=failure.code, retryable=failure.retryable, occurred_at=_now())
+        record.wake_at = None
+        record.note("dead_lettered" if exhausted else "parked", step=step.name, detail=failure.reason)
+        await self.store.save(record, token)
+        await self._notify(record)
+
+    async def _compensate(self, record: WorkflowRecord, token: str) -> None:
+        definition = self.definitions[record.kind]
+        if record.state is not WorkflowState.COMPENSATING:
+            record.state, record.exception, record.wake_at = WorkflowState.COMPENSATING, None, None
+            record.note("compensating")
+            await self.store.save(record, token)
+        for index in range(len(definition.steps) - 1, -1, -1):
+            step, state = definition.steps[index], record.steps[index]
+            if state.status != "done":
+                if state.status in ("pending", "running", "failed"):
+                    state.status = "skipped"
+                continue
+            if step.undo is not None:
+                context = StepContext(workflow=record, step=step.name, key=f"{record.id}:{step.name}:undo",
+                                      systems=self.systems, attempt=1)
+                try:
+                    await step.undo(context)
+                except StepFailed as failure:
+                    await self._undo_failed(record, step, failure, token)
+                    return
+            state.status = "undone"
+            record.note("step_undone", step=step.name)
+            await self.store.save(record, token)
+        record.state, record.business_status, record.completed_at = (
+            WorkflowState.COMPENSATED, BusinessStatus.CANCELLED, _now())
+        record.note("compensated")
+        await self._finish(record, token)
+
+    async def _undo_failed(self, record: WorkflowRecord, step: Step, failure: StepFailed, token: str) -> None:
+        if failure.retryable:
+            delay = max(failure.retry_after or 0.0, backoff(2, self.policy.retry_base_s, self.policy.retry_cap_s))
+            record.note("undo_retry_scheduled", step=step.name, detail=f"in {delay:.2f}s: {failure.reason}")
+            await self.store.save(record, token)
+            await self.store.schedule(record.id, _now() + timedelta(seconds=delay))
+            return
+        record.exception = ExceptionRecord(step=step.name, owner=failure.owner, reason=failure.reason,
+                                           fix=f"Undo of {step.name} failed: {failure.fix} Then cancel again.",
+                                           code=failure.code, retryable=False, occurred_at=_now())
+        record.business_status = BusinessStatus.NEEDS_ATTENTION
+        record.note("undo_failed", step=step.name, detail=failure.reason)
+        await self.store.save(record, token)
+        await self._notify(record)
+
+    async def _finish(self, record: WorkflowRecord, token: str) -> None:
+        await self.store.save(record, token)
+        following = await self.store.leave_subject(record.subject, record.id)
+        if following is not None:
+            await self.kick(following)
+        await self._notify(record)
+
+    async def _notify(self, record: WorkflowRecord) -> None:
+        if self.on_change is None:
+            return
+        try:
+            await self.on_change(record)
+        except Exception:  # the workflow's state is saved; a lost notification is logged, not fatal
+            _log.exception("workflow %s: change notification failed", record.id)

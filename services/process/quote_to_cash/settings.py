@@ -1,0 +1,38 @@
+"""Settings of the quote-to-cash process API and its workers (prefix ``REVFLOW_QUOTE_TO_CASH_``)."""
+
+from __future__ import annotations
+
+from services.runtime.settings import RuntimeSettings, from_env
+
+__all__ = ["QuoteToCashSettings", "load_settings"]
+
+
+class QuoteToCashSettings(RuntimeSettings, frozen=True, kw_only=True):
+    """The runtime's settings, the system APIs it calls, and how its workers behave."""
+
+    service_name: str = "quote_to_cash"
+    crm_url: str = "http://127.0.0.1:8101"
+    erp_url: str = "http://127.0.0.1:8102"
+    billing_url: str = "http://127.0.0.1:8103"
+    revrec_url: str = "http://127.0.0.1:8104"
+    client_id: str | None = "revflow-quote_to_cash"
+    client_secret: str | None = None
+    """The process tier's own client secret for tokens to the system APIs."""
+    workers: int = 0
+    """Workers run inside the API process (0: run them as their own processes with ``revflow worker``)."""
+    concurrency: int = 16
+    """Workflows one worker process advances at once."""
+    lease_ms: int = 10_000
+    """How long a worker holds a workflow without renewing before another may take it over."""
+    claim_idle_ms: int = 15_000
+    """How long a kick stays with a silent worker before another worker reclaims it (must exceed lease_ms)."""
+    max_attempts: int = 8
+    """Attempts of a step failing transiently before the workflow is dead-lettered."""
+    retry_base_seconds: float = 0.5
+    retry_cap_seconds: float = 30.0
+    upstream_timeout_seconds: float = 10.0
+
+
+def load_settings() -> QuoteToCashSettings:
+    """Read the settings from the environment (at start-up only)."""
+    return from_env(QuoteToCashSettings, "REVFLOW_QUOTE_TO_CASH_")

@@ -1,0 +1,172 @@
+"""Activation: a closed-won deal becomes a customer, a subscription, an order and a revenue contract.
+
+validate the deal -> ERP customer -> ERP items -> billing customer -> billing catalogue -> billing subscription
+-> ERP sales order -> revenue contract and schedules -> invoice sync started -> finance status on the CRM record.
+
+Input: the ``revflow.crm.opportunity.closed_won.v1`` payload (``opportunity``, ``customer``, ``closed_at``).
+The customer's business key in every system is its CRM account id. An invalid deal parks as
+``pending_validation`` (owner ``sales_ops``); a SKU missing from the ERP parks as ``blocked_master_data``
+(owner ``finance_ops``) until the item exists and the workflow is resumed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from contracts.deals import Opportunity
+from contracts.money import Money
+from contracts.parties import Customer
+from contracts.process import BusinessStatus, ExceptionOwner
+from services.process.quote_to_cash.saga import Step, StepContext, StepFailed, WorkflowDefinition
+from services.process.quote_to_cash.systems import call
+from services.process.quote_to_cash.workflows import deal_terms
+from services.process.quote_to_cash.workflows.crm_status import write_finance_status
+from services.process.quote_to_cash.workflows.invoice_sync import start_invoice_sync_for
+
+__all__ = ["ACTIVATION", "customer_of", "deal_of"]
+
+
+def deal_of(ctx: StepContext) -> Opportunity:
+    return msgspec.convert(ctx.input["opportunity"], Opportunity)
+
+
+def customer_of(ctx: StepContext) -> Customer:
+    return msgspec.convert(ctx.input["customer"], Customer)
+
+
+def customer_key(ctx: StepContext) -> str:
+    """The customer's business key in every system: its CRM account id."""
+    return str(ctx.input["customer"].get("id") or deal_of(ctx).customer_id)
+
+
+async def validate(ctx: StepContext) -> dict[str, Any]:
+    try:
+        deal = deal_of(ctx)
+        customer_of(ctx)
+    except (msgspec.ValidationError, ValueError) as exc:
+        raise StepFailed(f"the deal cannot be read: {exc}", retryable=False, owner=ExceptionOwner.SALES_OPS,
+                         business_status=BusinessStatus.PENDING_VALIDATION, code="deal_invalid",
+                         fix="Correct the opportunity in the CRM, then resume the workflow.") from exc
+    problems = deal_terms.problems_of(deal)
+    if problems:
+        raise StepFailed("; ".join(problems), retryable=False, owner=ExceptionOwner.SALES_OPS, code="deal_invalid",
+                         business_status=BusinessStatus.PENDING_VALIDATION,
+                         fix="Correct the opportunity lines in the CRM, then resume the workflow.")
+    booked = Money.total((deal_terms.booked_amount(line) for line in deal.lines), deal.currency)
+    return {"lines": len(deal.lines), "currency": deal.currency, "booked": msgspec.to_builtins(booked)}
+
+
+async def erp_customer(ctx: StepContext) -> dict[str, Any]:
+    body = msgspec.to_builtins(customer_of(ctx))
+    found = await call(ctx.systems.erp, "PUT", f"/v1/customers/{customer_key(ctx)}", json=body, key=ctx.key)
+    return {"customer_key": customer_key(ctx), "erp_customer_id": found.get("external_ids", {}).get("erp")}
+
+
+async def erp_items(ctx: StepContext) -> dict[str, Any]:
+    items: dict[str, Any] = {}
+    for line in deal_of(ctx).lines:
+        item = await call(ctx.systems.erp, "GET", f"/v1/items/{line.product_sku}")
+        items[line.product_sku] = {"name": item.get("name") or line.product_sku,
+                                   "erp_item_id": item.get("id"), "recognition": item.get("recognition")}
+    return {"items": items}
+
+
+async def billing_customer(ctx: StepContext) -> dict[str, Any]:
+    body = msgspec.to_builtins(customer_of(ctx))
+    found = await call(ctx.systems.billing, "PUT", f"/v1/customers/{customer_key(ctx)}", json=body, key=ctx.key)
+    return {"billing_customer_id": found.get("external_ids", {}).get("billing")}
+
+
+async def billing_catalog(ctx: StepContext) -> dict[str, Any]:
+    names = ctx.output("erp_items")["items"]
+    synced = []
+    for line in deal_of(ctx).lines:
+        body = {"name": names.get(line.product_sku, {}).get("name") or line.product_sku,
+                "prices": deal_terms.catalog_prices(line)}
+        await call(ctx.systems.billing, "PUT", f"/v1/catalog/items/{line.product_sku}", json=body,
+                   key=ctx.sub_key(line.product_sku))
+        synced.append(line.product_sku)
+    return {"skus": synced}
+
+
+async def billing_subscription(ctx: StepContext) -> dict[str, Any]:
+    deal = deal_of(ctx)
+    start = min(line.service_start for line in deal.lines)
+    body = {"customer_key": customer_key(ctx), "items": deal_terms.subscription_items(deal),
+            "start_date": start.isoformat(), "opportunity_id": deal.id}
+    sub = await call(ctx.systems.billing, "POST", "/v1/subscriptions", json=body, key=ctx.key)
+    await ctx.systems.links.record(deal.id or ctx.workflow.subject, subscription_id=sub["id"],
+                                   customer_key=customer_key(ctx), currency=deal.currency)
+    return {"subscription_id": sub["id"], "status": sub.get("status")}
+
+
+async def cancel_subscription(ctx: StepContext) -> None:
+    sub = ctx.output("billing_subscription")["subscription_id"]
+    await call(ctx.systems.billing, "POST", f"/v1/subscriptions/{sub}/cancellations",
+               json={"at": "now", "prorate": True}, key=ctx.key)
+
+
+async def erp_sales_order(ctx: StepContext) -> dict[str, Any]:
+    deal = deal_of(ctx)
+    body = {"customer_key": customer_key(ctx), "currency": deal.currency, "lines": deal_terms.order_lines(deal),
+            "order_date": deal.close_date.isoformat(), "opportunity_id": deal.id,
+            "memo": f"{deal.name} (opportunity {deal.id})"[:999]}
+    order = await call(ctx.systems.erp, "POST", "/v1/sales-orders", json=body, key=ctx.key)
+    await ctx.systems.links.record(deal.id or ctx.workflow.subject, sales_order_id=order["id"])
+    return {"sales_order_id": order["id"], "total": order.get("total")}
+
+
+async def revenue_contract(ctx: StepContext) -> dict[str, Any]:
+    deal = deal_of(ctx)
+    terms = deal_terms.revenue_terms(deal, customer_key(ctx))
+    view = await call(ctx.systems.revrec, "POST", "/v1/contracts", json=terms, key=ctx.key)
+    contract = view["contract"]
+    await ctx.systems.links.record(deal.id or ctx.workflow.subject, revenue_contract_id=contract["id"])
+    return {"revenue_contract_id": contract["id"], "transaction_price": contract.get("transaction_price"),
+            "schedule_lines": sum(len(s["lines"]) for s in view.get("schedules", []))}
+
+
+async def start_invoice_sync(ctx: StepContext) -> dict[str, Any]:
+    """Pull the subscription's invoices so none waits for a webhook that may never come (push does the same)."""
+    sub = ctx.output("billing_subscription")["subscription_id"]
+    page = await call(ctx.systems.billing, "GET", "/v1/invoices", params={"subscription": sub})
+    started = []
+    for invoice in page.get("data", []):
+        if invoice.get("status") in ("open", "paid", "void"):
+            await start_invoice_sync_for(ctx, invoice)
+            started.append(invoice["id"])
+    first = page["data"][-1] if page.get("data") else None
+    return {"invoices": started, "first_invoice_status": first.get("status") if first else None}
+
+
+async def crm_status(ctx: StepContext) -> dict[str, Any]:
+    status = ctx.output("start_invoice_sync").get("first_invoice_status")
+    return await write_finance_status(ctx, ctx.workflow.subject, invoice_status=status)
+
+
+def _ids(step: str, output: Any) -> dict[str, str]:
+    names = {"erp_customer": ("erp_customer_id",), "billing_customer": ("billing_customer_id",),
+             "billing_subscription": ("subscription_id",), "erp_sales_order": ("sales_order_id",),
+             "revenue_contract": ("revenue_contract_id",)}
+    return {name: str(output[name]) for name in names.get(step, ()) if output.get(name)}
+
+
+ACTIVATION = WorkflowDefinition(
+    kind="activation",
+    description="A closed-won deal becomes an ERP customer, a subscription, a sales order and a revenue contract.",
+    steps=(
+        Step("validate", validate, BusinessStatus.PENDING_VALIDATION),
+        Step("erp_customer", erp_customer, BusinessStatus.AWAITING_ERP_POSTING),
+        Step("erp_items", erp_items, BusinessStatus.AWAITING_ERP_POSTING),
+        Step("billing_customer", billing_customer, BusinessStatus.AWAITING_BILLING),
+        Step("billing_catalog", billing_catalog, BusinessStatus.AWAITING_BILLING),
+        Step("billing_subscription", billing_subscription, BusinessStatus.AWAITING_BILLING, undo=cancel_subscription),
+        Step("erp_sales_order", erp_sales_order, BusinessStatus.AWAITING_ERP_POSTING),
+        Step("revenue_contract", revenue_contract, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
+        Step("start_invoice_sync", start_invoice_sync, BusinessStatus.AWAITING_ERP_POSTING),
+        Step("crm_status", crm_status, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
+    ),
+    ids=_ids,
+)
