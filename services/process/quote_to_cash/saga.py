@@ -112,6 +112,7 @@ class StepRecord(msgspec.Struct, kw_only=True):
     status: str = "pending"
     """``pending``, ``running``, ``done``, ``failed``, ``undone`` or ``skipped``."""
     attempts: int = 0
+    """Runs since the workflow was started or last resumed (the retry budget); ``history`` has every run."""
     started_at: datetime | None = None
     finished_at: datetime | None = None
     output: dict[str, Any] = {}

@@ -1,7 +1,7 @@
-"""Routes of the quote-to-cash process API (v1): thin controllers over ``Workflows``.
+"""Workflow routes: start, inspect, list by business status, exceptions, resume / retry / cancel, dead letters.
 
-Start and inspect workflows, list them by business status, the exception queue with owner and fix,
-resume / retry / cancel, and the dead letters of the streams the process tier consumes, with replay.
+The exception queue names each workflow's owner and fix; dead letters are those of the streams the process
+tier consumes, replayable after the fix.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from services.runtime.auth.guards import requires
 from services.runtime.events import DeadLetter, DeadLetterNotFoundError
 from services.runtime.problems import ServiceError
 
-__all__ = ["CONTROLLERS"]
+__all__ = ["DeadLetterController", "ExceptionController", "WorkflowController", "workflows_of"]
 
 _READ, _WRITE = [requires("quote_to_cash:read")], [requires("quote_to_cash:write")]
 WorkflowId = FromPath[Annotated[str, Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$", max_length=200,
@@ -31,13 +31,14 @@ _Limit = Annotated[int, Parameter(ge=1, le=500, description="Rows per page")]
 _Text = Annotated[str | None, Parameter(max_length=100, description="Search text")]
 
 
-def _workflows(request: Request[Any, Any, Any]) -> Workflows:
+def workflows_of(request: Request[Any, Any, Any]) -> Workflows:
+    """The ``Workflows`` built in the app's lifespan."""
     return request.app.state.workflows  # type: ignore[no-any-return]
 
 
 async def _record(request: Request[Any, Any, Any], workflow_id: str) -> WorkflowRecord:
     try:
-        return await _workflows(request).get(workflow_id)
+        return await workflows_of(request).get(workflow_id)
     except UnknownWorkflowError:
         raise ServiceError(f"No workflow {workflow_id}.", slug="not-found") from None
 
@@ -52,7 +53,7 @@ class WorkflowController(Controller):
           summary="Start a workflow (idempotent by id: a repeat answers 200 with the first run)")
     async def start(self, data: JSONBody[WorkflowStartV1], request: Request[Any, Any, Any]) -> Response[WorkflowRecord]:
         try:
-            record, created = await _workflows(request).start(data.kind, data.subject, data.input,
+            record, created = await workflows_of(request).start(data.kind, data.subject, data.input,
                                                               workflow_id=data.id)
         except ValueError as exc:
             raise ServiceError(str(exc), slug="validation", errors=[
@@ -67,7 +68,7 @@ class WorkflowController(Controller):
                              technical_state: FromQuery[WorkflowState | None] = None,
                              q: FromQuery[_Text] = None, limit: FromQuery[_Limit] = 100,
                              cursor: FromQuery[_Cursor] = None) -> WorkflowListV1:
-        rows = await _workflows(request).store.summaries()
+        rows = await workflows_of(request).store.summaries()
         needle = q.lower() if q else None
 
         def keep(row: Summary) -> bool:
@@ -96,7 +97,7 @@ class WorkflowController(Controller):
     async def _act(self, request: Request[Any, Any, Any], workflow_id: str, action: str) -> WorkflowRecord:
         await _record(request, workflow_id)
         try:
-            return await _workflows(request).request(workflow_id, action)
+            return await workflows_of(request).request(workflow_id, action)
         except ValueError as exc:
             raise ServiceError(str(exc).removeprefix("action: "), slug="conflict") from None
 
@@ -125,7 +126,7 @@ class ExceptionController(Controller):
     @get("/", operation_id="listExceptionsV1", guards=_READ, summary="Workflows a person must act on, oldest first")
     async def list_exceptions(self, request: Request[Any, Any, Any],
                               owner: FromQuery[ExceptionOwner | None] = None) -> ExceptionListV1:
-        workflows = _workflows(request)
+        workflows = workflows_of(request)
         rows = [r for r in await workflows.store.summaries() if r.owner is not None and not r.state.is_terminal
                 and (owner is None or r.owner == owner)]
         now = datetime.now(UTC)
@@ -159,16 +160,13 @@ class DeadLetterController(Controller):
     @get("/", operation_id="listDeadLettersV1", guards=_READ, summary="Dead letters, oldest first")
     async def list_dead_letters(self, request: Request[Any, Any, Any],
                                 limit: FromQuery[_Limit] = 100) -> list[DeadLetter]:
-        return await _workflows(request).bus.list_dead_letters(count=limit)
+        return await workflows_of(request).bus.list_dead_letters(count=limit)
 
     @post("/{entry_id:str}/replay", operation_id="replayDeadLetterV1", guards=_WRITE, status_code=202,
           summary="Put a dead letter's event back on its stream for the group that failed it")
     async def replay(self, entry_id: _DlqId, request: Request[Any, Any, Any]) -> dict[str, str]:
         try:
-            new_id = await _workflows(request).bus.replay_dead_letter(entry_id)
+            new_id = await workflows_of(request).bus.replay_dead_letter(entry_id)
         except DeadLetterNotFoundError:
             raise ServiceError(f"No dead letter {entry_id} (perhaps already replayed).", slug="not-found") from None
         return {"replayed": entry_id, "stream_entry_id": new_id}
-
-
-CONTROLLERS = [WorkflowController, ExceptionController, DeadLetterController]

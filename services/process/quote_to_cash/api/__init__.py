@@ -1,0 +1,10 @@
+"""Routes of the quote-to-cash process API (v1): thin controllers over ``Workflows``, one module per resource.
+
+``CONTROLLERS`` is what the app mounts under ``/v1``.
+"""
+
+from services.process.quote_to_cash.api._workflows import DeadLetterController, ExceptionController, WorkflowController
+
+__all__ = ["CONTROLLERS"]
+
+CONTROLLERS = [WorkflowController, ExceptionController, DeadLetterController]

@@ -1,0 +1,96 @@
+"""Workflows that stop for a person: master data blocked then resumed, bad deals, cancellation with compensation.
+
+Over real HTTP to the sandboxes with a real Redis; each deal here has its own account and SKUs, so the tests
+of this module share one topology without seeing each other.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.process.topology import Topology
+
+
+def _line(sku: str, **overrides) -> dict:
+    return {"sku": sku, "quantity": 5, "list": 10_000, "sale": 9_000, "start": "2025-01-01", "end": "2025-12-31",
+            "frequency": "monthly", **overrides}
+
+
+def _sku(stem: str) -> str:
+    return f"{stem}-{uuid.uuid4().hex[:6].upper()}"
+
+
+def _post(topology: Topology, path: str):
+    return topology.process.post(path, headers={"Idempotency-Key": uuid.uuid4().hex})
+
+
+class TestMasterDataBlock:
+    def test_unknown_sku_blocks_then_resume_completes_without_repeating_steps(self, topology: Topology):
+        sku = _sku("PRO-ANNUAL")
+        deal = topology.win_deal([_line(sku)])
+        blocked = topology.wait_for(f"activation:{deal}")
+        assert (blocked["state"], blocked["business_status"]) == ("parked", "blocked_master_data")
+        exc = blocked["exception"]
+        assert (exc["owner"], exc["step"], exc["code"]) == ("finance_ops", "erp_items", "sku_missing")
+        assert sku in exc["reason"] and "resume" in exc["fix"]
+        queue = topology.process.get("/v1/exceptions", params={"owner": "finance_ops"}).json()
+        assert f"activation:{deal}" in [e["workflow_id"] for e in queue["data"]]
+
+        topology.item(sku)  # finance creates the item in NetSuite
+        assert _post(topology, f"/v1/workflows/activation:{deal}/resume").status_code == 202
+        done = topology.wait_for(f"activation:{deal}",
+                                 lambda w: w["resumes"] == 1 and w["state"] in ("succeeded", "parked"))
+        assert done["state"] == "succeeded", done.get("exception")
+        runs = [h["step"] for h in done["history"] if h["event"] == "step_started"]
+        assert runs.count("validate") == 1 and runs.count("erp_customer") == 1  # not repeated by the resume
+        assert runs.count("erp_items") == 2
+        key = done["input"]["customer"]["id"]
+        assert sum(1 for c in topology.netsuite.records("customer") if c["fields"].get("externalId") == key) == 1
+
+    def test_resume_of_a_running_or_finished_workflow_is_a_conflict(self, topology: Topology):
+        sku = _sku("SEAT")
+        topology.item(sku)
+        deal = topology.win_deal([_line(sku)])
+        topology.wait_for(f"activation:{deal}")
+        response = _post(topology, f"/v1/workflows/activation:{deal}/resume")
+        assert response.status_code == 409
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+class TestInvalidDeal:
+    def test_a_deal_with_mixed_intervals_waits_for_sales_ops(self, topology: Topology):
+        monthly, annual = _sku("SEAT"), _sku("SUPPORT")
+        topology.item(monthly)
+        topology.item(annual)
+        deal = topology.win_deal([_line(monthly), _line(annual, frequency="annual", list=100_000, sale=100_000)])
+        parked = topology.wait_for(f"activation:{deal}")
+        assert (parked["business_status"], parked["exception"]["owner"]) == ("pending_validation", "sales_ops")
+        assert "different intervals" in parked["exception"]["reason"]
+        assert [s["status"] for s in parked["steps"][1:]] == ["pending"] * (len(parked["steps"]) - 1)
+
+
+class TestCompensation:
+    def test_cancel_of_a_half_done_activation_undoes_completed_steps_in_reverse(self, topology: Topology):
+        sku = _sku("SEAT")
+        topology.item(sku)
+        # NetSuite refuses sales orders for this test: the activation parks after the subscription exists.
+        topology.netsuite.faults({"seed": 1, "rules": [{"route": "salesOrder", "error_rate": 1.0,
+                                                        "error_status": 400}]})
+        try:
+            deal = topology.win_deal([_line(sku)])
+            parked = topology.wait_for(f"activation:{deal}")
+        finally:
+            topology.netsuite.clear_faults()
+        assert parked["state"] == "parked" and parked["exception"]["step"] == "erp_sales_order", parked["exception"]
+        sub_id = parked["external_ids"]["subscription_id"]
+        assert _post(topology, f"/v1/workflows/activation:{deal}/cancel").status_code == 202
+        done = topology.wait_for(f"activation:{deal}", lambda w: w["state"] in ("compensated", "succeeded"))
+        assert done["business_status"] == "cancelled"
+        status = {s["name"]: s["status"] for s in done["steps"]}
+        assert status["billing_subscription"] == "undone" and status["erp_sales_order"] == "skipped"
+        undone = [h["step"] for h in done["history"] if h["event"] == "step_undone"]
+        completed = [s["name"] for s in done["steps"] if s["status"] == "undone"]
+        assert undone == list(reversed(completed))
+        [sub] = [s for s in topology.stripe_objects("subscription") if s["id"] == sub_id]
+        assert sub["status"] == "canceled"
+        assert _post(topology, f"/v1/workflows/activation:{deal}/cancel").status_code == 409
