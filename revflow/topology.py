@@ -48,6 +48,9 @@ TOPOLOGY: tuple[Component, ...] = (
               description="Billing system API over Stripe (Chargebee connector to come)"),
     Component(name="revrec", kind="system", factory="services.system.revrec.app:create_app", port=8104,
               description="Revenue recognition system API (ASC 606 / IFRS 15) on the built-in engine"),
+    Component(name="quote_to_cash", kind="process", factory="services.process.quote_to_cash.app:create_app",
+              port=8110, description="Quote-to-cash process API: durable workflows from closed-won deal to cash and "
+              "revenue (workers run as `revflow worker quote_to_cash`)"),
     Component(name="stripe", kind="sandbox", factory="sandboxes.stripe.app:create_app", port=8201,
               description="Stripe API v1 sandbox (official stripe SDK works against it)"),
     Component(name="hubspot", kind="sandbox", factory="sandboxes.hubspot.app:create_app", port=8202,

@@ -37,9 +37,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+from prometheus_client import Counter, Histogram
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from contracts.process import BusinessStatus, ExceptionOwner
+from services.runtime.metrics import REGISTRY
 from services.runtime.redis import KeySpace
 
 __all__ = [
@@ -58,6 +61,16 @@ __all__ = [
 ]
 
 _log = logging.getLogger("revflow.saga")
+
+STEP_LATENCY = Histogram(
+    "revflow_workflow_step_duration_seconds", "Workflow step run time by workflow, step and outcome.",
+    ["workflow", "step", "outcome"], buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+    registry=REGISTRY,
+)
+WORKFLOWS_FINISHED = Counter(
+    "revflow_workflows_finished_total", "Workflows that reached a terminal state, by workflow and outcome.",
+    ["workflow", "outcome"], registry=REGISTRY,
+)
 
 
 class WorkflowState(enum.StrEnum):
@@ -454,7 +467,11 @@ class SagaRunner:
         async with Lease(self.store, workflow_id, token):
             record = await self.store.load(workflow_id)
             if record is not None:
-                await self._advance(record, token)
+                try:
+                    await self._advance(record, token)
+                except LeaseLost:
+                    _log.warning("workflow %s: lease lost mid-run; the new holder continues it", workflow_id)
+                    return None
         if record is not None and not record.state.is_terminal and await self.store.pending_request(workflow_id):
             await self.kick(workflow_id)
         return record
@@ -536,8 +553,20 @@ class SagaRunner:
                 await self.store.schedule(record.id, wait.until)
                 return
             except StepFailed as failure:
+                self._observe(record, step, state, "retry" if failure.retryable else "failed")
                 await self._failed(record, step, state, failure, token)
                 return
+            except (RedisError, LeaseLost):
+                raise  # infrastructure: the kick stays pending and is retried; the step re-runs with its key
+            except Exception as exc:  # a defect in revflow: park it for integration instead of spinning
+                _log.exception("workflow %s: step %s raised", record.id, step.name)
+                self._observe(record, step, state, "error")
+                await self._failed(record, step, state, StepFailed(
+                    f"unexpected {type(exc).__name__} in step {step.name}", retryable=False, code="internal_error",
+                    fix="A revflow defect: report it with the workflow id and correlation id; after the fix, "
+                        "resume the workflow."), token)
+                return
+            self._observe(record, step, state, "done")
             state.status, state.finished_at, state.error = "done", _now(), None
             state.output = dict(output or {})
             record.external_ids.update(definition.ids(step.name, state.output))
@@ -547,7 +576,13 @@ class SagaRunner:
         record.state, record.business_status, record.completed_at = (
             WorkflowState.SUCCEEDED, BusinessStatus.COMPLETED, _now())
         record.note("completed")
+        WORKFLOWS_FINISHED.labels(workflow=record.kind, outcome="succeeded").inc()
         await self._finish(record, token)
+
+    @staticmethod
+    def _observe(record: WorkflowRecord, step: Step, state: StepRecord, outcome: str) -> None:
+        elapsed = (_now() - state.started_at).total_seconds() if state.started_at else 0.0
+        STEP_LATENCY.labels(workflow=record.kind, step=step.name, outcome=outcome).observe(elapsed)
 
     async def _failed(self, record: WorkflowRecord, step: Step, state: StepRecord, failure: StepFailed,
                       token: str) -> None:
@@ -598,6 +633,7 @@ class SagaRunner:
         record.state, record.business_status, record.completed_at = (
             WorkflowState.COMPENSATED, BusinessStatus.CANCELLED, _now())
         record.note("compensated")
+        WORKFLOWS_FINISHED.labels(workflow=record.kind, outcome="compensated").inc()
         await self._finish(record, token)
 
     async def _undo_failed(self, record: WorkflowRecord, step: Step, failure: StepFailed, token: str) -> None:
