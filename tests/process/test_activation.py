@@ -87,6 +87,11 @@ class TestActivation:
         assert sum(1 for i in erp_invoices if i["id"] == sync["external_ids"]["erp_invoice_id"]) == 1
         billed = topology.revrec.get(f"/v1/contracts/{contract_id}").json()["billings"]
         assert [b["id"] for b in billed if b["kind"] == "invoice"] == [first]
+        view = topology.process.get(f"/v1/deals/{deal}").json()
+        assert view["business_status"] == "completed" and view["ids"]["subscription_id"] == ids["subscription_id"]
+        assert view["revenue_contract"]["contract"]["id"] == contract_id
+        assert first in [i["id"] for i in view["invoices"]]
+        assert {w["kind"] for w in view["workflows"]} == {"activation", "invoice_sync"}
         finance = topology.salesforce.finance(deal)
         assert finance["subscription_id"] == done["external_ids"]["subscription_id"]
         assert finance["invoice_status"] in ("open", "paid")

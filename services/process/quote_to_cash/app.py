@@ -1,7 +1,8 @@
 """ASGI entry point of the quote-to-cash process API: ``create_app(settings=None) -> Litestar``.
 
-The API starts and inspects workflows; workers advance them. With ``workers > 0`` the API process runs
-workers too (handy for a laptop); in production they run as their own processes (``revflow worker``).
+The API starts and inspects workflows and reads the systems of record for its views; workers advance the
+workflows. With ``workers > 0`` the API process runs workers too (handy for a laptop); in production they
+run as their own processes (``revflow worker``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def create_app(settings: QuoteToCashSettings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def wiring(app: Litestar) -> AsyncIterator[None]:
-        async with open_workflows(settings, app.state.redis, with_systems=settings.workers > 0,
+        async with open_workflows(settings, app.state.redis, with_systems=True,
                                   tracer_provider=app.state.tracer_provider) as workflows:
             app.state.workflows = workflows
             stop = asyncio.Event()

@@ -3,8 +3,9 @@
 ``CONTROLLERS`` is what the app mounts under ``/v1``.
 """
 
+from services.process.quote_to_cash.api._pipeline import DealController
 from services.process.quote_to_cash.api._workflows import DeadLetterController, ExceptionController, WorkflowController
 
 __all__ = ["CONTROLLERS"]
 
-CONTROLLERS = [WorkflowController, ExceptionController, DeadLetterController]
+CONTROLLERS = [WorkflowController, ExceptionController, DeadLetterController, DealController]

@@ -66,6 +66,7 @@ class WorkflowController(Controller):
                              owner: FromQuery[ExceptionOwner | None] = None,
                              kind: FromQuery[Annotated[str | None, Parameter(pattern=r"^[a-z_]{1,40}$")]] = None,
                              technical_state: FromQuery[WorkflowState | None] = None,
+                             subject: FromQuery[Annotated[str | None, Parameter(max_length=100)]] = None,
                              q: FromQuery[_Text] = None, limit: FromQuery[_Limit] = 100,
                              cursor: FromQuery[_Cursor] = None) -> WorkflowListV1:
         rows = await workflows_of(request).store.summaries()
@@ -73,6 +74,7 @@ class WorkflowController(Controller):
 
         def keep(row: Summary) -> bool:
             return ((owner is None or row.owner == owner) and (kind is None or row.kind == kind)
+                    and (subject is None or row.subject == subject)
                     and (technical_state is None or row.state == technical_state)
                     and (needle is None or needle in f"{row.id} {row.subject} {row.customer or ''}".lower()))
 
