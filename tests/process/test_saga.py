@@ -1,0 +1,211 @@
+"""The saga runner's guarantees, with workflows defined here and run by real workers on a real Redis.
+
+The steps of these workflows record what they did in Redis (a counter per step), so each test can count
+effects independently of the runner's own bookkeeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from contracts.process import BusinessStatus, ExceptionOwner
+from services.process.quote_to_cash.engine import Workflows
+from services.process.quote_to_cash.saga import (
+    LeaseLost,
+    RunnerPolicy,
+    Step,
+    StepContext,
+    StepFailed,
+    WaitUntil,
+    WorkflowDefinition,
+    WorkflowState,
+)
+from services.process.quote_to_cash.settings import QuoteToCashSettings
+from services.process.quote_to_cash.worker import Worker
+from services.runtime.events import EventBus
+from services.runtime.redis import KeySpace
+
+pytestmark = pytest.mark.timeout(60)
+
+
+class Effects:
+    """What steps did, counted in Redis by the steps themselves."""
+
+    def __init__(self, redis, prefix: str) -> None:
+        self.redis, self.key = redis, f"{prefix}effects"
+
+    async def add(self, what: str) -> None:
+        await self.redis.hincrby(self.key, what, 1)
+
+    async def counts(self) -> dict[str, int]:
+        return {k.decode(): int(v) for k, v in (await self.redis.hgetall(self.key)).items()}
+
+
+def definitions(effects: Effects, behaviour: dict) -> dict[str, WorkflowDefinition]:
+    async def first(ctx: StepContext) -> dict:
+        await effects.add(f"{ctx.workflow.id}:first")
+        return {"n": 1}
+
+    async def flaky(ctx: StepContext) -> dict:
+        await effects.add(f"{ctx.workflow.id}:flaky")
+        if ctx.attempt <= behaviour.get("fail_times", 0):
+            raise StepFailed("upstream answered 503", retryable=True)
+        return {"n": ctx.output("first")["n"] + 1}
+
+    async def sleepy(ctx: StepContext) -> dict:
+        until = datetime.fromisoformat(ctx.input["until"])
+        if datetime.now(UTC) < until:
+            raise WaitUntil(until, "the renewal date")
+        await effects.add(f"{ctx.workflow.id}:woke")
+        return {"woke_at": datetime.now(UTC).isoformat()}
+
+    async def slow(ctx: StepContext) -> dict:
+        await effects.add(f"{ctx.workflow.id}:slow-start")
+        await asyncio.sleep(ctx.input.get("seconds", 0.0))
+        await effects.add(f"{ctx.workflow.id}:slow-end")
+        return {}
+
+    async def refuse(ctx: StepContext) -> dict:
+        raise StepFailed("item X missing", retryable=False, owner=ExceptionOwner.FINANCE_OPS,
+                         business_status=BusinessStatus.BLOCKED_MASTER_DATA, fix="create item X")
+
+    s = BusinessStatus.AWAITING_BILLING
+    return {
+        "retrying": WorkflowDefinition("retrying", (Step("first", first, s), Step("flaky", flaky, s))),
+        "timer": WorkflowDefinition("timer", (Step("first", first, s), Step("sleepy", sleepy, s))),
+        "slow": WorkflowDefinition("slow", (Step("slow", slow, s),)),
+        "refusing": WorkflowDefinition("refusing", (Step("first", first, s), Step("refuse", refuse, s))),
+    }
+
+
+@asynccontextmanager
+async def workers(redis, prefix: str, defs: dict, *, count: int = 1, max_attempts: int = 4,
+                  lease_ms: int = 1_000) -> AsyncIterator[tuple[Workflows, list[asyncio.Event]]]:
+    settings = QuoteToCashSettings(key_prefix=prefix, concurrency=4, lease_ms=lease_ms, claim_idle_ms=1_500)
+    policy = RunnerPolicy(max_attempts=max_attempts, retry_base_s=0.05, retry_cap_s=0.2, subject_recheck_s=0.2)
+    keyspace = KeySpace(prefix)
+    flows = Workflows(redis, keyspace, EventBus(redis, keyspace, source="/test"), defs, policy=policy,
+                      lease_ms=lease_ms)
+    stops = [asyncio.Event() for _ in range(count)]
+    tasks = [asyncio.create_task(Worker(flows, redis, settings, name=f"w{i}").run(stop))
+             for i, stop in enumerate(stops)]
+    try:
+        yield flows, stops
+    finally:
+        for stop in stops:
+            stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def settled(flows: Workflows, workflow_id: str, states=("succeeded", "parked", "dead_lettered",
+                                                              "compensated"), timeout: float = 20.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        record = await flows.store.load(workflow_id)
+        if record is not None and record.state.value in states:
+            return record
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{workflow_id} never reached {states}: {await flows.store.load(workflow_id)}")
+
+
+class TestRetries:
+    async def test_transient_failures_retry_with_backoff_then_complete(self, redis, key_prefix):
+        effects = Effects(redis, key_prefix)
+        async with workers(redis, key_prefix, definitions(effects, {"fail_times": 2})) as (flows, _):
+            await flows.start("retrying", "deal-1", {})
+            done = await settled(flows, "retrying:deal-1")
+        assert done.state is WorkflowState.SUCCEEDED and done.output("flaky") == {"n": 2}
+        assert await effects.counts() == {"retrying:deal-1:first": 1, "retrying:deal-1:flaky": 3}
+        assert [h.event for h in done.history].count("retry_scheduled") == 2
+
+    async def test_exhausted_retries_dead_letter_then_replay_completes(self, redis, key_prefix):
+        effects = Effects(redis, key_prefix)
+        behaviour = {"fail_times": 99}
+        async with workers(redis, key_prefix, definitions(effects, behaviour), max_attempts=3) as (flows, _):
+            await flows.start("retrying", "deal-2", {})
+            dead = await settled(flows, "retrying:deal-2")
+            assert (dead.state, dead.business_status) == (WorkflowState.DEAD_LETTERED, BusinessStatus.NEEDS_ATTENTION)
+            assert dead.exception.owner is ExceptionOwner.INTEGRATION and "Retried 3 times" in dead.exception.fix
+            behaviour["fail_times"] = 0  # the upstream recovered
+            await flows.request("retrying:deal-2", "retry")
+            done = await settled(flows, "retrying:deal-2", states=("succeeded",))
+        assert done.resumes == 1
+        assert (await effects.counts())["retrying:deal-2:first"] == 1
+
+
+class TestTimers:
+    async def test_a_timer_survives_the_worker_that_set_it(self, redis, key_prefix):
+        effects = Effects(redis, key_prefix)
+        defs = definitions(effects, {})
+        until = datetime.now(UTC) + timedelta(seconds=1.5)
+        async with workers(redis, key_prefix, defs) as (flows, _):
+            await flows.start("timer", "deal-3", {"until": until.isoformat()})
+            waiting = await settled(flows, "timer:deal-3", states=("waiting",))
+        assert waiting.wake_at == until and "timer:deal-3:woke" not in await effects.counts()
+        await asyncio.sleep(0.3)
+        async with workers(redis, key_prefix, defs) as (flows, _):  # a new worker, nothing in memory
+            done = await settled(flows, "timer:deal-3", states=("succeeded",))
+        assert datetime.fromisoformat(done.output("sleepy")["woke_at"]) >= until
+        assert (await effects.counts())["timer:deal-3:woke"] == 1
+
+
+class TestOneAtATime:
+    async def test_workflows_of_one_subject_run_in_order_others_concurrently(self, redis, key_prefix):
+        effects = Effects(redis, key_prefix)
+        async with workers(redis, key_prefix, definitions(effects, {}), count=2) as (flows, _):
+            await flows.start("slow", "deal-4", {"seconds": 0.8}, workflow_id="slow:a")
+            await flows.start("slow", "deal-4", {"seconds": 0.0}, workflow_id="slow:b")
+            await flows.start("slow", "deal-5", {"seconds": 0.0}, workflow_id="slow:c")
+            other = await settled(flows, "slow:c")
+            first = await flows.store.load("slow:a")
+            assert first.state is not WorkflowState.SUCCEEDED  # deal-5 did not wait for deal-4
+            a, b = await settled(flows, "slow:a"), await settled(flows, "slow:b")
+        assert other.state is a.state is b.state is WorkflowState.SUCCEEDED
+        assert b.history[-1].at > a.completed_at
+        assert any(h.event == "waiting" and "slow:a" in (h.detail or "") for h in b.history)
+
+    async def test_a_parked_workflow_holds_back_the_next_one_of_its_subject(self, redis, key_prefix):
+        effects = Effects(redis, key_prefix)
+        async with workers(redis, key_prefix, definitions(effects, {})) as (flows, _):
+            await flows.start("refusing", "deal-6", {})
+            await flows.start("slow", "deal-6", {}, workflow_id="slow:after")
+            parked = await settled(flows, "refusing:deal-6")
+            await asyncio.sleep(0.5)
+            behind = await flows.store.load("slow:after")
+            assert parked.business_status is BusinessStatus.BLOCKED_MASTER_DATA
+            assert behind.state is WorkflowState.WAITING and behind.waiting_for == "refusing:deal-6"
+            await flows.request("refusing:deal-6", "cancel")
+            await settled(flows, "refusing:deal-6", states=("compensated",))
+            done = await settled(flows, "slow:after", states=("succeeded",))
+        assert done.state is WorkflowState.SUCCEEDED
+
+
+class TestExactlyOnce:
+    async def test_duplicate_kicks_and_starts_run_each_step_once(self, redis, key_prefix):
+        effects = Effects(redis, key_prefix)
+        async with workers(redis, key_prefix, definitions(effects, {}), count=3) as (flows, _):
+            for _ in range(5):
+                await flows.start("slow", "deal-7", {"seconds": 0.3})
+                await flows.kick("slow:deal-7")
+            await settled(flows, "slow:deal-7")
+        assert await effects.counts() == {"slow:deal-7:slow-start": 1, "slow:deal-7:slow-end": 1}
+
+    async def test_a_stalled_holder_cannot_overwrite_the_new_holder(self, redis, key_prefix):
+        keyspace = KeySpace(key_prefix)
+        flows = Workflows(redis, keyspace, EventBus(redis, keyspace, source="/test"),
+                          definitions(Effects(redis, key_prefix), {}), lease_ms=200)
+        record, _ = await flows.start("slow", "deal-8", {})
+        stale = await flows.store.acquire(record.id)
+        await asyncio.sleep(0.3)  # the stalled holder's lease lapses
+        fresh = await flows.store.acquire(record.id)
+        assert stale and fresh and stale != fresh
+        record.note("from the stalled worker")
+        with pytest.raises(LeaseLost):
+            await flows.store.save(record, stale)
+        loaded = await flows.store.load(record.id)
+        assert all(h.event != "from the stalled worker" for h in loaded.history)
