@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import click
 
-from revflow.commands import audit, contracts, demo, dlq, serve, token, up
+from revflow.commands import audit, contracts, demo, dlq, serve, token, up, worker
+from revflow.compose import compose
 
 __all__ = ["cli", "main"]
 
@@ -24,9 +25,11 @@ cli.add_command(demo.demo)
 cli.add_command(serve.serve)
 cli.add_command(serve.sandbox)
 cli.add_command(contracts.contracts)
+cli.add_command(compose)
 cli.add_command(audit.audit)
 cli.add_command(dlq.dlq)
 cli.add_command(token.token)
+cli.add_command(worker.worker)
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,8 @@ import httpx
 
 from revflow.topology import Component
 
-__all__ = ["EMBEDDED_REDIS_PORT", "LOG_DIR", "Running", "redis_answers", "running_topology"]
+__all__ = ["EMBEDDED_REDIS_PORT", "LOG_DIR", "WIRING", "Address", "Running", "command", "component_wiring", "loopback",
+           "redis_answers", "running_topology", "shared_wiring"]
 
 EMBEDDED_REDIS_PORT = 6390
 LOG_DIR = Path(".revflow") / "logs"
@@ -41,7 +42,7 @@ class Running:
 
     def url(self, name: str) -> str:
         """Base URL of a component."""
-        return next(f"http://127.0.0.1:{c.port}" for c in self.components if c.name == name)
+        return next(f"http://127.0.0.1:{c.port}" for c in self.components if c.name == name and c.port)
 
 
 def redis_answers(url: str, timeout: float = 0.5) -> bool:
@@ -69,43 +70,89 @@ def _start_embedded_redis() -> str:
     return f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
 
 
-def _environment(redis_url: str, components: Sequence[Component]) -> dict[str, str]:
-    """The environment every started process gets: shared Redis and issuer, plus each service's dev wiring."""
-    port = {c.name: c.port for c in components}
-    env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
-    if "issuer" in port:
-        env.setdefault("REVFLOW_ISSUER_URL", f"http://127.0.0.1:{port['issuer']}")
-    wiring = {
-        # The example relays to itself, so the demo shows a service-to-service call with its own token.
-        "example": {"REVFLOW_EXAMPLE_PEER_URL": "http://127.0.0.1:{example}",
-                    "REVFLOW_EXAMPLE_CLIENT_ID": "revflow-example",
-                    "REVFLOW_EXAMPLE_CLIENT_SECRET": "revflow-example-dev-secret"},
-        # The CRM talks to the Salesforce sandbox with its public dev session id.
-        "crm": {"REVFLOW_CRM_VENDOR": "salesforce", "REVFLOW_CRM_VENDOR_URL": "http://127.0.0.1:{salesforce}",
-                "REVFLOW_CRM_SALESFORCE_ACCESS_TOKEN": "00D5g000004SbxO!sandbox.dev.session"},
-        # The ERP talks to the NetSuite sandbox with its documented dev token-based credentials.
-        "erp": {"REVFLOW_ERP_VENDOR": "netsuite", "REVFLOW_ERP_VENDOR_URL": "http://127.0.0.1:{netsuite}",
-                "REVFLOW_ERP_NETSUITE_ACCOUNT_ID": "1234567_SB1",
-                "REVFLOW_ERP_NETSUITE_CONSUMER_KEY": "revflow-dev-consumer-key",
-                "REVFLOW_ERP_NETSUITE_CONSUMER_SECRET": "revflow-dev-consumer-secret",
-                "REVFLOW_ERP_NETSUITE_TOKEN_ID": "revflow-dev-token-id",
-                "REVFLOW_ERP_NETSUITE_TOKEN_SECRET": "revflow-dev-token-secret"},
-        # Billing talks to the Stripe sandbox, which accepts any well-formed test key.
-        "billing": {"REVFLOW_BILLING_VENDOR": "stripe", "REVFLOW_BILLING_VENDOR_URL": "http://127.0.0.1:{stripe}",
-                    "REVFLOW_BILLING_STRIPE_API_KEY": "sk_test_revflow_dev"},
-    }
-    for name, variables in wiring.items():
-        if name not in port:
+_QUOTE_TO_CASH = {"REVFLOW_QUOTE_TO_CASH_CRM_URL": "http://{crm}", "REVFLOW_QUOTE_TO_CASH_ERP_URL": "http://{erp}",
+                  "REVFLOW_QUOTE_TO_CASH_BILLING_URL": "http://{billing}",
+                  "REVFLOW_QUOTE_TO_CASH_REVREC_URL": "http://{revrec}",
+                  "REVFLOW_QUOTE_TO_CASH_CLIENT_ID": "revflow-quote_to_cash",
+                  "REVFLOW_QUOTE_TO_CASH_CLIENT_SECRET": "revflow-quote_to_cash-dev-secret"}
+
+WIRING: dict[str, dict[str, str]] = {
+    # The example relays to itself, so the demo shows a service-to-service call with its own token.
+    "example": {"REVFLOW_EXAMPLE_PEER_URL": "http://{example}",
+                "REVFLOW_EXAMPLE_CLIENT_ID": "revflow-example",
+                "REVFLOW_EXAMPLE_CLIENT_SECRET": "revflow-example-dev-secret"},
+    # The CRM talks to the Salesforce sandbox with its public dev session id.
+    "crm": {"REVFLOW_CRM_VENDOR": "salesforce", "REVFLOW_CRM_VENDOR_URL": "http://{salesforce}",
+            "REVFLOW_CRM_SALESFORCE_ACCESS_TOKEN": "00D5g000004SbxO!sandbox.dev.session"},
+    # The ERP talks to the NetSuite sandbox with its documented dev token-based credentials.
+    "erp": {"REVFLOW_ERP_VENDOR": "netsuite", "REVFLOW_ERP_VENDOR_URL": "http://{netsuite}",
+            "REVFLOW_ERP_NETSUITE_ACCOUNT_ID": "1234567_SB1",
+            "REVFLOW_ERP_NETSUITE_CONSUMER_KEY": "revflow-dev-consumer-key",
+            "REVFLOW_ERP_NETSUITE_CONSUMER_SECRET": "revflow-dev-consumer-secret",
+            "REVFLOW_ERP_NETSUITE_TOKEN_ID": "revflow-dev-token-id",
+            "REVFLOW_ERP_NETSUITE_TOKEN_SECRET": "revflow-dev-token-secret"},
+    # Billing talks to the Stripe sandbox, which accepts any well-formed test key.
+    "billing": {"REVFLOW_BILLING_VENDOR": "stripe", "REVFLOW_BILLING_VENDOR_URL": "http://{stripe}",
+                "REVFLOW_BILLING_STRIPE_API_KEY": "sk_test_revflow_dev"},
+    # The process API and its workers call the four system APIs with their own dev client.
+    "quote_to_cash": _QUOTE_TO_CASH,
+    "quote_to_cash_worker": _QUOTE_TO_CASH,
+}
+"""Each service's dev wiring; ``{name}`` stands for the ``host:port`` where component ``name`` answers, so the
+same wiring serves processes on loopback (``revflow up``) and containers on a compose network."""
+
+Address = Callable[[Component], str]
+"""Where a component answers, as ``host:port``."""
+
+
+def loopback(component: Component) -> str:
+    """The launcher's address of a component: its fixed port on 127.0.0.1."""
+    return f"127.0.0.1:{component.port}"
+
+
+def command(component: Component) -> tuple[str, ...]:
+    """The ``revflow`` arguments that run a component (``serve NAME`` unless the topology gives another)."""
+    return tuple(getattr(component, "command", None) or ("serve", component.name))
+
+
+def shared_wiring(components: Sequence[Component], address: Address = loopback) -> dict[str, str]:
+    """Variables every service shares (the issuer's URL), when the issuer is part of ``components``."""
+    issuer = next((c for c in components if c.name == "issuer"), None)
+    return {"REVFLOW_ISSUER_URL": f"http://{address(issuer)}"} if issuer else {}
+
+
+def component_wiring(name: str, components: Sequence[Component], address: Address = loopback) -> dict[str, str]:
+    """One component's own dev wiring, leaving out variables that point at components not in ``components``."""
+    where = {c.name: address(c) for c in components}
+    wiring = {}
+    for variable, value in WIRING.get(name, {}).items():
+        try:
+            wiring[variable] = value.format(**where)
+        except KeyError:  # the component it points at is not part of this topology
             continue
-        for variable, value in variables.items():
-            try:
-                env.setdefault(variable, value.format(**port))
-            except KeyError:  # the component it points at is not part of this topology
-                continue
+    return wiring
+
+
+def _environment(redis_url: str, components: Sequence[Component], address: Address = loopback) -> dict[str, str]:
+    """The environment every started process gets: shared Redis and issuer, plus each service's dev wiring."""
+    names = {c.name for c in components}
+    env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+    for variable, value in shared_wiring(components, address).items():
+        env.setdefault(variable, value)
+    for name in WIRING:
+        if name not in names:
+            continue
+        for variable, value in component_wiring(name, components, address).items():
+            env.setdefault(variable, value)
     return env
 
 
 def _wait_ready(component: Component, proc: subprocess.Popen[bytes], deadline: float) -> None:
+    if not component.port:  # a worker serves no HTTP: ready once it has run for a moment without exiting
+        time.sleep(0.5)
+        if proc.poll() is not None:
+            raise RuntimeError(f"{component.name} exited with code {proc.returncode} while starting")
+        return
     url = f"http://127.0.0.1:{component.port}/health"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -131,12 +178,12 @@ def running_topology(components: Sequence[Component], *, timeout: float = 30.0) 
     try:
         deadline = time.monotonic() + timeout
         for component in components:
-            if _port_open(component.port):
+            if component.port and _port_open(component.port):
                 continue
             log = LOG_DIR / f"{component.name}.log"
             log.parent.mkdir(parents=True, exist_ok=True)
             with log.open("ab") as sink:
-                proc = subprocess.Popen([sys.executable, "-m", "revflow.cli", "serve", component.name],
+                proc = subprocess.Popen([sys.executable, "-m", "revflow.cli", *command(component)],
                                         env=env, stdout=sink, stderr=sink)
             running.processes.append(proc)
             _wait_ready(component, proc, deadline)

@@ -18,11 +18,14 @@ class Component:
     """One independently deployable process."""
 
     name: str
-    kind: Literal["issuer", "system", "process", "experience", "sandbox", "example"]
+    kind: Literal["issuer", "system", "process", "experience", "sandbox", "example", "worker"]
     factory: str
-    """``module:function`` returning the ASGI app; the function takes optional settings."""
+    """``module:function`` returning the ASGI app; the function takes optional settings (empty for workers)."""
     port: int
+    """Fixed local port; 0 for a component that serves no HTTP (a worker)."""
     description: str
+    command: tuple[str, ...] | None = None
+    """``revflow`` arguments that run the component, when not ``serve <name>``."""
 
     def create_app(self, *args: Any, **kwargs: Any) -> Any:
         """Import the factory and build the app (settings from the environment unless given)."""
@@ -32,7 +35,7 @@ class Component:
     @property
     def has_openapi_contract(self) -> bool:
         """Services publish a versioned OpenAPI contract; sandboxes speak their vendor's API instead."""
-        return self.kind not in ("sandbox", "issuer")
+        return self.kind not in ("sandbox", "issuer", "worker")
 
 
 TOPOLOGY: tuple[Component, ...] = (
@@ -51,6 +54,8 @@ TOPOLOGY: tuple[Component, ...] = (
     Component(name="quote_to_cash", kind="process", factory="services.process.quote_to_cash.app:create_app",
               port=8110, description="Quote-to-cash process API: durable workflows from closed-won deal to cash and "
               "revenue (workers run as `revflow worker quote_to_cash`)"),
+    Component(name="quote_to_cash_worker", kind="worker", factory="", port=0, command=("worker", "quote_to_cash"),
+              description="Quote-to-cash workers: advance workflows, start them from CRM and billing events"),
     Component(name="stripe", kind="sandbox", factory="sandboxes.stripe.app:create_app", port=8201,
               description="Stripe API v1 sandbox (official stripe SDK works against it)"),
     Component(name="hubspot", kind="sandbox", factory="sandboxes.hubspot.app:create_app", port=8202,

@@ -22,7 +22,8 @@ def print_topology(console: Console, running: Running) -> None:
     for column in ("component", "kind", "url", "what"):
         table.add_column(column)
     for component in running.components:
-        table.add_row(component.name, component.kind, f"http://127.0.0.1:{component.port}", component.description)
+        where = f"http://127.0.0.1:{component.port}" if component.port else "(no HTTP)"
+        table.add_row(component.name, component.kind, where, component.description)
     console.print(table)
     if running.embedded_redis:
         console.print(f"[yellow]No Redis answered; using the embedded one at {running.redis_url} "
