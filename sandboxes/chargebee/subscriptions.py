@@ -38,11 +38,46 @@ def item_amount(state: ChargebeeState, si: dict[str, Any], quantity: int | None 
     return price_amount(price, qty)
 
 
-def _one(state: ChargebeeState, row: Params) -> dict[str, Any]:
+_EVENTS = ("subscription_creation", "subscription_trial_start", "plan_activation", "subscription_activation",
+           "contract_termination", "on_demand")
+_AT_START = ("subscription_creation", "plan_activation", "subscription_activation")
+"""Events that happen when a subscription starts active (the sandbox has no trials and no future starts)."""
+
+
+def _charge_terms(row: Params, price: dict[str, Any], creating: bool) -> dict[str, Any]:
+    """When a charge item price is charged: ``immediately`` (the default) or ``on_event``.
+
+    A charge applied ``on_event`` of the subscription's start is charged at creation, like an immediate one;
+    charges waiting for a later event (trial start, contract termination, on demand), or charged each time
+    their event recurs, are not emulated and are refused.
+    """
+    terms = ("charge_on_option", "charge_on_event", "charge_once")
+    if price["item_type"] != "charge":
+        for key in terms:
+            if row.has(key):
+                raise wrong_value(row.name(key), "is applicable only for charge item prices")
+        return {}
+    option = row.enum("charge_on_option", ("immediately", "on_event"), default="immediately")
+    once = row.boolean("charge_once", default=True)
+    if option == "immediately":
+        if row.has("charge_on_event"):
+            raise wrong_value(row.name("charge_on_event"), "can be passed only when charge_on_option is on_event")
+        return {"charge_once": once, "charge_on_option": option}
+    event = row.enum("charge_on_event", _EVENTS, required=True)
+    if not (creating and once and event in _AT_START):
+        raise wrong_value(row.name("charge_on_event"), "the sandbox emulates on_event charges only when charged "
+                          "once at the start of a new subscription")
+    return {"charge_once": once, "charge_on_option": option, "charge_on_event": event}
+
+
+def _one(state: ChargebeeState, row: Params, creating: bool) -> dict[str, Any]:
     price_id = row.text("item_price_id", required=True)
     price = state.get("item_price", price_id, row.name("item_price_id"))
     if price["status"] != "active":
         raise invalid_state(f"Item price {price_id} is not active")
+    kind = row.enum("item_type", ("plan", "addon", "charge"))
+    if kind is not None and kind != price["item_type"]:
+        raise wrong_value(row.name("item_type"), f"Item price {price_id} belongs to a {price['item_type']} item")
     metered = bool(state.objects["item"][price["item_id"]].get("metered"))
     si: dict[str, Any] = {"item_price_id": price_id, "item_type": price["item_type"], "object": "subscription_item"}
     unit_price = row.integer("unit_price", minimum=0)
@@ -63,16 +98,18 @@ def _one(state: ChargebeeState, row: Params) -> dict[str, Any]:
             raise wrong_value(row.name("quantity"), "cannot be passed for metered item prices")
         si["amount"] = 0
     si["free_quantity"] = price.get("free_quantity", 0)
-    if price["item_type"] == "charge":
-        si.update(charge_once=True, charge_on_option="immediately")
+    si.update(_charge_terms(row, price, creating))
     return si
 
 
-def build_items(state: ChargebeeState, rows: list[Params]) -> list[dict[str, Any]]:
-    """Subscription items from ``subscription_items[...][i]`` rows (each checked on its own)."""
+def build_items(state: ChargebeeState, rows: list[Params], creating: bool = True) -> list[dict[str, Any]]:
+    """Subscription items from ``subscription_items[...][i]`` rows (each checked on its own).
+
+    ``subscription_items[item_type][i]`` may say which kind of item each row is; it must be the item price's.
+    """
     if not rows:
         raise blank("subscription_items[item_price_id][0]")
-    return [_one(state, row) for row in rows]
+    return [_one(state, row, creating) for row in rows]
 
 
 def check_items(state: ChargebeeState, items: list[dict[str, Any]]) -> dict[str, Any]:

@@ -7,6 +7,8 @@ Chargebee allows on or after ``current_term_start`` and on or after the subscrip
 (Chargebee also needs backdating enabled in the site settings and bounds how far back a change may reach;
 this sandbox's site has it enabled with no bound. A ``specific_date`` in the future, which Chargebee schedules,
 is refused here: the sandbox does not schedule mid-term changes.) ``meta_data`` replaces the subscription's.
+Charge item prices among ``subscription_items`` (a setup fee) are billed once, at once, and kept under the
+subscription's ``charged_items`` rather than its ``subscription_items``.
 """
 
 from __future__ import annotations
@@ -184,7 +186,7 @@ def update_for_items(call: Call) -> dict[str, Any]:
     meta = parse_meta_data(p)
     invoice, notes, unbilled = None, [], []
     if p.rows("subscription_items"):
-        rows = build_items(state, p.rows("subscription_items"))
+        rows = build_items(state, p.rows("subscription_items"), creating=False)
         new = _merge(state, sub["subscription_items"], rows, p.boolean("replace_items_list", default=False))
         plan = check_items(state, new)
         if plan["currency_code"] != sub["currency_code"] or \

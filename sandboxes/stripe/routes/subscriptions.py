@@ -1,4 +1,4 @@
-"""Subscriptions: create with items, update items with prorations, cancel now or at period end, list."""
+"""Subscriptions: create (with one-off ``add_invoice_items``), update with prorations, cancel, list."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from ..cycles import bill_period, next_period_end, proration_items, snapshot_items
 from ..errors import StripeError, invalid, missing
 from ..invoicing import advance, attach_pending, new_invoice
+from ..one_off import add_one_offs, parse_one_offs
 from ..params import Params
 from ..state import StripeState
 from ..webhooks import emit
@@ -80,8 +81,9 @@ def _sub_shell(call: Call, p: Params, cust: dict[str, Any], now: int) -> dict[st
 
 
 def create(call: Call) -> dict[str, Any]:
+    """A new subscription, billed at once for its first period plus any ``add_invoice_items``."""
     p = call.params.allow("customer", "items", "collection_method", "days_until_due", "proration_behavior",
-                          "payment_behavior", "metadata", "description", "billing_cycle_anchor")
+                          "payment_behavior", "metadata", "description", "billing_cycle_anchor", "add_invoice_items")
     cust = call.state.get("customer", p.text("customer", required=True), "customer")
     p.enum("proration_behavior", BEHAVIORS)
     p.enum("payment_behavior", ("allow_incomplete", "default_incomplete", "error_if_incomplete",
@@ -93,9 +95,12 @@ def create(call: Call) -> dict[str, Any]:
     sub["items"]["total_count"] = len(sub["items"]["data"])
     sub["currency"] = sub["items"]["data"][0]["price"]["currency"]
     sub["current_period_end"] = next_period_end(sub, now)
+    one_offs = parse_one_offs(call.state, p.subs("add_invoice_items"), sub["currency"],
+                              (now, sub["current_period_end"]), now)
     apply_metadata(sub, p)
     call.state.add(sub)
     emit(call.state, "customer.subscription.created", sub)
+    add_one_offs(call.state, sub, one_offs)
     bill_period(call.state, sub, (now, sub["current_period_end"]), "subscription_create")
     return sub
 

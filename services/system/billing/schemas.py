@@ -55,7 +55,12 @@ class Proration(enum.StrEnum):
 
 
 class CatalogPriceV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """One flat price of a catalogue item: an amount per unit per billing period in one currency."""
+    """One flat price of a catalogue item: an amount per unit per billing period in one currency.
+
+    A ``one_time`` price is an amount per unit charged once (a setup fee). On Stripe it is a one-time Price of
+    the SKU's product; on Chargebee the SKU becomes a *charge* item (whose prices have no period), so a SKU
+    sold one-time cannot also have recurring or usage prices there.
+    """
 
     currency: CurrencyCode
     billing_frequency: BillingFrequency
@@ -94,7 +99,11 @@ class CatalogItemSyncV1(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SubscriptionItemInputV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """One item of a new subscription; ``unit_amount`` may differ from the list price (a deal price)."""
+    """One item of a new subscription; ``unit_amount`` may differ from the list price (a deal price).
+
+    A ``one_time`` item (a setup fee) is charged ``quantity`` x ``unit_amount`` once, on the subscription's
+    first invoice; see ``SubscriptionCreateV1``.
+    """
 
     sku: Sku
     quantity: Quantity = 1
@@ -107,7 +116,16 @@ class SubscriptionItemInputV1(msgspec.Struct, frozen=True, kw_only=True, forbid_
 
 
 class SubscriptionCreateV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A new subscription for a customer known by its business key."""
+    """A new subscription for a customer known by its business key.
+
+    Items may mix recurring (``monthly`` ... ``annual``, all of one frequency), ``usage`` and ``one_time``
+    items, and at least one must be recurring or usage. A one-time item (a setup fee of a closed-won deal) is
+    billed once, on the subscription's first invoice, next to the first period of the recurring items: that
+    invoice (``GET /v1/invoices?subscription=<id>``) carries a line with the item's ``product_sku``,
+    ``quantity`` and ``amount`` = ``quantity`` x ``unit_amount``, and no later invoice bills it again. It is
+    not recurring, so it is **not** one of the returned subscription's ``items`` (Stripe
+    ``add_invoice_items``; Chargebee charge items added at creation, ``charge_on_option=immediately``).
+    """
 
     customer_key: Key
     items: Annotated[list[SubscriptionItemInputV1], msgspec.Meta(min_length=1, max_length=20)]
@@ -124,6 +142,9 @@ class SubscriptionCreateV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unk
         skus = [item.sku for item in self.items]
         if len(set(skus)) != len(skus):
             raise ValueError("items: each sku may appear once")
+        if all(item.billing_frequency is BillingFrequency.ONE_TIME for item in self.items):
+            raise ValueError("items: a subscription needs a recurring or usage item; one-time items are billed on "
+                             "its first invoice")
 
     @property
     def currency(self) -> str:

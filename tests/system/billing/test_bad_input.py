@@ -14,6 +14,7 @@ CASES = [
         {"currency": "USD", "billing_frequency": "monthly", "unit_amount": money(1, "EUR")}]}, 400, "validation"),
     ("POST", "/v1/subscriptions", {**subscription("ACME-001"), "items": []}, 400, "validation"),
     ("POST", "/v1/subscriptions", {**subscription("ACME-001"), "extra": 1}, 400, "validation"),
+    ("POST", "/v1/subscriptions", subscription("ACME-001", "SETUP", 1, 50000, "one_time"), 400, "validation"),
     ("POST", "/v1/subscriptions", subscription("NO-SUCH-CUSTOMER"), 404, "not-found"),
     ("POST", "/v1/subscriptions/sub_x/amendments", {"changes": [{"sku": "A"}], "proration": "none"}, 400,
      "validation"),

@@ -60,6 +60,8 @@ class StripeHarness:
     time and the +10 USD for the remaining time on one invoice of 5 USD."""
     CREDIT_NOTES_PER_REFUND = 0
     """A Stripe refund is its own object (``POST /v1/refunds``); it makes no credit note."""
+    ONE_TIME_BESIDE_RECURRING = True
+    """A Stripe product may have one-time and recurring prices at once."""
     EXTRA_REPUBLISHED = ["invoice.created.v1"]
     """Stripe makes a subscription's first invoice as a draft (``invoice.created``) before finalizing it."""
     other_vendor = "chargebee"
@@ -130,6 +132,7 @@ class StripeHarness:
     def __init__(self, url: str, clock: SandboxClock) -> None:
         self.url = url
         self.clock = clock
+        self.test_clock: str | None = None
         self.http = httpx.Client(base_url=url, timeout=15, headers={"Authorization": f"Bearer {STRIPE_API_KEY}"})
 
     def settings(self) -> dict[str, Any]:
@@ -138,7 +141,26 @@ class StripeHarness:
 
     def reset(self) -> None:
         self.clock.frozen = None
+        self.test_clock = None
         self.http.post("/__sandbox/reset").raise_for_status()
+
+    def clocked_customer(self, key: str, at: int) -> None:
+        """Put the customer revflow will know by ``key`` on a clock frozen at ``at`` that ``advance_clock`` moves.
+
+        Stripe bills renewals in test mode by advancing a *test clock*, and a customer joins one only when it is
+        created: so the customer is created here on a new test clock, carrying revflow's business key in
+        metadata as revflow's own upsert writes it; ``PUT /v1/customers/{key}`` then finds it and fills it in.
+        """
+        clock = self.http.post("/v1/test_helpers/test_clocks", data={"frozen_time": at}).raise_for_status().json()
+        self.http.post("/v1/customers", data={"test_clock": clock["id"], "metadata[revflow_key]": key}
+                       ).raise_for_status()
+        self.test_clock = str(clock["id"])
+
+    def advance_clock(self, to: int) -> None:
+        """Move the clock of ``clocked_customer`` to ``to``, billing every renewal due on the way."""
+        assert self.test_clock is not None, "clocked_customer first"
+        self.http.post(f"/v1/test_helpers/test_clocks/{self.test_clock}/advance", data={"frozen_time": to}
+                       ).raise_for_status()
 
     def freeze(self, unix: int) -> None:
         self.clock.frozen = float(unix)
@@ -223,6 +245,8 @@ class ChargebeeHarness:
     the unused portion, against that invoice: the invoice totals 10 USD and 5 USD is due (see ``billed_now``)."""
     CREDIT_NOTES_PER_REFUND = 1
     """Chargebee refunds through a refundable credit note (``POST /credit_notes/{id}/record_refund``)."""
+    ONE_TIME_BESIDE_RECURRING = False
+    """A Chargebee item is a charge (one-time prices) or an addon (recurring prices), never both."""
     EXTRA_REPUBLISHED = ["credit_note.created.v1"]
     """The refundable credit note a Chargebee refund is recorded against is itself a ``credit_note_created``."""
     other_vendor = "stripe"
@@ -245,6 +269,15 @@ class ChargebeeHarness:
 
     def freeze(self, unix: int) -> None:
         self.clock.frozen = float(unix)
+
+    def clocked_customer(self, key: str, at: int) -> None:
+        """Chargebee has one clock per site (its time machine): freeze it at ``at``; ``advance_clock`` moves it."""
+        self.freeze(at)
+
+    def advance_clock(self, to: int) -> None:
+        """Travel the site's time machine to ``to``, billing every renewal due on the way."""
+        self.http.post("/api/v2/time_machines/delorean/travel_forward", data={"destination_time": to}
+                       ).raise_for_status()
 
     def objects(self, kind: str) -> list[dict[str, Any]]:
         """Every stored object of a Chargebee type (``customer``, ``subscription``, ``credit_note``...)."""

@@ -22,7 +22,9 @@ CATALOG_ITEM: dict[str, Any] = {
 SUBSCRIPTION: dict[str, Any] = {
     "customer_key": "ACME-001", "opportunity_id": "0061x00000AbCdE",
     "items": [{"sku": "PLAT-SEAT", "quantity": 10, "billing_frequency": "monthly",
-               "unit_amount": {"amount_minor": 1000, "currency": "USD"}}],
+               "unit_amount": {"amount_minor": 1000, "currency": "USD"}},
+              {"sku": "ONBOARDING", "quantity": 1, "billing_frequency": "one_time",
+               "unit_amount": {"amount_minor": 50000, "currency": "USD"}}],
 }
 AMENDMENT: dict[str, Any] = {
     "changes": [{"sku": "PLAT-SEAT", "quantity": 20}], "proration": "create_prorations",

@@ -26,6 +26,13 @@ __all__ = ["SubscriptionController"]
 
 SubscriptionId = FromPath[DocumentId]
 _KEYED = {IDEMPOTENCY_OPT: "required"}
+_CREATE = (
+    "Recurring and usage items become the subscription's `items`. A `one_time` item (a setup fee) is billed once, "
+    "on the subscription's first invoice, next to the first period of the recurring items: that invoice "
+    "(`GET /v1/invoices?subscription={id}`) has a line with the item's `product_sku`, `quantity` and `amount` "
+    "(`quantity` x `unit_amount`), and no later invoice bills it again. One-time items are not recurring, so "
+    "they are not among the returned subscription's `items`. At least one item must be recurring or usage."
+)
 
 
 class SubscriptionController(Controller):
@@ -36,7 +43,7 @@ class SubscriptionController(Controller):
     dependencies = SERVICE
 
     @post("/", operation_id="createSubscriptionV1", guards=[requires("billing:write")], opt=_KEYED,
-          summary="Create a subscription (requires Idempotency-Key)")
+          summary="Create a subscription (requires Idempotency-Key)", description=_CREATE)
     async def create(self, data: Annotated[SubscriptionCreateV1, body("New subscription", _examples.SUBSCRIPTION)],
                      service: NamedDependency[BillingService], request: Request[Any, Any, Any]) -> Subscription:
         return await service.create_subscription(data, caller_of(request))

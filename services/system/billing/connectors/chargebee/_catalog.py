@@ -1,7 +1,9 @@
-"""The catalogue on Chargebee (Product Catalog 2.0): addon items, item prices and the zero-priced base plan.
+"""The catalogue on Chargebee (Product Catalog 2.0): addon and charge items, item prices, the zero-priced base plan.
 
-One addon item per SKU, one item price per currency and frequency, and the base plan every subscription
-carries.
+One item per SKU, one item price per currency and frequency, and the base plan every subscription carries. A
+SKU with recurring or usage prices is an *addon*; a SKU with one-time prices is a *charge* (its item prices
+have no period, and a subscription bills them once, when they are added). Chargebee fixes an item's type, so
+one SKU cannot be sold both ways, nor change from one to the other.
 
 The item id is the SKU (Chargebee item ids allow letters, digits and ``_-.``), so a lookup is one ``GET``
 and a repeated sync can never create a second item. Item price ids are derived from the SKU, currency,
@@ -73,7 +75,13 @@ class ChargebeeCatalog:
     async def sync(self, sku: str, item: CatalogItemV1) -> CatalogItemSyncV1:
         """Make the item and its list prices equal ``item``; safe to repeat."""
         metered = any(p.billing_frequency is BillingFrequency.USAGE for p in item.prices)
-        found = await self._ensure_item(sku, item.name, item.description, "addon", metered)
+        one_time = [p for p in item.prices if p.billing_frequency is BillingFrequency.ONE_TIME]
+        if one_time and len(one_time) != len(item.prices):
+            raise UnsupportedByVendor(f"SKU {sku!r} cannot have one-time and recurring or usage prices on Chargebee: "
+                                      "one-time prices belong to a charge item, recurring ones to an addon item.",
+                                      code="mixed_item_types_unsupported")
+        kind = "charge" if one_time else "addon" if item.prices else None
+        found = await self._ensure_item(sku, item.name, item.description, kind, metered)
         existing = await self.active_prices(found["id"])
         kept: list[dict[str, Any]] = []
         for wanted in item.prices:
@@ -121,20 +129,26 @@ class ChargebeeCatalog:
                   "period": period[1]}
         return str((await self._create(params, f"revflow:catalog:base:{pid}"))["id"])
 
-    async def _ensure_item(self, item_id: str, name: str, description: str | None, type_: str,
+    async def _ensure_item(self, item_id: str, name: str, description: str | None, type_: str | None,
                            metered: bool) -> dict[str, Any]:
+        """The item, created as ``type_`` (an addon when None) or checked to be of ``type_``."""
         await self._ensure_family()
         try:
             found = (await self.api.get(f"/items/{item_id}"))["item"]
         except BillingNotFound:
             params = {"id": item_id if type_ == "plan" else _item_id(item_id), "name": name,
-                      "description": description, "type": type_, "item_family_id": FAMILY, "metered": metered}
+                      "description": description, "type": type_ or "addon", "item_family_id": FAMILY,
+                      "metered": metered}
             try:
                 return (await self.api.post("/items", params, key=f"revflow:catalog:{item_id}:item"))["item"]
             except VendorRefused as exc:
                 if exc.code != "duplicate_entry":
                     raise
                 found = (await self.api.get(f"/items/{item_id}"))["item"]
+        if type_ is not None and found.get("type") != type_:
+            raise UnsupportedByVendor(f"Chargebee item {item_id!r} is a {found.get('type')} item; an item cannot "
+                                      f"become a {type_} item (one-time prices need a charge item, recurring and "
+                                      "usage prices an addon item).", code="item_type_change_unsupported")
         if bool(found.get("metered")) != metered:
             raise UnsupportedByVendor(f"Chargebee item {item_id!r} is {'' if found.get('metered') else 'not '}"
                                       "metered; an item cannot change between metered and licensed.",
@@ -156,14 +170,12 @@ class ChargebeeCatalog:
 
     async def _create_price(self, item: dict[str, Any], currency: str, frequency: BillingFrequency,
                             amount: int) -> dict[str, Any]:
-        if frequency is BillingFrequency.ONE_TIME:
-            raise UnsupportedByVendor("One-time prices need a Chargebee charge item; revflow's Chargebee "
-                                      "connector syncs recurring and usage prices only.", code="one_time_unsupported")
-        unit, count = FREQUENCY_PERIOD[frequency]
         pid = price_id(item["id"], currency, frequency, amount)
-        params = {"id": pid, "item_id": item["id"], "name": f"{item['name']} {currency} {frequency.value} {amount}",
-                  "pricing_model": "per_unit", "price": amount, "currency_code": currency, "period_unit": unit,
-                  "period": count}
+        params: dict[str, Any] = {"id": pid, "item_id": item["id"], "pricing_model": "per_unit", "price": amount,
+                                  "name": f"{item['name']} {currency} {frequency.value} {amount}",
+                                  "currency_code": currency}
+        if frequency is not BillingFrequency.ONE_TIME:  # a charge item price has no period
+            params["period_unit"], params["period"] = FREQUENCY_PERIOD[frequency]
         return await self._create(params, f"revflow:catalog:price:{pid}")
 
     async def _create(self, params: dict[str, Any], key: str) -> dict[str, Any]:

@@ -119,7 +119,8 @@ def line_from_chargebee(line: dict[str, Any], currency: str, skus: dict[str, str
         unit_amount=money(unit, currency) if unit is not None else None, amount=money(amount, currency),
         tax_amount=money(line["tax_amount"], currency) if line.get("tax_amount") else None,
         period_start=day(line.get("date_from")), period_end=end_day(line.get("date_from"), line.get("date_to")),
-        subscription_item_id=line.get("entity_id") if line.get("subscription_id") else None)
+        subscription_item_id=line.get("entity_id") if line.get("subscription_id")
+        and line.get("entity_type") != "charge_item_price" else None)  # a one-time charge is no subscription item
 
 
 def invoice_from_chargebee(inv: dict[str, Any], customer_key: str, skus: dict[str, str]) -> Invoice:

@@ -50,21 +50,29 @@ class ChargebeeSubscriptions:
         return await self.api.get(f"/subscriptions/{subscription_id}")
 
     async def create(self, data: SubscriptionCreateV1, idem: str) -> dict[str, Any]:
-        """A new subscription; Chargebee invoices its first term itself."""
+        """A new subscription; Chargebee invoices its first term itself.
+
+        One-time items are charge item prices in ``subscription_items`` (``item_type=charge``, charged
+        ``immediately``): Chargebee bills them once, on the first invoice, and keeps them off the subscription.
+        """
         cid = await self.customers.require(data.customer_key)
-        periods = {FREQUENCY_PERIOD.get(i.billing_frequency) for i in data.items}
+        recurring = [i for i in data.items if i.billing_frequency is not BillingFrequency.ONE_TIME]
+        periods = {FREQUENCY_PERIOD.get(i.billing_frequency) for i in recurring}
         currencies = {i.unit_amount.currency for i in data.items}
         if len(periods) != 1 or None in periods or len(currencies) != 1:
-            raise UnsupportedByVendor("A Chargebee subscription bills every item in one currency and one billing "
-                                      "period (no one-time items).", code="mixed_items_unsupported")
+            raise UnsupportedByVendor("A Chargebee subscription bills every recurring item in one currency and one "
+                                      "billing period.", code="mixed_items_unsupported")
         currency = currencies.pop()
         rows = [{"item_price_id": await self.catalog.base_price(currency, periods.pop())}]
         for item in data.items:
             price = await self.catalog.list_price(item.sku, currency, item.billing_frequency)
             metered = item.billing_frequency is BillingFrequency.USAGE
+            charge = item.billing_frequency is BillingFrequency.ONE_TIME
             rows.append({"item_price_id": price["id"], "quantity": None if metered else item.quantity,
                          "unit_price": item.unit_amount.amount_minor
-                         if item.unit_amount.amount_minor != price.get("price") else None})
+                         if item.unit_amount.amount_minor != price.get("price") else None,
+                         "item_type": "charge" if charge else None,
+                         "charge_on_option": "immediately" if charge else None})
         meta = {META + "customer_key": data.customer_key, META + "opportunity_id": data.opportunity_id,
                 META + "start_date": data.start_date.isoformat() if data.start_date else None}
         params = {"subscription_items": rows, "meta_data": {k: v for k, v in meta.items() if v is not None},
@@ -79,7 +87,7 @@ class ChargebeeSubscriptions:
         currency = sub["currency_code"]
         items = []
         for si in sub["subscription_items"]:
-            if is_base(si["item_price_id"]):
+            if is_base(si["item_price_id"]) or si.get("item_type") == "charge":  # charges are not recurring
                 continue
             price = await self.catalog.item_price(si["item_price_id"])
             metered = bool((await self.catalog.item(price["item_id"]) or {}).get("metered"))

@@ -4,7 +4,8 @@ The product's Stripe id is derived from the SKU (Stripe accepts a caller-chosen 
 one strongly consistent ``GET`` and a repeated sync can never create a second product. Stripe prices are
 immutable: a new amount creates a new price and deactivates the old one. Deal prices (an amount that is
 not the list price) are separate prices tagged ``revflow_role=deal``, created once per amount. Usage prices
-are metered prices on a billing meter named after the SKU.
+are metered prices on a billing meter named after the SKU; one-time prices (setup fees) have no ``recurring``
+and go on a subscription's first invoice as its ``add_invoice_items``.
 """
 
 from __future__ import annotations

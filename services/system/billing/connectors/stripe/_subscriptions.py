@@ -39,17 +39,25 @@ class StripeSubscriptions:
         return sub, await self._key(sub)
 
     async def create(self, data: SubscriptionCreateV1, idem: str) -> Subscription:
-        """A new subscription; its first invoice is Stripe's business."""
+        """A new subscription; its first invoice is Stripe's business.
+
+        Recurring and usage items become subscription ``items``; one-time items become ``add_invoice_items``
+        (a one-time price of the SKU), which Stripe bills once, on the subscription's first invoice.
+        """
         customer = await self.customers.vendor_id(data.customer_key)
-        items = []
+        items, one_offs = [], []
         for item in data.items:
             price = await self.catalog.price_for(item.sku, item.unit_amount.currency, item.billing_frequency,
                                                  item.unit_amount.amount_minor)
+            if item.billing_frequency is BillingFrequency.ONE_TIME:
+                one_offs.append({"price": price["id"], "quantity": item.quantity})
+                continue
             metered = item.billing_frequency is BillingFrequency.USAGE
             items.append({"price": price["id"], "quantity": None if metered else item.quantity})
         meta = {META + "customer_key": data.customer_key, META + "opportunity_id": data.opportunity_id,
                 META + "start_date": data.start_date.isoformat() if data.start_date else None}
-        params = {"customer": customer, "items": items, "collection_method": data.collection_method,
+        params = {"customer": customer, "items": items, "add_invoice_items": one_offs or None,
+                  "collection_method": data.collection_method,
                   "days_until_due": data.days_until_due if data.collection_method == "send_invoice" else None,
                   "metadata": {k: v for k, v in meta.items() if v is not None}}
         sub = await self.api.post("/v1/subscriptions", params, key=f"{idem}:subscription")

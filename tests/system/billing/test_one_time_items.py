@@ -1,0 +1,143 @@
+"""One-time items: a closed-won deal's setup fee, billed once on the subscription's first invoice, per vendor.
+
+The deal closes on 2024-04-01 for 10 platform seats at 1.00 a month, API calls at 0.02 each (usage, billed in
+arrears) and 2 onboarding workshops at 250.00 each, once. The subscription holds the seats and the API calls,
+not the workshops: the first invoice bills April's seats and the workshops; 1,200 calls are used on
+2024-04-06; the 1 May renewal bills May's seats and April's calls, and no workshop. Stripe does it with
+``add_invoice_items``, Chargebee with charge items added at creation; the canonical answer is the same. Every
+expected amount is computed below from these inputs.
+"""
+
+from __future__ import annotations
+
+from tests.system.billing.journeys import APRIL, catalog_item, customer, money
+
+DAY = 86_400
+MAY = APRIL + 30 * DAY  # 2024-05-01T00:00:00Z
+SEATS = {"sku": "PLAT-SEAT", "quantity": 10, "billing_frequency": "monthly", "unit_amount": money(100)}
+CALLS = {"sku": "API-CALLS", "quantity": 1, "billing_frequency": "usage", "unit_amount": money(2)}
+SETUP = {"sku": "ONBOARD", "quantity": 2, "billing_frequency": "one_time", "unit_amount": money(25_000)}
+USED = 1_200
+
+
+def _minor(item: dict) -> int:
+    return item["quantity"] * item["unit_amount"]["amount_minor"]
+
+
+def _deal(api, vendor, setup: dict = SETUP) -> dict:
+    """Customer (on a clock the test can advance), catalogue, and the subscription for the deal."""
+    vendor.clocked_customer("ACME-001", APRIL)
+    api.ok("PUT", "/v1/customers/ACME-001", customer())
+    api.ok("PUT", "/v1/catalog/items/PLAT-SEAT", catalog_item(100))
+    api.ok("PUT", "/v1/catalog/items/API-CALLS", catalog_item(2, "usage", "API calls"))
+    api.ok("PUT", "/v1/catalog/items/ONBOARD", catalog_item(25_000, "one_time", "Onboarding workshop"))
+    return {"customer_key": "ACME-001", "opportunity_id": "0061x00000AbCdE", "items": [SEATS, CALLS, setup]}
+
+
+def _lines(invoice: dict) -> dict[str, dict]:
+    by_sku: dict[str, dict] = {}
+    for line in invoice["lines"]:
+        assert line["product_sku"] not in by_sku, f"two lines of {line['product_sku']}"
+        by_sku[line["product_sku"]] = line
+    return by_sku
+
+
+def _invoices(api, sub: dict) -> list[dict]:
+    return api.ok("GET", f"/v1/invoices?subscription={sub['id']}")["data"]
+
+
+class TestFirstInvoice:
+    def test_the_setup_fee_is_billed_once_beside_the_first_period(self, billing, vendor):
+        sub = billing.ok("POST", "/v1/subscriptions", _deal(billing, vendor))
+        assert sorted(item["product_sku"] for item in sub["items"]) == ["API-CALLS", "PLAT-SEAT"]
+        assert (sub["current_period_start"], sub["current_period_end"]) == ("2024-04-01", "2024-04-30")
+
+        [first] = _invoices(billing, sub)
+        lines = _lines(first)
+        assert set(lines) == {"PLAT-SEAT", "ONBOARD"}  # usage is billed in arrears
+        seats, fee = lines["PLAT-SEAT"], lines["ONBOARD"]
+        assert (seats["amount"], seats["period_start"], seats["period_end"]) == (
+            money(_minor(SEATS)), "2024-04-01", "2024-04-30")
+        assert (fee["amount"], fee["quantity"], fee["unit_amount"]) == (
+            money(_minor(SETUP)), SETUP["quantity"], SETUP["unit_amount"])
+        assert fee["period_start"] == "2024-04-01" and fee["subscription_item_id"] is None
+        assert first["total"] == money(_minor(SEATS) + _minor(SETUP))
+
+    def test_the_next_period_has_no_setup_fee(self, billing, vendor):
+        sub = billing.ok("POST", "/v1/subscriptions", _deal(billing, vendor))
+        vendor.advance_clock(APRIL + 10 * DAY)  # usage is reported after it happened
+        billing.ok("POST", "/v1/usage", {"id": "calls-apr", "subscription_id": sub["id"], "sku": "API-CALLS",
+                                         "quantity": USED, "occurred_at": "2024-04-06T00:00:00Z"})
+        vendor.advance_clock(MAY + 3600)
+
+        renewal, first = _invoices(billing, sub)
+        assert "ONBOARD" in _lines(first)
+        lines = _lines(renewal)
+        assert set(lines) == {"PLAT-SEAT", "API-CALLS"}
+        assert (lines["PLAT-SEAT"]["amount"], lines["PLAT-SEAT"]["period_start"]) == (
+            money(_minor(SEATS)), "2024-05-01")
+        assert (lines["API-CALLS"]["amount"], lines["API-CALLS"]["period_start"]) == (
+            money(USED * CALLS["unit_amount"]["amount_minor"]), "2024-04-01")
+        assert renewal["total"] == money(_minor(SEATS) + USED * CALLS["unit_amount"]["amount_minor"])
+        assert billing.ok("GET", f"/v1/subscriptions/{sub['id']}")["items"] == sub["items"]
+
+    def test_a_deal_price_for_the_setup_fee(self, billing, vendor):
+        discounted = {**SETUP, "unit_amount": money(20_000)}  # below the 250.00 list price
+        sub = billing.ok("POST", "/v1/subscriptions", _deal(billing, vendor, discounted))
+        [first] = _invoices(billing, sub)
+        assert _lines(first)["ONBOARD"]["amount"] == money(_minor(discounted))
+        assert first["total"] == money(_minor(SEATS) + _minor(discounted))
+
+
+class TestDuplicates:
+    def test_same_key_twice_is_one_subscription_and_one_fee(self, billing, vendor):
+        deal = _deal(billing, vendor)
+        first = billing.write("POST", "/v1/subscriptions", deal, "deal-42:subscription")
+        second = billing.write("POST", "/v1/subscriptions", deal, "deal-42:subscription")
+        assert first.status_code == 201, first.text
+        assert second.json() == first.json() and second.headers.get("idempotent-replayed") == "true"
+        assert vendor.count("subscription") == 1
+        fees = [line for inv in billing.ok("GET", "/v1/invoices?customer=ACME-001")["data"]
+                for line in inv["lines"] if line["product_sku"] == "ONBOARD"]
+        assert [fee["amount"] for fee in fees] == [money(_minor(SETUP))]
+
+    def test_a_retry_after_the_vendor_committed_bills_the_fee_once(self, billing, vendor):
+        deal = _deal(billing, vendor)
+        vendor.faults({"seed": 1, "rules": [{"route": vendor.ROUTES["subscription.create"], "error_after_rate": 1.0,
+                                             "error_status": 504}]})
+        lost = billing.write("POST", "/v1/subscriptions", deal, "deal-43:subscription")
+        assert lost.status_code in (502, 504), lost.text
+        vendor.clear_faults()
+        retried = billing.write("POST", "/v1/subscriptions", deal, "deal-43:subscription")
+        assert retried.status_code == 201, retried.text
+        assert vendor.count("subscription") == 1
+        [inv] = billing.ok("GET", "/v1/invoices?customer=ACME-001")["data"]
+        assert _lines(inv)["ONBOARD"]["amount"] == money(_minor(SETUP))
+
+
+class TestSyncOneTimePrice:
+    def test_sync_is_idempotent_and_a_new_amount_retires_the_old(self, billing, vendor):
+        first = billing.ok("PUT", "/v1/catalog/items/ONBOARD", catalog_item(25_000, "one_time", "Onboarding"))
+        [price] = first["prices"]
+        assert (price["billing_frequency"], price["currency"], price["unit_amount"]) == (
+            "one_time", "USD", money(25_000))
+        again = billing.ok("PUT", "/v1/catalog/items/ONBOARD", catalog_item(25_000, "one_time", "Onboarding"))
+        assert [p["id"] for p in again["prices"]] == [price["id"]] and again["retired_price_ids"] == []
+        assert (vendor.count("product"), vendor.count("price")) == (1, 1)
+        dearer = billing.ok("PUT", "/v1/catalog/items/ONBOARD", catalog_item(30_000, "one_time", "Onboarding"))
+        assert dearer["retired_price_ids"] == [price["id"]]
+        assert [(p["billing_frequency"], p["unit_amount"]) for p in dearer["prices"]] == [
+            ("one_time", money(30_000))]
+        assert vendor.active_price_amounts() == [30_000]
+
+    def test_one_time_beside_recurring_prices_where_the_vendor_allows_it(self, billing, vendor):
+        item = catalog_item(25_000, "one_time", "Onboarding")
+        item["prices"].append({"currency": "USD", "billing_frequency": "monthly", "unit_amount": money(1_000)})
+        response = billing.write("PUT", "/v1/catalog/items/ONBOARD", item)
+        if vendor.ONE_TIME_BESIDE_RECURRING:
+            assert response.status_code == 200, response.text
+            assert sorted(p["billing_frequency"] for p in response.json()["prices"]) == ["monthly", "one_time"]
+        else:
+            assert response.status_code == 422, response.text
+            assert response.json()["code"] == "mixed_item_types_unsupported"
+            assert vendor.count("product") == 0
