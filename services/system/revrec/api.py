@@ -3,6 +3,9 @@
 Writes need ``revrec:write`` and an ``Idempotency-Key``; reads, previews and verifications need
 ``revrec:read`` and touch no state (previews and verifications run with idempotency off, so not even an
 idempotency record is written for them).
+
+Periods are named ``YYYY-MM`` under ``/periods`` (in a fiscal book: the fiscal year and period number) and by
+their fiscal label under ``/fiscal-periods`` (``FY2026-P01``); ``GET /calendar`` states the book's calendar.
 """
 
 from __future__ import annotations
@@ -15,12 +18,16 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from services.runtime.auth.guards import requires
 from services.runtime.idempotency import IDEMPOTENCY_OPT
+from services.system.revrec.errors import field_error
 from services.system.revrec.schemas import (
+    FISCAL_PERIOD_PATTERN,
     AllocationV1,
     BalancesV1,
     BillingLinkV1,
+    CalendarViewV1,
     ContractTermsV1,
     ContractViewV1,
+    ExchangeRatesV1,
     JournalBasisV1,
     JournalPageV1,
     MeasurementV1,
@@ -37,7 +44,8 @@ from services.system.revrec.schemas import (
 )
 from services.system.revrec.service import RevrecService
 
-__all__ = ["ContractController", "PeriodController", "PreviewController", "VerificationController"]
+__all__ = ["CalendarController", "ContractController", "FiscalPeriodController", "PeriodController",
+           "PreviewController", "VerificationController"]
 
 ContractId = FromPath[Annotated[str, Parameter(pattern=r"^rc_[0-9a-f]{20}$", max_length=23,
                                                description="Revenue contract id")]]
@@ -46,6 +54,12 @@ PERIOD_PATTERN = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"
 """An accounting period ``YYYY-MM`` from 1900-01 to 2199-12 (the dates the API accepts)."""
 PeriodKey = FromPath[Annotated[str, Parameter(pattern=PERIOD_PATTERN, max_length=7,
                                               description="Accounting period YYYY-MM")]]
+FiscalPeriodKey = FromPath[Annotated[str, Parameter(pattern=FISCAL_PERIOD_PATTERN, max_length=10,
+                                                    description="Fiscal period FY<year>-P<01-12>")]]
+_FISCAL_QUERY = {"pattern": FISCAL_PERIOD_PATTERN, "max_length": 10}
+Basis = FromQuery[Annotated[JournalBasisV1, Parameter(
+    description="transaction: each contract's own currency; functional: its functional currency, with FX "
+                "remeasurement")]]
 _READ, _WRITE = [requires("revrec:read")], [requires("revrec:write")]
 _IDEMPOTENT = {IDEMPOTENCY_OPT: "required"}
 _STATELESS = {IDEMPOTENCY_OPT: "off"}
@@ -57,6 +71,16 @@ def provide_service(request: Request[Any, Any, Any]) -> RevrecService:
 
 
 _SERVICE = {"service": Provide(provide_service, sync_to_thread=False)}
+
+
+def _period_param(value: str | None, fiscal: str | None, names: tuple[str, str], *,
+                  required: bool) -> tuple[str | None, str]:
+    """The period a request named by one of two query parameters (``YYYY-MM`` or a fiscal label), and which."""
+    if value is not None and fiscal is not None:
+        raise field_error(names[1], f"give {names[0]} or {names[1]}, not both", source="query")
+    if required and value is None and fiscal is None:
+        raise field_error(names[0], f"give {names[0]} (YYYY-MM) or {names[1]} (FY<year>-P<nn>)", source="query")
+    return (fiscal, names[1]) if fiscal is not None else (value, names[0])
 
 
 class ContractController(Controller):
@@ -103,11 +127,23 @@ class ContractController(Controller):
                       service: NamedDependency[RevrecService], request: Request[Any, Any, Any]) -> ContractViewV1:
         return await service.measure(contract_id, obligation_id, data, actor=request.user.client_id)
 
+    @post("/{contract_id:str}/exchange-rates", operation_id="addExchangeRatesV1", guards=_WRITE, opt=_IDEMPOTENT,
+          summary="Add later spot or closing rates to a foreign-currency contract (in date order; a repeat is a no-op)")
+    async def add_exchange_rates(self, contract_id: ContractId, data: JSONBody[ExchangeRatesV1],
+                                 service: NamedDependency[RevrecService], request: Request[Any, Any, Any],
+                                 ) -> ContractViewV1:
+        return await service.add_exchange_rates(contract_id, data, actor=request.user.client_id)
+
     @get("/{contract_id:str}/waterfall", operation_id="getContractWaterfallV1", guards=_READ)
     async def waterfall(self, contract_id: ContractId, service: NamedDependency[RevrecService],
                         after_period: FromQuery[Annotated[str | None, Parameter(
-                            pattern=PERIOD_PATTERN, description="Only periods after this one")]] = None) -> WaterfallV1:
-        return await service.waterfall(contract_id, after_period)
+                            pattern=PERIOD_PATTERN, description="Only periods after this one")]] = None,
+                        after_fiscal_period: FromQuery[Annotated[str | None, Parameter(
+                            **_FISCAL_QUERY, description="Only periods after this fiscal period")]] = None,
+                        ) -> WaterfallV1:
+        after, field = _period_param(after_period, after_fiscal_period, ("after_period", "after_fiscal_period"),
+                                     required=False)
+        return await service.waterfall(contract_id, after, field)
 
     @get("/{contract_id:str}/roll-forward", operation_id="getContractRollForwardV1", guards=_READ)
     async def roll_forward(self, contract_id: ContractId, service: NamedDependency[RevrecService]) -> RollForwardV1:
@@ -115,10 +151,15 @@ class ContractController(Controller):
 
     @get("/{contract_id:str}/balances", operation_id="getContractBalancesV1", guards=_READ)
     async def balances(self, contract_id: ContractId, service: NamedDependency[RevrecService],
-                       as_of: FromQuery[Annotated[str, Parameter(pattern=PERIOD_PATTERN,
-                                                                  description="Reporting period YYYY-MM")]],
+                       as_of: FromQuery[Annotated[str | None, Parameter(
+                           pattern=PERIOD_PATTERN, description="Reporting period YYYY-MM (or as_of_fiscal_period)")]]
+                       = None,
+                       as_of_fiscal_period: FromQuery[Annotated[str | None, Parameter(
+                           **_FISCAL_QUERY, description="Reporting fiscal period FY<year>-P<nn> (or as_of)")]] = None,
                        ) -> BalancesV1:
-        return await service.balances(contract_id, as_of)
+        period, field = _period_param(as_of, as_of_fiscal_period, ("as_of", "as_of_fiscal_period"), required=True)
+        assert period is not None
+        return await service.balances(contract_id, period, field)
 
 
 class PeriodController(Controller):
@@ -140,12 +181,47 @@ class PeriodController(Controller):
 
     @get("/{period:str}/journal-entries", operation_id="listJournalEntriesV1", guards=_READ)
     async def journal_entries(self, period: PeriodKey, service: NamedDependency[RevrecService],
-                              basis: FromQuery[Annotated[JournalBasisV1, Parameter(
-                                  description="transaction: each contract's own currency; functional: its "
-                                              "functional currency, with FX remeasurement")]]
-                              = JournalBasisV1.TRANSACTION,
-                              ) -> JournalPageV1:
+                              basis: Basis = JournalBasisV1.TRANSACTION) -> JournalPageV1:
         return await service.journal_entries(period, basis is JournalBasisV1.FUNCTIONAL)
+
+
+class FiscalPeriodController(Controller):
+    """The period routes by fiscal label, for a book kept on a fiscal calendar (422 in a calendar-month book)."""
+
+    path = "/fiscal-periods"
+    tags = ["periods"]
+    dependencies = _SERVICE
+
+    @post("/{fiscal_period:str}/recognition-runs", operation_id="runFiscalRecognitionV1", guards=_WRITE,
+          opt=_IDEMPOTENT, status_code=200, summary="Recognise a fiscal period's revenue over the book")
+    async def run(self, fiscal_period: FiscalPeriodKey, service: NamedDependency[RevrecService],
+                  request: Request[Any, Any, Any]) -> PostingV1:
+        return await service.run_period(fiscal_period, actor=request.user.client_id, field="fiscal_period")
+
+    @post("/{fiscal_period:str}/close", operation_id="closeFiscalPeriodV1", guards=_WRITE, opt=_IDEMPOTENT,
+          status_code=200, summary="Close the fiscal period (and every earlier one)")
+    async def close(self, fiscal_period: FiscalPeriodKey, service: NamedDependency[RevrecService],
+                    request: Request[Any, Any, Any]) -> PeriodCloseV1:
+        return await service.close_period(fiscal_period, actor=request.user.client_id, field="fiscal_period")
+
+    @get("/{fiscal_period:str}/journal-entries", operation_id="listFiscalJournalEntriesV1", guards=_READ)
+    async def journal_entries(self, fiscal_period: FiscalPeriodKey, service: NamedDependency[RevrecService],
+                              basis: Basis = JournalBasisV1.TRANSACTION) -> JournalPageV1:
+        return await service.journal_entries(fiscal_period, basis is JournalBasisV1.FUNCTIONAL, field="fiscal_period")
+
+
+class CalendarController(Controller):
+    path = "/calendar"
+    tags = ["periods"]
+    dependencies = _SERVICE
+
+    @get("/", operation_id="getCalendarV1", guards=_READ,
+         summary="The book's period calendar, and the periods of one (fiscal) year")
+    async def read(self, service: NamedDependency[RevrecService],
+                   year: FromQuery[Annotated[int | None, Parameter(
+                       ge=1900, le=2199, description="List this (fiscal) year's periods")]] = None,
+                   ) -> CalendarViewV1:
+        return await service.calendar(year)
 
 
 class PreviewController(Controller):

@@ -80,10 +80,13 @@ def _translate(field: str, where: Mapping[str, str]) -> str:
     return field
 
 
-def field_error(field: str, message: str, *, rule: bool = False) -> ServiceError:
-    """A problem naming one request ``field``: 422 ``business-rule`` when ``rule``, else 400 ``validation``."""
+def field_error(field: str, message: str, *, rule: bool = False, source: str = "body") -> ServiceError:
+    """A problem naming one request ``field``: 422 ``business-rule`` when ``rule``, else 400 ``validation``.
+
+    ``source`` says where the field lives (``body``, ``path`` or ``query``).
+    """
     cls = RevrecRuleError if rule else RevrecInputError
-    return cls(f"{field}: {message}", errors=[FieldError(field=field, source="body", message=message)])
+    return cls(f"{field}: {message}", errors=[FieldError(field=field, source=source, message=message)])
 
 
 def engine_problem(exc: EngineError, where: Mapping[str, str] | None = None) -> ServiceError:

@@ -4,19 +4,25 @@ A connector keeps contracts, their versions, schedules, billings and the period 
 platform, and answers in canonical and v1 API types only: no vendor or engine type crosses this line. The
 built-in connector wraps revflow's own engine; a NetSuite ARM or Stripe Revenue Recognition connector would
 implement the same Protocol. Events and audit are the service's business, not the connector's.
+
+A period is named as on the wire: ``YYYY-MM``, or in a book kept on a fiscal calendar also ``FY<year>-P<nn>``
+(``YYYY-MM`` then means that fiscal year and period number). ``field`` is the request field that named it, so a
+refusal (a fiscal label in a calendar-month book, a period that does not exist) can say which.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from contracts.common import Id, Period
+from contracts.common import Id
 from services.system.revrec.schemas import (
     AllocationV1,
     BalancesV1,
     BillingLinkV1,
+    CalendarViewV1,
     ContractTermsV1,
     ContractViewV1,
+    ExchangeRatesV1,
     JournalPageV1,
     MeasurementV1,
     ModificationV1,
@@ -41,6 +47,10 @@ class RevrecConnector(Protocol):
     or a 400/422 naming the offending request field.
     """
 
+    async def prepare(self) -> None:
+        """Check the platform can serve this deployment's book (its calendar); raise ``ValueError`` if not."""
+        ...
+
     async def register(self, request: RegisterContractV1) -> ContractViewV1:
         """Allocate, schedule and store a new contract (lines in closed periods land in the first open one)."""
         ...
@@ -61,19 +71,23 @@ class RevrecConnector(Protocol):
         """Record usage, progress, a milestone or a re-estimate for a measured obligation and reschedule it."""
         ...
 
-    async def run_period(self, period: Period) -> PostingV1:
+    async def add_exchange_rates(self, contract_id: Id, request: ExchangeRatesV1) -> ContractViewV1:
+        """Append later spot or closing rates to a foreign-currency contract (a repeat changes nothing)."""
+        ...
+
+    async def run_period(self, period: str, field: str = "period") -> PostingV1:
         """Recognise revenue of ``period`` over the book; a repeat returns the same posting."""
         ...
 
-    async def close_period(self, period: Period) -> PeriodCloseV1:
+    async def close_period(self, period: str, field: str = "period") -> PeriodCloseV1:
         """Post and lock ``period`` (and every earlier one): it is never restated afterwards."""
         ...
 
-    async def journal_entries(self, period: Period, functional: bool = False) -> JournalPageV1:
+    async def journal_entries(self, period: str, functional: bool = False, field: str = "period") -> JournalPageV1:
         """Balanced journal entries of ``period`` over the book (in functional currencies when ``functional``)."""
         ...
 
-    async def waterfall(self, contract_id: Id, after: Period | None) -> WaterfallV1:
+    async def waterfall(self, contract_id: Id, after: str | None, field: str = "after_period") -> WaterfallV1:
         """Revenue still to recognise after ``after``, by obligation and period."""
         ...
 
@@ -81,8 +95,12 @@ class RevrecConnector(Protocol):
         """Deferred-revenue roll-forward of the contract, period by period."""
         ...
 
-    async def balances(self, contract_id: Id, as_of: Period) -> BalancesV1:
+    async def balances(self, contract_id: Id, as_of: str, field: str = "as_of") -> BalancesV1:
         """Receivable, contract asset and liability (current / non-current) at the end of ``as_of``."""
+        ...
+
+    async def calendar_view(self, year: int | None) -> CalendarViewV1:
+        """The book's period calendar and, when ``year`` is given, that (fiscal) year's periods."""
         ...
 
     def preview_allocation(self, terms: ContractTermsV1) -> AllocationV1:

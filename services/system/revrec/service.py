@@ -1,8 +1,10 @@
 """Domain logic of the revrec API: the connector does the accounting, the service makes it accountable.
 
-Every revenue-impacting write (register, modify, link a billing, post or close a period) is appended to the
-hash-chained audit log and announced as a catalogue event. The service knows no platform: it depends on
-``ports.RevrecConnector`` only, so the built-in engine and a vendor platform are interchangeable.
+Every revenue-impacting write (register, modify, link a billing, add exchange rates, post or close a period)
+is appended to the hash-chained audit log, and announced as a catalogue event where the catalogue has one. A
+period's audit entry and event are keyed by its label (``FY2026-P01`` in a fiscal book, else ``2026-01``). The
+service knows no platform: it depends on ``ports.RevrecConnector`` only, so the built-in engine and a vendor
+platform are interchangeable.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from services.system.revrec.schemas import (
     AllocationV1,
     BalancesV1,
     BillingLinkV1,
+    CalendarViewV1,
     ContractTermsV1,
     ContractViewV1,
+    ExchangeRatesV1,
     JournalPageV1,
     MeasurementV1,
     ModificationV1,
@@ -100,33 +104,48 @@ class RevrecService:
             subject=contract_id, correlationid=current_correlation_id()))
         return view
 
-    async def run_period(self, period: str, actor: str) -> PostingV1:
-        posting = await self.connector.run_period(period)
-        await self.audit.append(actor=actor, action="revrec.period.recognized", subject=period, before=None,
+    async def add_exchange_rates(self, contract_id: str, data: ExchangeRatesV1, actor: str) -> ContractViewV1:
+        before = await self.connector.get(contract_id)
+        view = await self.connector.add_exchange_rates(contract_id, data)
+        if view.contract.version != before.contract.version:
+            await self.audit.append(actor=actor, action="revrec.exchange_rates.added", subject=contract_id,
+                                    before=msgspec.to_builtins(before.exchange_rates),
+                                    after=msgspec.to_builtins(view.exchange_rates),
+                                    correlation_id=current_correlation_id())
+        return view
+
+    async def run_period(self, period: str, actor: str, field: str = "period") -> PostingV1:
+        posting = await self.connector.run_period(period, field)
+        await self.audit.append(actor=actor, action="revrec.period.recognized",
+                                subject=posting.fiscal_period or posting.accounting_period, before=None,
                                 after=msgspec.to_builtins(posting), correlation_id=current_correlation_id())
         return posting
 
-    async def close_period(self, period: str, actor: str) -> PeriodCloseV1:
-        closure = await self.connector.close_period(period)
-        await self.audit.append(actor=actor, action="revrec.period.closed", subject=period, before=None,
+    async def close_period(self, period: str, actor: str, field: str = "period") -> PeriodCloseV1:
+        closure = await self.connector.close_period(period, field)
+        subject = closure.fiscal_period or closure.accounting_period
+        await self.audit.append(actor=actor, action="revrec.period.closed", subject=subject, before=None,
                                 after=msgspec.to_builtins(closure), correlation_id=current_correlation_id())
         await self.bus.publish(build_event(RevenuePeriodClosed(
-            accounting_period=period, closed_at=closure.closed_at, recognized=closure.recognized,
+            accounting_period=closure.accounting_period, closed_at=closure.closed_at, recognized=closure.recognized,
             deferred_balance=closure.deferred_balance, journal_entry_ids=closure.journal_entry_ids),
-            subject=period, correlationid=current_correlation_id()))
+            subject=subject, correlationid=current_correlation_id()))
         return closure
 
-    async def journal_entries(self, period: str, functional: bool = False) -> JournalPageV1:
-        return await self.connector.journal_entries(period, functional)
+    async def journal_entries(self, period: str, functional: bool = False, field: str = "period") -> JournalPageV1:
+        return await self.connector.journal_entries(period, functional, field)
 
-    async def waterfall(self, contract_id: str, after: str | None) -> WaterfallV1:
-        return await self.connector.waterfall(contract_id, after)
+    async def waterfall(self, contract_id: str, after: str | None, field: str = "after_period") -> WaterfallV1:
+        return await self.connector.waterfall(contract_id, after, field)
 
     async def roll_forward(self, contract_id: str) -> RollForwardV1:
         return await self.connector.roll_forward(contract_id)
 
-    async def balances(self, contract_id: str, as_of: str) -> BalancesV1:
-        return await self.connector.balances(contract_id, as_of)
+    async def balances(self, contract_id: str, as_of: str, field: str = "as_of") -> BalancesV1:
+        return await self.connector.balances(contract_id, as_of, field)
+
+    async def calendar(self, year: int | None) -> CalendarViewV1:
+        return await self.connector.calendar_view(year)
 
     def preview_allocation(self, data: ContractTermsV1) -> AllocationV1:
         return self.connector.preview_allocation(data)

@@ -8,12 +8,11 @@ line in a closed period is never changed; whatever a change would have restated 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
 
 from contracts.ledger import EntrySide, GlAccountRef, JournalEntry, JournalLine
 from contracts.money import Money
 from services.system.revrec import engine as eng
-from services.system.revrec.connectors._convert import MONTHS, period_of_key
+from services.system.revrec.connectors._calendar import Calendar, convention_calendar
 from services.system.revrec.connectors._fx import ledger_through
 from services.system.revrec.connectors._store import ContractRecord, Line
 
@@ -23,13 +22,12 @@ __all__ = [
     "billing_events",
     "deferred_at",
     "engine_schedule",
-    "first_day",
     "from_engine",
     "horizon",
     "lock",
-    "next_period",
     "period_entries",
     "recognized_in",
+    "record_calendar",
     "schedules_of",
 ]
 
@@ -49,15 +47,15 @@ _IN = {"catch_up": "mod_catch_up", "adjustment": "old_adjustment"}
 _OUT = {"catch_up": "adjustment", "mod_catch_up": "catch_up", "old_adjustment": "adjustment"}
 
 
-def next_period(key: str) -> str:
-    """The period after ``key``."""
-    return MONTHS.period_of(period_of_key(key).end).key
+def record_calendar(record: ContractRecord) -> Calendar:
+    """The calendar a stored contract was scheduled on (its resolved convention's: the book's)."""
+    return convention_calendar(record.convention)
 
 
-def engine_schedule(oid: str, currency: str, lines: Sequence[Line]) -> eng.Schedule:
+def engine_schedule(oid: str, currency: str, lines: Sequence[Line], cal: Calendar) -> eng.Schedule:
     """An engine schedule from stored lines."""
     return eng.Schedule(obligation_id=oid, currency=currency, total=sum(x.amount for x in lines),
-                        periods=tuple(period_of_key(x.period) for x in lines),
+                        periods=tuple(cal.period(x.period) for x in lines),
                         amounts=tuple(x.amount for x in lines), kinds=tuple(x.kind for x in lines))
 
 
@@ -76,7 +74,7 @@ def _merge(lines: Iterable[Line]) -> list[Line]:
 
 
 def lock(posted: Sequence[Line], revised: Sequence[Line], oid: str, currency: str,
-         first_open: str | None) -> tuple[list[Line], int]:
+         first_open: str | None, cal: Calendar) -> tuple[list[Line], int]:
     """The schedule to store when ``revised`` replaces ``posted`` while periods before ``first_open`` are closed.
 
     Returns:
@@ -92,22 +90,25 @@ def lock(posted: Sequence[Line], revised: Sequence[Line], oid: str, currency: st
     if not any(x.period >= first_open for x in relabel):
         relabel.append(Line(first_open, 0, "recognition"))  # somewhere to post the adjustment
     merged = eng.post_to_open_periods(
-        posted=engine_schedule(oid, currency, [Line(x.period, x.amount, _IN.get(x.kind, x.kind)) for x in posted]),
-        revised=engine_schedule(oid, currency, relabel), first_open=first_open)
+        posted=engine_schedule(oid, currency, [Line(x.period, x.amount, _IN.get(x.kind, x.kind)) for x in posted],
+                               cal),
+        revised=engine_schedule(oid, currency, relabel, cal), first_open=first_open)
     lines = [Line(x.period.key, x.amount, _OUT.get(x.kind, x.kind)) for x in merged.lines]
     return _merge(lines), closed(revised) - closed(posted)
 
 
 def schedules_of(record: ContractRecord) -> list[eng.Schedule]:
-    return [engine_schedule(o.obligation.id, record.currency, o.lines) for o in record.obligations]
+    cal = record_calendar(record)
+    return [engine_schedule(o.obligation.id, record.currency, o.lines, cal) for o in record.obligations]
 
 
 def billing_events(record: ContractRecord) -> list[eng.BillingEvent]:
+    cal = record_calendar(record)
     out = []
     for b in record.billings:
         # A document dated in a closed period posts on the first day of the period it was moved to.
-        on = b.document_date if MONTHS.period_of(b.document_date).key == b.accounting_period \
-            else period_of_key(b.accounting_period).start
+        posted = cal.from_wire(b.accounting_period)
+        on = b.document_date if cal.period_of(b.document_date).key == posted else cal.period(posted).start
         out.append(eng.BillingEvent(id=b.id, kind=eng.BillingKind(b.kind.value), on=on, amount=b.amount.amount_minor,
                                     currency=b.amount.currency))
     return out
@@ -116,7 +117,7 @@ def billing_events(record: ContractRecord) -> list[eng.BillingEvent]:
 def balances(record: ContractRecord) -> list[eng.PeriodBalance]:
     """Per-period balances of one contract (engine roll-forward rows)."""
     return eng.contract_balances(currency=record.currency, schedules=schedules_of(record),
-                                 events=billing_events(record), calendar=MONTHS)
+                                 events=billing_events(record), calendar=record_calendar(record).engine)
 
 
 def recognized_in(records: Iterable[ContractRecord], period: str) -> dict[str, int]:
@@ -153,7 +154,7 @@ _ORDER = {"billing": 0, "invoice": 0, "credit_note": 1, "recognition": 2, "colle
           "remeasure": 4}
 
 
-def period_entries(records: Iterable[ContractRecord], period: str, functional: bool = False,
+def period_entries(records: Iterable[ContractRecord], period: str, cal: Calendar, functional: bool = False,
                    ) -> list[JournalEntry]:
     """One balanced entry per currency and kind (billing, recognition, collection) for ``period``.
 
@@ -166,21 +167,17 @@ def period_entries(records: Iterable[ContractRecord], period: str, functional: b
         for entry in _contract_entries(record, period, functional):
             if entry.period == period:
                 grouped.setdefault((entry.currency, entry.memo), []).extend(_lines(entry, record.id))
-    last_day = period_of_key(period).end - timedelta(days=1)
+    last_day, wire = cal.last_day(period), cal.wire(period)
     basis = "-functional" if functional else ""
-    return [JournalEntry(id=f"je-{period}-{currency}-{memo}{basis}", entry_date=last_day, accounting_period=period,
+    return [JournalEntry(id=f"je-{period}-{currency}-{memo}{basis}", entry_date=last_day, accounting_period=wire,
                          memo=f"revrec {memo} {period}", lines=lines, source="revrec")
             for (currency, memo), lines in sorted(grouped.items(), key=lambda kv: (kv[0][0], _ORDER[kv[0][1]]))]
 
 
-def horizon(after: str, months: int = 12) -> list[str]:
-    """Keys of the ``months`` periods after ``after`` (the current-liability horizon)."""
+def horizon(after: str, cal: Calendar, periods: int = 12) -> list[str]:
+    """Keys of the ``periods`` periods after ``after`` (the current-liability horizon: a year of periods)."""
     keys, key = [], after
-    for _ in range(months):
-        key = next_period(key)
+    for _ in range(periods):
+        key = cal.next_key(key)
         keys.append(key)
     return keys
-
-
-def first_day(key: str) -> date:
-    return period_of_key(key).start

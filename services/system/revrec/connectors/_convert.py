@@ -14,6 +14,7 @@ from fractions import Fraction
 from contracts.money import Money
 from contracts.revenue import AllocationMethod, PerformanceObligation, RecognitionPattern
 from services.system.revrec import engine as eng
+from services.system.revrec.connectors._calendar import Calendar, convention_calendar
 from services.system.revrec.connectors._terms import (
     check_exchange_rates,
     check_obligation_terms,
@@ -36,19 +37,16 @@ __all__ = [
     "EARLIEST",
     "LATEST",
     "MEASURED",
-    "MONTHS",
     "allocate_terms",
     "check_date",
     "earliest_date",
     "engine_convention",
     "obligation_schedule",
-    "period_of_key",
     "schedule_lines",
     "schedule_obligation",
     "service_dates",
 ]
 
-MONTHS = eng.CalendarMonths()
 EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
 """Dates the API accepts: far beyond any contract, and far from the calendar's limits."""
 MAX_TERM_DAYS = 100 * 366
@@ -56,16 +54,12 @@ MAX_TERM_DAYS = 100 * 366
 
 
 def engine_convention(convention: ConventionV1) -> eng.Convention:
-    """The engine convention a v1 convention states (only calendar months are offered for now)."""
-    return eng.Convention(calendar=MONTHS, day_count=eng.DayCount(convention.day_count.value),
+    """The engine convention a resolved v1 convention states (its calendar included)."""
+    return eng.Convention(calendar=convention_calendar(convention).engine,
+                          day_count=eng.DayCount(convention.day_count.value),
                           method=eng.Method(convention.method.value), unit=convention.rounding_unit_minor,
                           rounding=eng.RoundingMode(convention.rounding_mode.value),
                           remainder=eng.RemainderPolicy(convention.remainder_policy.value))
-
-
-def period_of_key(key: str) -> eng.Period:
-    """The calendar-month period of a ``YYYY-MM`` key."""
-    return MONTHS.period_of(date(int(key[:4]), int(key[5:7]), 1))
 
 
 def check_date(value: date, field: str) -> None:
@@ -203,13 +197,14 @@ def schedule_obligation(o: PerformanceObligation, i: int, amount: int, currency:
         raise engine_problem(exc, where) from None
 
 
-def schedule_lines(rows: list[tuple[str, int, str]], currency: str, closed_through: str | None,
+def schedule_lines(rows: list[tuple[str, int, str]], currency: str, closed_through: str | None, cal: Calendar,
                    ) -> list[ScheduleLineV1]:
     """Wire lines from ``(period key, amount, kind)`` rows."""
     out = []
     for key, amount, kind in rows:
-        period = period_of_key(key)
-        out.append(ScheduleLineV1(accounting_period=key, period_start=period.start,
+        period = cal.period(key)
+        out.append(ScheduleLineV1(accounting_period=cal.wire(key), fiscal_period=cal.label(key),
+                                  period_start=period.start,
                                   period_end=period.end - timedelta(days=1),
                                   amount=Money(amount_minor=amount, currency=currency), kind=LineKindV1(kind),
                                   closed=closed_through is not None and key <= closed_through))
@@ -217,8 +212,8 @@ def schedule_lines(rows: list[tuple[str, int, str]], currency: str, closed_throu
 
 
 def obligation_schedule(oid: str, rows: list[tuple[str, int, str]], currency: str,
-                        closed_through: str | None) -> ObligationScheduleV1:
+                        closed_through: str | None, cal: Calendar) -> ObligationScheduleV1:
     """One obligation's wire schedule; its allocation is the exact sum of its lines."""
     return ObligationScheduleV1(obligation_id=oid,
                                 allocation=Money(amount_minor=sum(r[1] for r in rows), currency=currency),
-                                lines=schedule_lines(rows, currency, closed_through))
+                                lines=schedule_lines(rows, currency, closed_through, cal))

@@ -15,7 +15,7 @@ import msgspec
 
 from contracts.revenue import RecognitionPattern
 from services.system.revrec import engine as eng
-from services.system.revrec.connectors._book import from_engine, lock
+from services.system.revrec.connectors._book import from_engine, lock, record_calendar
 from services.system.revrec.connectors._convert import check_date, engine_convention
 from services.system.revrec.connectors._store import ContractRecord, ObligationRecord
 from services.system.revrec.errors import RevrecConflict, engine_problem, field_error
@@ -146,7 +146,7 @@ def apply_measurement(record: ContractRecord, oid: str, req: MeasurementV1, firs
     except eng.EngineError as exc:
         where = {f"measures[{k}].{name}": name for k in range(len(mine)) for name in ("done", "expected_total")}
         raise engine_problem(exc, where) from None
-    lines, _ = lock(o.lines, from_engine(schedule), oid, record.currency, first_open)
+    lines, _ = lock(o.lines, from_engine(schedule), oid, record.currency, first_open, record_calendar(record))
     before = o.allocated if o.allocated is not None else o.allocation.amount.amount_minor
     allocated = _current_allocation(o, mine, schedule)
     obligations = list(record.obligations)

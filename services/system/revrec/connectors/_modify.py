@@ -14,7 +14,7 @@ import msgspec
 from contracts.money import Money
 from contracts.revenue import PerformanceObligation, RecognitionPattern, RevenueContractStatus
 from services.system.revrec import engine as eng
-from services.system.revrec.connectors._book import engine_schedule, from_engine, lock
+from services.system.revrec.connectors._book import engine_schedule, from_engine, lock, record_calendar
 from services.system.revrec.connectors._convert import check_date, engine_convention
 from services.system.revrec.connectors._store import ContractRecord, ObligationRecord
 from services.system.revrec.errors import engine_problem, field_error
@@ -73,11 +73,13 @@ def apply_modification(record: ContractRecord, req: ModificationV1, first_open: 
     i, target = _target(record, req)
     o = target.obligation
     assert o.start_date is not None and o.end_date is not None  # ratable obligations carry both
+    cal = record_calendar(record)
     mod = eng.Modification(version=record.version + 1, effective=req.effective_date,
                            kind=eng.ModificationKind(req.kind.value), obligation_id=o.id,
                            added_consideration=req.added_consideration.amount_minor, new_end=req.new_end_date)
     try:
-        result = eng.modify_ratable(original=engine_schedule(o.id, record.currency, target.lines), start=o.start_date,
+        result = eng.modify_ratable(original=engine_schedule(o.id, record.currency, target.lines, cal),
+                                    start=o.start_date,
                                     end=o.end_date, convention=engine_convention(record.convention), modification=mod)
     except eng.EngineError as exc:
         raise engine_problem(exc, {"modification.effective": "effective_date", "end": "new_end_date"}) from None
@@ -88,7 +90,7 @@ def apply_modification(record: ContractRecord, req: ModificationV1, first_open: 
         revised = from_engine(result.schedules[0])
         if sum(x.amount for x in revised) < 0:
             raise field_error("added_consideration", "would leave the obligation with negative revenue", rule=True)
-        lines, adjustment = lock(target.lines, revised, o.id, record.currency, first_open)
+        lines, adjustment = lock(target.lines, revised, o.id, record.currency, first_open, cal)
         new_o = msgspec.structs.replace(o, end_date=req.new_end_date or o.end_date)
         obligations[i] = msgspec.structs.replace(target, obligation=new_o, lines=lines)
         price += req.added_consideration.amount_minor

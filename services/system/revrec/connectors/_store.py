@@ -3,9 +3,11 @@
 Per contract, under the Cluster hash tag ``{revrec:<contract id>}``: ``contract`` (the current version as
 JSON) and ``versions`` (a list of every version ever written, oldest first). The book, under
 ``{revrec:book}``: ``contracts`` (a set of contract ids). The period book, under ``{revrec:periods}``:
-``closed_through`` (the last closed period; every period up to it is locked), ``closures`` and ``postings``
-(hashes keyed by period). A contract write is a compare-and-set on its version, so two concurrent changes
-cannot both win; closing a period is a compare-and-set on ``closed_through``.
+``calendar`` (the book's period calendar, recorded when the book is first opened), ``closed_through`` (the
+last closed period; every period up to it is locked), ``closures`` and ``postings`` (hashes keyed by period).
+Periods are the built-in platform's keys (``2026-01``, or ``FY2026-P01`` in a fiscal book). A contract write
+is a compare-and-set on its version, so two concurrent changes cannot both win; closing a period is a
+compare-and-set on ``closed_through``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from services.system.revrec.errors import RevrecConflict
 from services.system.revrec.schemas import (
     AllocationLineV1,
     BillingV1,
+    BookCalendarV1,
     ConventionV1,
     ExchangeRateV1,
     MeasurementRecordV1,
@@ -148,6 +151,20 @@ class RevrecStore:
             raws = await pipe.execute()
         return [_decode_record(raw) for raw in raws if raw is not None]
 
+    async def record_calendar(self, calendar: BookCalendarV1) -> BookCalendarV1:
+        """Record the book's calendar on first use; returns the calendar the book was recorded with.
+
+        A book that already holds contracts but has no recorded calendar predates fiscal calendars: it was
+        kept in calendar months.
+        """
+        key = self._periods("calendar")
+        raw = await self.redis.get(key)
+        if raw is None:
+            recorded = BookCalendarV1() if await self.redis.scard(self._book) else calendar
+            await self.redis.set(key, msgspec.json.encode(recorded), nx=True)
+            raw = await self.redis.get(key)
+        return msgspec.json.decode(raw, type=BookCalendarV1)
+
     async def closed_through(self) -> str | None:
         raw = await self.redis.get(self._periods("closed_through"))
         return None if raw is None else raw.decode()
@@ -156,17 +173,16 @@ class RevrecStore:
         raw = await self.redis.hget(self._periods("postings"), period)
         return None if raw is None else msgspec.json.decode(raw, type=PostingV1)
 
-    async def save_posting(self, posting: PostingV1) -> None:
-        await self.redis.hset(self._periods("postings"), posting.accounting_period, msgspec.json.encode(posting))
+    async def save_posting(self, period: str, posting: PostingV1) -> None:
+        await self.redis.hset(self._periods("postings"), period, msgspec.json.encode(posting))
 
     async def closure(self, period: str) -> PeriodCloseV1 | None:
         raw = await self.redis.hget(self._periods("closures"), period)
         return None if raw is None else msgspec.json.decode(raw, type=PeriodCloseV1)
 
-    async def close(self, closure: PeriodCloseV1, posting: PostingV1, expected: str | None) -> None:
-        """Lock every period through ``closure.accounting_period``, if nobody closed one meanwhile."""
+    async def close(self, period: str, closure: PeriodCloseV1, posting: PostingV1, expected: str | None) -> None:
+        """Lock every period through ``period``, if nobody closed one meanwhile."""
         key = self._periods("closed_through")
-        period = closure.accounting_period
         async with self.redis.pipeline(transaction=True) as pipe:
             try:
                 await pipe.watch(key)

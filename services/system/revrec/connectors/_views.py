@@ -8,8 +8,9 @@ from datetime import timedelta
 from contracts.money import Money
 from contracts.revenue import Allocation, RevenueContract, ScheduleLine, ScheduleLineStatus
 from services.system.revrec import engine as eng
-from services.system.revrec.connectors._book import balances, billing_events, horizon, schedules_of
-from services.system.revrec.connectors._convert import obligation_schedule, period_of_key
+from services.system.revrec.connectors._book import balances, billing_events, horizon, record_calendar, schedules_of
+from services.system.revrec.connectors._calendar import Calendar
+from services.system.revrec.connectors._convert import obligation_schedule
 from services.system.revrec.connectors._fx import ledger_through
 from services.system.revrec.connectors._store import ContractRecord
 from services.system.revrec.schemas import (
@@ -34,14 +35,15 @@ __all__ = ["balances_view", "canonical_contract", "contract_view", "roll_forward
 def canonical_contract(record: ContractRecord, closed_through: str | None) -> RevenueContract:
     """The canonical ``RevenueContract``: allocations are the current obligation totals (they sum to the price)."""
     cur = record.currency
+    cal = record_calendar(record)
     schedule = []
     for o in record.obligations:
         for x in o.lines:
-            period = period_of_key(x.period)
+            period = cal.period(x.period)
             closed = closed_through is not None and x.period <= closed_through
             schedule.append(ScheduleLine(
                 obligation_id=o.obligation.id, period_start=period.start, period_end=period.end - timedelta(days=1),
-                amount=Money(amount_minor=x.amount, currency=cur), accounting_period=x.period,
+                amount=Money(amount_minor=x.amount, currency=cur), accounting_period=cal.wire(x.period),
                 status=ScheduleLineStatus.RECOGNIZED if closed else ScheduleLineStatus.SCHEDULED,
                 id=f"{record.id}:{o.obligation.id}:{x.period}:{x.kind}"))
     allocations = [Allocation(obligation_id=o.obligation.id, method=o.allocation.method,
@@ -59,8 +61,9 @@ def contract_view(record: ContractRecord, closed_through: str | None) -> Contrac
     allocation = AllocationV1(contract_id=record.id, version=record.version,
                               transaction_price=Money(amount_minor=record.transaction_price, currency=cur),
                               lines=[o.allocation for o in record.obligations])
+    cal = record_calendar(record)
     schedules = [obligation_schedule(o.obligation.id, [(x.period, x.amount, x.kind) for x in o.lines], cur,
-                                     closed_through) for o in record.obligations]
+                                     closed_through, cal) for o in record.obligations]
     return ContractViewV1(contract=canonical_contract(record, closed_through), convention=record.convention,
                           allocation=allocation, schedules=schedules, modifications=record.modifications,
                           billings=record.billings, related_contract_ids=record.related,
@@ -73,11 +76,16 @@ def _money(amounts: Sequence[int], currency: str) -> list[Money]:
 
 
 def waterfall_view(record: ContractRecord, after: str | None) -> WaterfallV1:
+    """Revenue after the period ``after`` (an internal key), by obligation and period."""
+    cal = record_calendar(record)
     result = eng.waterfall(schedules_of(record), after_period=after or "0000-00")
     rows = [WaterfallRowV1(obligation_id=r.obligation_id, amounts=_money(r.amounts, r.currency)) for r in result.rows]
     totals = result.totals().get(record.currency, (0,) * len(result.periods))
-    return WaterfallV1(contract_id=record.id, after_period=after, periods=list(result.periods), rows=rows,
-                       totals=_money(totals, record.currency))
+    return WaterfallV1(contract_id=record.id, after_period=cal.wire(after) if after else None,
+                       after_fiscal_period=cal.label(after) if after else None,
+                       periods=[cal.wire(k) for k in result.periods], rows=rows,
+                       totals=_money(totals, record.currency),
+                       fiscal_periods=list(result.periods) if cal.fiscal else [])
 
 
 def roll_forward_view(record: ContractRecord) -> RollForwardV1:
@@ -86,7 +94,9 @@ def roll_forward_view(record: ContractRecord) -> RollForwardV1:
     def m(amount: int) -> Money:
         return Money(amount_minor=amount, currency=cur)
 
-    rows = [RollForwardRowV1(accounting_period=b.period, opening_deferred=m(b.opening_liability), billed=m(b.billed),
+    cal = record_calendar(record)
+    rows = [RollForwardRowV1(accounting_period=cal.wire(b.period), fiscal_period=cal.label(b.period),
+                             opening_deferred=m(b.opening_liability), billed=m(b.billed),
                              credited=m(b.credited), recognized=m(b.recognised), reclassified=m(b.reclassified),
                              closing_deferred=m(b.closing_liability), contract_asset=m(b.contract_asset),
                              receivable=m(b.receivable)) for b in balances(record)]
@@ -94,13 +104,15 @@ def roll_forward_view(record: ContractRecord) -> RollForwardV1:
 
 
 def balances_view(record: ContractRecord, as_of: str) -> BalancesV1:
+    """Balances at the end of the period ``as_of`` (an internal key)."""
+    cal = record_calendar(record)
     rows = [b for b in balances(record) if b.period <= as_of]
     last = rows[-1] if rows else None
     liability = last.closing_liability if last else 0
     current, non_current = eng.current_split(liability=liability, schedules=schedules_of(record), after_period=as_of,
-                                             horizon_keys=horizon(as_of))
+                                             horizon_keys=horizon(as_of, cal))
     cur = record.currency
-    return BalancesV1(contract_id=record.id, as_of=as_of,
+    return BalancesV1(contract_id=record.id, as_of=cal.wire(as_of), as_of_fiscal_period=cal.label(as_of),
                       receivable=Money(amount_minor=last.receivable if last else 0, currency=cur),
                       contract_asset=Money(amount_minor=last.contract_asset if last else 0, currency=cur),
                       contract_liability=Money(amount_minor=liability, currency=cur),
@@ -123,15 +135,17 @@ def _functional(record: ContractRecord, as_of: str) -> FunctionalBalancesV1 | No
                                 revenue_to_date=m(ledger.revenue), fx_gain_loss_to_date=m(ledger.fx_gain))
 
 
-def verification_view(result: eng.VerifyResult, vendor: dict[str, int], currency: str) -> ObligationVerificationV1:
-    """Every period the vendor or the engine has, with the engine's figure and the difference."""
+def verification_view(result: eng.VerifyResult, vendor: dict[str, int], currency: str, cal: Calendar,
+                      ) -> ObligationVerificationV1:
+    """Every period (internal keys) the vendor or the engine has, with the engine's figure and the difference."""
     differences = {d.period: d for d in result.differences}
     lines = []
     for key in sorted(set(vendor) | set(differences)):
         engine = differences[key].engine if key in differences else vendor[key]
         theirs = vendor.get(key, 0)
         lines.append(VerificationLineV1(
-            accounting_period=key, vendor=Money(amount_minor=theirs, currency=currency),
+            accounting_period=cal.wire(key), fiscal_period=cal.label(key),
+            vendor=Money(amount_minor=theirs, currency=currency),
             engine=Money(amount_minor=engine, currency=currency),
             difference=Money(amount_minor=theirs - engine, currency=currency),
             status=LineStatusV1.DIFFERENCE if key in differences else LineStatusV1.MATCH))

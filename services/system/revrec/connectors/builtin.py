@@ -4,6 +4,10 @@ It is reached exactly like a vendor (``ports.RevrecConnector``), so the API can 
 or Stripe Revenue Recognition instead, and the engine can verify their schedules. Contracts, their versions,
 schedules, billings, postings and closed periods live in Redis (``_store``); allocation, schedules,
 modifications, balances and journals come from the engine (``_convert``, ``_modify``, ``_book``).
+
+The book closes its periods on one calendar (``_calendar``), given by the deployment and recorded with the
+book the first time it is opened; every contract registered must state it, and a client may name a period as
+``YYYY-MM`` or, in a fiscal book, by its ``FY<year>-P<nn>`` label.
 """
 
 from __future__ import annotations
@@ -17,14 +21,20 @@ from redis.asyncio import Redis
 
 from contracts.money import Money
 from services.runtime.redis import KeySpace
-from services.system.revrec import engine as eng
 from services.system.revrec.connectors._book import (
     deferred_at,
     from_engine,
     lock,
-    next_period,
     period_entries,
     recognized_in,
+)
+from services.system.revrec.connectors._calendar import (
+    Calendar,
+    calendar_of,
+    convention_calendar,
+    describe,
+    require_book,
+    resolve_convention,
 )
 from services.system.revrec.connectors._convert import (
     MEASURED,
@@ -35,6 +45,7 @@ from services.system.revrec.connectors._convert import (
 )
 from services.system.revrec.connectors._measure import apply_measurement
 from services.system.revrec.connectors._modify import apply_modification
+from services.system.revrec.connectors._rates import merge_rates
 from services.system.revrec.connectors._store import ContractRecord, Line, ObligationRecord, RevrecStore
 from services.system.revrec.connectors._verify import verify
 from services.system.revrec.connectors._views import (
@@ -49,8 +60,11 @@ from services.system.revrec.schemas import (
     BalancesV1,
     BillingLinkV1,
     BillingV1,
+    BookCalendarV1,
+    CalendarViewV1,
     ContractTermsV1,
     ContractViewV1,
+    ExchangeRatesV1,
     JournalPageV1,
     MeasurementV1,
     ModificationV1,
@@ -71,6 +85,10 @@ def _totals(amounts: dict[str, int]) -> list[Money]:
     return [Money(amount_minor=v, currency=k) for k, v in sorted(amounts.items())]
 
 
+_SOURCES = {"period": "path", "fiscal_period": "path"}
+"""Where each period-naming request field lives (the others are query parameters)."""
+
+
 def _scheduled(terms: ContractTermsV1, allocation: AllocationV1) -> list[list[Line]]:
     """Schedules known at registration; measured obligations start empty and grow with their measurements."""
     return [[] if o.pattern in MEASURED else
@@ -81,12 +99,27 @@ def _scheduled(terms: ContractTermsV1, allocation: AllocationV1) -> list[list[Li
 class BuiltinRevrecConnector:
     """``RevrecConnector`` over the engine and Redis."""
 
-    def __init__(self, redis: Redis, keyspace: KeySpace) -> None:
+    def __init__(self, redis: Redis, keyspace: KeySpace, calendar: BookCalendarV1 | None = None) -> None:
         self.store = RevrecStore(redis, keyspace)
+        self.calendar: Calendar = calendar_of(calendar or BookCalendarV1())
+
+    async def prepare(self) -> None:
+        """Record the book's calendar, or refuse to serve a book kept on another calendar.
+
+        Raises:
+            ValueError: The book was opened with another calendar (its periods cannot be re-cut).
+        """
+        recorded = await self.store.record_calendar(self.calendar.spec)
+        if recorded != self.calendar.spec:
+            raise ValueError(f"calendar: this book closes its periods on {describe(recorded)}, not on "
+                             f"{describe(self.calendar.spec)}; a book's periods cannot be re-cut")
+
+    def _key(self, text: str, field: str) -> str:
+        return self.calendar.key(text, field, _SOURCES.get(field, "query"))
 
     async def _first_open(self) -> tuple[str | None, str | None]:
         closed = await self.store.closed_through()
-        return closed, next_period(closed) if closed else None
+        return closed, self.calendar.next_key(closed) if closed else None
 
     async def _load(self, contract_id: str) -> ContractRecord:
         record = await self.store.load(contract_id)
@@ -98,12 +131,14 @@ class BuiltinRevrecConnector:
         cid = f"rc_{uuid.uuid4().hex[:20]}"
         if request.booked_on is not None:
             check_date(request.booked_on, "booked_on")
+        request = msgspec.structs.replace(request, convention=resolve_convention(request.convention, self.calendar))
+        require_book(request.convention, self.calendar)
         allocation = allocate_terms(request, cid)
         closed, first_open = await self._first_open()
         obligations = []
         for o, line, revised in zip(request.obligations, allocation.lines, _scheduled(request, allocation),
                                     strict=True):
-            lines, _ = lock([], revised, o.id, request.currency, first_open)
+            lines, _ = lock([], revised, o.id, request.currency, first_open, self.calendar)
             allocated = line.amount.amount_minor if o.pattern in MEASURED else None
             obligations.append(ObligationRecord(obligation=o, allocation=line, lines=lines, allocated=allocated))
         now = datetime.now(UTC)
@@ -148,9 +183,11 @@ class BuiltinRevrecConnector:
             raise field_error("document_date", f"is before the contract's first exchange rate "
                               f"({record.exchange_rates[0].on})", rule=True)
         closed, first_open = await self._first_open()
-        own = eng.CalendarMonths().period_of(request.document_date).key
+        own = self.calendar.period_of(request.document_date).key
+        posts = max(own, first_open) if first_open else own
         billing = BillingV1(id=request.id, kind=request.kind, document_date=request.document_date,
-                            amount=request.amount, accounting_period=max(own, first_open) if first_open else own)
+                            amount=request.amount, accounting_period=self.calendar.wire(posts),
+                            fiscal_period=self.calendar.label(posts))
         same = [b for b in record.billings if b.id == request.id]
         if same:
             if (same[0].kind, same[0].document_date, same[0].amount) != (billing.kind, billing.document_date,
@@ -169,67 +206,101 @@ class BuiltinRevrecConnector:
         await self.store.replace(updated)
         return contract_view(updated, closed)
 
+    async def add_exchange_rates(self, contract_id: str, request: ExchangeRatesV1) -> ContractViewV1:
+        record = await self._load(contract_id)
+        closed = await self.store.closed_through()
+        last_closed = (self.calendar.last_day(closed), self.calendar.label(closed) or closed) if closed else None
+        rates = merge_rates(record, request, last_closed)
+        if rates is None:
+            return contract_view(record, closed)
+        updated = msgspec.structs.replace(record, version=record.version + 1, exchange_rates=rates,
+                                          updated_at=datetime.now(UTC))
+        await self.store.replace(updated)
+        return contract_view(updated, closed)
+
     async def _posting(self, period: str, closed: bool) -> PostingV1:
         records = await self.store.book()
-        entries = period_entries(records, period)
+        entries = period_entries(records, period, self.calendar)
         recognized = recognized_in(records, period)
         digest = hashlib.sha256(msgspec.json.encode([entries, sorted(recognized.items())])).hexdigest()
         stored = await self.store.posting(period)
         if stored is not None and stored.id.endswith(digest[:16]):
             return msgspec.structs.replace(stored, closed=closed)
         contributing = sum(1 for r in records if recognized_in([r], period).get(r.currency))
-        return PostingV1(id=f"post-{period}-{digest[:16]}", accounting_period=period, posted_at=datetime.now(UTC),
+        return PostingV1(id=f"post-{period}-{digest[:16]}", accounting_period=self.calendar.wire(period),
+                         fiscal_period=self.calendar.label(period), posted_at=datetime.now(UTC),
                          recognized=_totals(recognized), contracts=contributing, journal_entries=entries,
                          closed=closed)
 
-    async def run_period(self, period: str) -> PostingV1:
+    async def run_period(self, period: str, field: str = "period") -> PostingV1:
+        key = self._key(period, field)
         closed_through = await self.store.closed_through()
-        is_closed = closed_through is not None and period <= closed_through
-        stored = await self.store.posting(period)
+        is_closed = closed_through is not None and key <= closed_through
+        stored = await self.store.posting(key)
         if is_closed and stored is not None:
             return msgspec.structs.replace(stored, closed=True)
-        posting = await self._posting(period, is_closed)
+        posting = await self._posting(key, is_closed)
         if stored is None or stored.id != posting.id:
-            await self.store.save_posting(posting)
+            await self.store.save_posting(key, posting)
         return posting
 
-    async def close_period(self, period: str) -> PeriodCloseV1:
+    async def close_period(self, period: str, field: str = "period") -> PeriodCloseV1:
+        key, cal = self._key(period, field), self.calendar
         closed_through = await self.store.closed_through()
-        if closed_through is not None and period <= closed_through:
-            raise RevrecConflict(f"Periods are closed through {closed_through}; {period} is already closed")
-        posting = await self._posting(period, True)
+        if closed_through is not None and key <= closed_through:
+            raise RevrecConflict(f"Periods are closed through {cal.label(closed_through) or closed_through}; "
+                                 f"{cal.label(key) or key} is already closed")
+        posting = await self._posting(key, True)
         records = await self.store.book()
-        closure = PeriodCloseV1(accounting_period=period, closed_at=datetime.now(UTC), recognized=posting.recognized,
-                                deferred_balance=_totals(deferred_at(records, period)),
+        first_open = cal.next_key(key)
+        closure = PeriodCloseV1(accounting_period=cal.wire(key), fiscal_period=cal.label(key),
+                                closed_at=datetime.now(UTC), recognized=posting.recognized,
+                                deferred_balance=_totals(deferred_at(records, key)),
                                 journal_entry_ids=[e.id for e in posting.journal_entries if e.id],
-                                first_open_period=next_period(period))
-        await self.store.close(closure, posting, closed_through)
+                                first_open_period=cal.wire(first_open), first_open_fiscal_period=cal.label(first_open))
+        await self.store.close(key, closure, posting, closed_through)
         return closure
 
-    async def journal_entries(self, period: str, functional: bool = False) -> JournalPageV1:
+    async def journal_entries(self, period: str, functional: bool = False, field: str = "period") -> JournalPageV1:
+        key = self._key(period, field)
         closed_through = await self.store.closed_through()
-        closed = closed_through is not None and period <= closed_through
-        stored = await self.store.posting(period) if closed and not functional else None
-        entries = stored.journal_entries if stored else period_entries(await self.store.book(), period, functional)
-        return JournalPageV1(accounting_period=period, closed=closed, entries=entries)
+        closed = closed_through is not None and key <= closed_through
+        stored = await self.store.posting(key) if closed and not functional else None
+        entries = stored.journal_entries if stored else \
+            period_entries(await self.store.book(), key, self.calendar, functional)
+        return JournalPageV1(accounting_period=self.calendar.wire(key), fiscal_period=self.calendar.label(key),
+                             closed=closed, entries=entries)
 
-    async def waterfall(self, contract_id: str, after: str | None) -> WaterfallV1:
-        return waterfall_view(await self._load(contract_id), after)
+    async def waterfall(self, contract_id: str, after: str | None, field: str = "after_period") -> WaterfallV1:
+        key = self._key(after, field) if after is not None else None
+        return waterfall_view(await self._load(contract_id), key)
 
     async def roll_forward(self, contract_id: str) -> RollForwardV1:
         return roll_forward_view(await self._load(contract_id))
 
-    async def balances(self, contract_id: str, as_of: str) -> BalancesV1:
-        return balances_view(await self._load(contract_id), as_of)
+    async def balances(self, contract_id: str, as_of: str, field: str = "as_of") -> BalancesV1:
+        key = self._key(as_of, field)
+        return balances_view(await self._load(contract_id), key)
+
+    async def calendar_view(self, year: int | None) -> CalendarViewV1:
+        if year is None:
+            return CalendarViewV1(calendar=self.calendar.spec.calendar, fiscal_year=self.calendar.spec.fiscal_year)
+        return self.calendar.year(year)
+
+    def _resolved(self, terms: ContractTermsV1) -> ContractTermsV1:
+        return msgspec.structs.replace(terms, convention=resolve_convention(terms.convention, self.calendar))
 
     def preview_allocation(self, terms: ContractTermsV1) -> AllocationV1:
-        return allocate_terms(terms)
+        return allocate_terms(self._resolved(terms))
 
     def preview_schedule(self, terms: ContractTermsV1) -> SchedulePreviewV1:
+        terms = self._resolved(terms)
+        cal = convention_calendar(terms.convention)
         allocation = allocate_terms(terms)
-        schedules = [obligation_schedule(o.id, [(x.period, x.amount, x.kind) for x in lines], terms.currency, None)
+        schedules = [obligation_schedule(o.id, [(x.period, x.amount, x.kind) for x in lines], terms.currency, None,
+                                         cal)
                      for o, lines in zip(terms.obligations, _scheduled(terms, allocation), strict=True)]
         return SchedulePreviewV1(allocation=allocation, schedules=schedules)
 
     def verify(self, request: VerificationRequestV1) -> VerificationV1:
-        return verify(request)
+        return verify(request, self.calendar)

@@ -1,12 +1,14 @@
 """Period calendars: calendar months and 4-4-5 style fiscal calendars, with cached period lookups.
 
 A period is a half-open date range ``[start, end)`` with a stable key (``2024-03`` or
-``FY2024-P03``). Lookups are memoised per calendar, because a book of contracts touches the same few
-hundred periods millions of times.
+``FY2024-P03``); ``period_of(day)`` finds the period of a date and ``by_key(key)`` the period a key names.
+Lookups are memoised per calendar, because a book of contracts touches the same few hundred periods
+millions of times.
 """
 
 from __future__ import annotations
 
+import re
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -33,6 +35,18 @@ class Period:
     end: date
 
 
+_MONTH_KEY = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+_FISCAL_KEY = re.compile(r"^FY([0-9]{4})-P(0[1-9]|1[0-2])$")
+
+
+def _fiscal_key(key: str) -> tuple[int, int]:
+    """``(fiscal year label, period index 0-11)`` of a ``FY<year>-P<nn>`` key."""
+    match = _FISCAL_KEY.match(key)
+    if match is None:
+        raise InvalidPeriodError("period", f"{key!r} is not a fiscal period FY<year>-P<01-12>")
+    return int(match[1]), int(match[2]) - 1
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CalendarMonths:
     """Periods are calendar months."""
@@ -40,6 +54,17 @@ class CalendarMonths:
     def period_of(self, day: date) -> Period:
         """The period containing ``day``."""
         return _month(day.year, day.month)
+
+    def by_key(self, key: str) -> Period:
+        """The period a ``YYYY-MM`` key names.
+
+        Raises:
+            InvalidPeriodError: ``key`` is not a calendar month.
+        """
+        match = _MONTH_KEY.match(key)
+        if match is None or int(match[1]) == 0:
+            raise InvalidPeriodError("period", f"{key!r} is not a calendar month YYYY-MM")
+        return _month(int(match[1]), int(match[2]))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -73,6 +98,17 @@ class Fiscal445:
             if week < cumulative:
                 break
         return _fiscal_period(self, year, index)
+
+    def by_key(self, key: str) -> Period:
+        """The period a ``FY<year>-P<nn>`` key names.
+
+        Raises:
+            InvalidPeriodError: ``key`` is malformed or names a year before ``first_year``.
+        """
+        year, index = _fiscal_key(key)
+        if year < self.first_year:
+            raise InvalidPeriodError("period", f"{key} is before the fiscal calendar starts (FY{self.first_year})")
+        return _fiscal_period(self, year - self.first_year, index)
 
 
 class YearEnd(StrEnum):
@@ -131,6 +167,17 @@ class Fiscal5253:
             cumulative += self.pattern[index % 3]
             if week < cumulative:
                 break
+        return _period_5253(self, label, index)
+
+    def by_key(self, key: str) -> Period:
+        """The period a ``FY<year>-P<nn>`` key names.
+
+        Raises:
+            InvalidPeriodError: ``key`` is malformed or its year is outside the dates Python can represent.
+        """
+        label, index = _fiscal_key(key)
+        if not 2 <= label + self.label_offset <= 9998:
+            raise InvalidPeriodError("period", f"{key} is outside the calendar's range")
         return _period_5253(self, label, index)
 
 

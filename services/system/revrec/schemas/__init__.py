@@ -7,13 +7,25 @@ closed-period adjustment), postings, reports, previews and verifications. Engine
 appear on the wire: a change inside the engine cannot change the API.
 """
 
+from services.system.revrec.schemas._calendar import (
+    FISCAL_PERIOD_PATTERN,
+    BookCalendarV1,
+    CalendarPeriodV1,
+    CalendarV1,
+    CalendarViewV1,
+    ExchangeRatesV1,
+    FiscalPeriod,
+    FiscalYearEndV1,
+    FiscalYearLabelV1,
+    FiscalYearV1,
+    WeekdayV1,
+)
 from services.system.revrec.schemas._contracts import (
     AllocationLineV1,
     AllocationV1,
     BillingKindV1,
     BillingLinkV1,
     BillingV1,
-    CalendarV1,
     ContractTermsV1,
     ContractViewV1,
     ConventionV1,
@@ -64,13 +76,17 @@ from services.system.revrec.schemas._terms import (
 )
 
 __all__ = [
+    "FISCAL_PERIOD_PATTERN",
     "AllocationLineV1",
     "AllocationV1",
     "BalancesV1",
     "BillingKindV1",
     "BillingLinkV1",
     "BillingV1",
+    "BookCalendarV1",
+    "CalendarPeriodV1",
     "CalendarV1",
+    "CalendarViewV1",
     "CauseV1",
     "ContractTermsV1",
     "ContractViewV1",
@@ -78,6 +94,11 @@ __all__ = [
     "DayCountV1",
     "Decimal",
     "ExchangeRateV1",
+    "ExchangeRatesV1",
+    "FiscalPeriod",
+    "FiscalYearEndV1",
+    "FiscalYearLabelV1",
+    "FiscalYearV1",
     "FunctionalBalancesV1",
     "JournalBasisV1",
     "JournalPageV1",
@@ -113,4 +134,5 @@ __all__ = [
     "VerifyObligationV1",
     "WaterfallRowV1",
     "WaterfallV1",
+    "WeekdayV1",
 ]

@@ -12,6 +12,7 @@ from contracts.common import Id, Period
 from contracts.ledger import JournalEntry
 from contracts.money import CurrencyCode, Money
 from contracts.revenue import AllocationMethod, PerformanceObligation, RevenueContract
+from services.system.revrec.schemas._calendar import CalendarV1, FiscalPeriod, FiscalYearV1
 from services.system.revrec.schemas._terms import ExchangeRateV1, MeasurementRecordV1, ObligationTermsV1
 
 __all__ = [
@@ -20,7 +21,6 @@ __all__ = [
     "BillingKindV1",
     "BillingLinkV1",
     "BillingV1",
-    "CalendarV1",
     "ContractTermsV1",
     "ContractViewV1",
     "ConventionV1",
@@ -44,12 +44,6 @@ __all__ = [
 Ids = Annotated[list[Id], msgspec.Meta(max_length=100)]
 Obligations = Annotated[list[PerformanceObligation], msgspec.Meta(min_length=1, max_length=100)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-
-
-class CalendarV1(enum.StrEnum):
-    """Period calendar of the book (every contract of a book shares it, so periods close together)."""
-
-    CALENDAR_MONTHS = "calendar_months"
 
 
 class DayCountV1(enum.StrEnum):
@@ -89,6 +83,9 @@ class ConventionV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """Every choice a ratable schedule depends on besides amount and dates, stated explicitly."""
 
     calendar: CalendarV1 = CalendarV1.CALENDAR_MONTHS
+    """A contract registered in a book must state the book's calendar (``GET /v1/calendar``)."""
+    fiscal_year: FiscalYearV1 | None = None
+    """Where the fiscal year of a fiscal ``calendar`` ends; absent, the book's. Contracts show it resolved."""
     day_count: DayCountV1 = DayCountV1.ACTUAL_INCLUSIVE
     method: MethodV1 = MethodV1.EXACT_DAYS
     rounding_unit_minor: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 1
@@ -143,6 +140,8 @@ class ScheduleLineV1(msgspec.Struct, frozen=True, kw_only=True):
     """One line of an obligation's schedule; ``period_end`` is inclusive."""
 
     accounting_period: Period
+    fiscal_period: FiscalPeriod | None = None
+    """The fiscal period label, under a fiscal calendar (``accounting_period`` is then its year and number)."""
     period_start: date
     period_end: date
     amount: Money
@@ -244,6 +243,7 @@ class BillingV1(msgspec.Struct, frozen=True, kw_only=True):
     accounting_period: Period
     """Where it posts: its own period, or the first open period when that one is closed."""
     amount: Money
+    fiscal_period: FiscalPeriod | None = None
 
 
 class ContractViewV1(msgspec.Struct, frozen=True, kw_only=True):
@@ -275,6 +275,7 @@ class PostingV1(msgspec.Struct, frozen=True, kw_only=True):
     contracts: int
     journal_entries: list[JournalEntry]
     closed: bool = False
+    fiscal_period: FiscalPeriod | None = None
 
 
 class PeriodCloseV1(msgspec.Struct, frozen=True, kw_only=True):
@@ -285,6 +286,8 @@ class PeriodCloseV1(msgspec.Struct, frozen=True, kw_only=True):
     """Deferred revenue (contract liability) at period end, one amount per currency."""
     journal_entry_ids: list[Id]
     first_open_period: Period
+    fiscal_period: FiscalPeriod | None = None
+    first_open_fiscal_period: FiscalPeriod | None = None
 
 
 class JournalPageV1(msgspec.Struct, frozen=True, kw_only=True):
@@ -293,3 +296,4 @@ class JournalPageV1(msgspec.Struct, frozen=True, kw_only=True):
     accounting_period: Period
     closed: bool
     entries: list[JournalEntry]
+    fiscal_period: FiscalPeriod | None = None

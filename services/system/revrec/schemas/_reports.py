@@ -10,6 +10,7 @@ import msgspec
 
 from contracts.common import Id, Period
 from contracts.money import CurrencyCode, Money
+from services.system.revrec.schemas._calendar import FiscalPeriod
 from services.system.revrec.schemas._contracts import ConventionV1
 from services.system.revrec.schemas._terms import FunctionalBalancesV1
 
@@ -44,6 +45,9 @@ class WaterfallV1(msgspec.Struct, frozen=True, kw_only=True):
     periods: list[Period]
     rows: list[WaterfallRowV1]
     totals: list[Money]
+    after_fiscal_period: FiscalPeriod | None = None
+    fiscal_periods: list[FiscalPeriod] = []
+    """Aligned with ``periods`` under a fiscal calendar; empty under calendar months."""
 
 
 class RollForwardRowV1(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,6 +63,7 @@ class RollForwardRowV1(msgspec.Struct, frozen=True, kw_only=True):
     closing_deferred: Money
     contract_asset: Money
     receivable: Money
+    fiscal_period: FiscalPeriod | None = None
 
 
 class RollForwardV1(msgspec.Struct, frozen=True, kw_only=True):
@@ -78,6 +83,7 @@ class BalancesV1(msgspec.Struct, frozen=True, kw_only=True):
     non_current_liability: Money
     functional: FunctionalBalancesV1 | None = None
     """The same balances in the functional currency, for a contract that has one."""
+    as_of_fiscal_period: FiscalPeriod | None = None
 
 
 class VendorLineV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -125,6 +131,7 @@ class VerificationLineV1(msgspec.Struct, frozen=True, kw_only=True):
     difference: Money
     """Vendor minus engine."""
     status: LineStatusV1
+    fiscal_period: FiscalPeriod | None = None
 
 
 class ObligationVerificationV1(msgspec.Struct, frozen=True, kw_only=True):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
 
+import msgspec
 import pytest
 
 from services.runtime.testing import RunningServer, serve_in_thread
@@ -27,3 +30,15 @@ def revrec_server(revrec_settings, redis) -> Iterator[RunningServer]:
 @pytest.fixture
 def api(revrec_server, issuer) -> RevrecClient:
     return RevrecClient(revrec_server.url, issuer.token("revrec:read revrec:write", audience="revrec"))
+
+
+@pytest.fixture
+def serve_book(revrec_settings, redis, issuer) -> Iterator[Callable[..., RevrecClient]]:
+    """Serve the revrec API over real HTTP with extra settings (a book calendar); returns a client of it."""
+    with ExitStack() as stack:
+        def serve(**settings: Any) -> RevrecClient:
+            app = create_app(msgspec.convert({**msgspec.structs.asdict(revrec_settings), **settings}, RevrecSettings))
+            server = stack.enter_context(serve_in_thread(app))
+            return RevrecClient(server.url, issuer.token("revrec:read revrec:write", audience="revrec"))
+
+        yield serve

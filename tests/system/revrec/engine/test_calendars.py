@@ -3,11 +3,16 @@
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.system.revrec.engine import (
+    CalendarMonths,
     Convention,
+    Fiscal445,
     Fiscal5253,
     InvalidConventionError,
+    InvalidPeriodError,
     YearEnd,
     ratable_schedule,
 )
@@ -71,3 +76,25 @@ def test_bad_calendar():
         Fiscal5253(end_month=13, weekday=5)
     with pytest.raises(InvalidConventionError):
         Fiscal5253(end_month=1, weekday=5, pattern=(4, 4, 4))
+
+
+@given(day=st.dates(min_value=date(1901, 1, 1), max_value=date(2198, 12, 31)),
+       calendar=st.sampled_from([CalendarMonths(), NRF, Fiscal5253(end_month=8, weekday=5, rule=YearEnd.LAST),
+                                 Fiscal5253(end_month=12, weekday=6, pattern=(5, 4, 4)),
+                                 Fiscal445(year_start=date(1900, 12, 30), first_year=1901)]))
+def test_a_period_is_found_again_by_its_key(day, calendar):
+    """Property: the key of the period containing a day names that period, which contains the day and is
+    followed without a gap by the next one."""
+    period = calendar.period_of(day)
+    assert calendar.by_key(period.key) == period
+    assert period.start <= day < period.end
+    assert calendar.period_of(period.end).start == period.end
+
+
+@pytest.mark.parametrize(("calendar", "key"), [(CalendarMonths(), "2024-13"), (CalendarMonths(), "FY2024-P01"),
+                                               (NRF, "2024-01"), (NRF, "FY2024-P13"),
+                                               (Fiscal445(year_start=date(2023, 1, 1), first_year=2023),
+                                                "FY2022-P12")])
+def test_a_key_that_names_no_period(calendar, key):
+    with pytest.raises(InvalidPeriodError):
+        calendar.by_key(key)
