@@ -94,3 +94,26 @@ class TestCompensation:
         [sub] = [s for s in topology.stripe_objects("subscription") if s["id"] == sub_id]
         assert sub["status"] == "canceled"
         assert _post(topology, f"/v1/workflows/activation:{deal}/cancel").status_code == 409
+
+
+class TestResumeAfterRefusal:
+    def test_a_step_refused_by_a_vendor_completes_on_resume_once_the_cause_is_gone(self, topology: Topology):
+        """The resumed step sends the same write under the same idempotency key: the refusal was not stored
+        (it changed nothing), so the write now runs, and runs once."""
+        sku = _sku("SEAT")
+        topology.item(sku)
+        topology.netsuite.faults({"seed": 2, "rules": [{"route": "salesOrder", "error_rate": 1.0,
+                                                        "error_status": 400}]})
+        try:
+            deal = topology.win_deal([_line(sku)])
+            parked = topology.wait_for(f"activation:{deal}")
+        finally:
+            topology.netsuite.clear_faults()
+        assert parked["exception"]["step"] == "erp_sales_order", parked["exception"]
+        assert _post(topology, f"/v1/workflows/activation:{deal}/resume").status_code == 202
+        done = topology.wait_for(f"activation:{deal}",
+                                 lambda w: w["resumes"] == 1 and w["state"] in ("succeeded", "parked"))
+        assert done["state"] == "succeeded", done.get("exception")
+        orders = [o for o in topology.netsuite.records("salesOrder")
+                  if o["id"] == done["external_ids"]["sales_order_id"]]
+        assert len(orders) == 1

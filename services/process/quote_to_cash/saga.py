@@ -392,9 +392,9 @@ class WorkflowStore:
 
     # -- timers ----------------------------------------------------------------------------------------------
 
-    async def schedule(self, workflow_id: str, at: datetime) -> None:
-        """Wake ``workflow_id`` at ``at`` (an earlier pending wake-up wins)."""
-        await self.redis.zadd(self.timers_key, {workflow_id: at.timestamp() * 1000}, lt=True)
+    async def schedule(self, workflow_id: str, at: datetime, *, exact: bool = False) -> None:
+        """Wake ``workflow_id`` at ``at`` (an earlier pending wake-up wins unless ``exact``)."""
+        await self.redis.zadd(self.timers_key, {workflow_id: at.timestamp() * 1000}, lt=not exact)
 
     async def due(self, now: datetime, limit: int = 200) -> list[tuple[str, float]]:
         rows = await self.redis.zrangebyscore(self.timers_key, "-inf", now.timestamp() * 1000, start=0, num=limit,
@@ -463,7 +463,12 @@ class SagaRunner:
         """Run ``workflow_id`` until it finishes, parks, sleeps or waits; a no-op if another worker holds it."""
         token = await self.store.acquire(workflow_id)
         if token is None:
-            return None  # the holder runs it; requests it has not seen yet are picked up when it lets go
+            # The holder runs it; requests it has not seen yet are picked up when it lets go. This kick is
+            # acknowledged now, so should the holder die, nothing would bring the workflow back: a wake-up once
+            # its lease could have lapsed does. Exact, so that a due wake-up being fired right now (an earlier
+            # one would win) cannot take this one with it when the timer loop clears it.
+            await self.store.schedule(workflow_id, _now() + timedelta(milliseconds=self.store.lease_ms), exact=True)
+            return None
         async with Lease(self.store, workflow_id, token):
             record = await self.store.load(workflow_id)
             if record is not None:
@@ -492,7 +497,11 @@ class SagaRunner:
         if record.state in (WorkflowState.PARKED, WorkflowState.DEAD_LETTERED):
             return
         if record.wake_at is not None and record.wake_at > _now():
-            return  # woken early (a duplicate kick); the timer brings it back
+            # Woken early: by a duplicate kick, or by an earlier pending wake-up that kept ``wake_at`` from being
+            # recorded (the earlier one wins) and that the timer loop now clears. Re-arm it, or nothing brings the
+            # workflow back.
+            await self.store.schedule(record.id, record.wake_at, exact=True)
+            return
         if not await self._our_turn(record, token):
             return
         await self._run_steps(record, token)

@@ -21,7 +21,7 @@ from services.runtime.http import UpstreamClient, UpstreamError
 __all__ = ["Systems", "call"]
 
 _OWNERS = {owner.value: owner for owner in ExceptionOwner}
-_MASTER_DATA_CODES = ("sku_missing", "sku_inactive", "item_missing", "item_inactive")
+_MASTER_DATA_CODES = ("sku_missing", "sku_inactive", "item_missing", "item_inactive", "account_missing")
 """Problem codes of master-data exceptions: the workflow is `blocked_master_data` until the item exists."""
 
 
@@ -98,8 +98,8 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def _fix(system: str, owner: ExceptionOwner, code: str | None, detail: str) -> str:
     if owner is ExceptionOwner.FINANCE_OPS and code in _MASTER_DATA_CODES:
-        return (f"Create or reactivate the item in the {system.upper()} master data ({detail}), then resume the "
-                "workflow: completed steps are not repeated.")
+        return (f"Create or reactivate the missing master data (item or account) in the {system.upper()} "
+                f"({detail}), then resume the workflow: completed steps are not repeated.")
     if owner is ExceptionOwner.SALES_OPS:
         return f"Correct the deal in the CRM ({detail}), then resume the workflow."
     if owner is ExceptionOwner.BILLING_OPS:

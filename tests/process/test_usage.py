@@ -1,0 +1,93 @@
+"""Usage end to end: a month of usage records reaches billing as meter events and revrec as usage revenue.
+
+A deal with a platform line and a usage-priced API line (4 cents a call) is won in the CRM sandbox and
+activated. The usage collector then reports March 2025 a day at a time, in two overlapping batches and one
+resent record: Stripe holds one meter event per record with the record's quantity, and revrec recognises
+quantity x unit price in March, each record once. Expected totals are computed here from the records sent.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.process.topology import Topology
+
+UNIT_PRICE = 4
+
+
+def _sku(stem: str) -> str:
+    return f"{stem}-{uuid.uuid4().hex[:6].upper()}"
+
+
+def _report(topology: Topology, body: object, status: int = 202) -> dict:
+    response = topology.process.post("/v1/usage", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def _activated_deal(topology: Topology, usage_sku: str) -> dict:
+    platform = _sku("PLAT")
+    topology.item(platform)
+    topology.item(usage_sku)
+    deal = topology.win_deal([
+        {"sku": platform, "quantity": 5, "list": 10_000, "sale": 9_000, "start": "2025-01-01", "end": "2025-12-31",
+         "frequency": "monthly"},
+        {"sku": usage_sku, "quantity": 1, "list": 5, "sale": UNIT_PRICE, "start": "2025-01-01", "end": "2025-12-31",
+         "frequency": "usage", "description": "API calls"}])
+    done = topology.wait_for(f"activation:{deal}")
+    assert done["state"] == "succeeded", done.get("exception")
+    return done
+
+
+def _record(deal: str, sku: str, day: int) -> dict:
+    return {"id": f"{deal}-{sku}-2025-03-{day:02d}", "opportunity_id": deal, "sku": sku,
+            "quantity": 1_000 + 37 * day, "occurred_at": f"2025-03-{day:02d}T12:00:00Z"}
+
+
+class TestMonthOfUsage:
+    def test_each_record_billed_and_recognised_once(self, topology: Topology):
+        sku = _sku("API-CALLS")
+        activation = _activated_deal(topology, sku)
+        deal = activation["subject"]
+        records = [_record(deal, sku, day) for day in range(1, 32)]
+        first = _report(topology, records[:20])
+        second = _report(topology, records[14:])  # days 15 to 20 again: the collector resent them
+        resent = _report(topology, records[3])  # one record on its own, reported a third time
+        assert (first["created"], first["repeated"]) == (20, 0)
+        assert (second["created"], second["repeated"]) == (11, 6)
+        assert (resent["created"], resent["repeated"]) == (0, 1)
+        assert resent["data"][0]["workflow_id"] == first["data"][3]["workflow_id"]
+        for accepted in first["data"] + second["data"]:
+            done = topology.wait_for(accepted["workflow_id"])
+            assert done["state"] == "succeeded", (accepted, done.get("exception"))
+
+        # Stripe: one meter event per record, for this customer, carrying the record's quantity.
+        customer = activation["external_ids"]["billing_customer_id"]
+        events = [e for e in topology.stripe_objects("meter_event") if customer in e["payload"].values()]
+        assert sorted(e["identifier"] for e in events) == sorted(r["id"] for r in records)
+        quantities = {e["identifier"]: int(next(v for k, v in e["payload"].items() if v != customer))
+                      for e in events}
+        assert sum(quantities.values()) == sum(r["quantity"] for r in records)
+
+        # Revrec: March usage revenue is every call at 4 cents, once; nothing elsewhere.
+        view = topology.revrec.get(f"/v1/contracts/{activation['external_ids']['revenue_contract_id']}").json()
+        [schedule] = [s for s in view["schedules"] if s["obligation_id"] == f"po-{sku}"]
+        revenue = {line["accounting_period"]: line["amount"]["amount_minor"] for line in schedule["lines"]
+                   if line["amount"]["amount_minor"]}
+        assert revenue == {"2025-03": UNIT_PRICE * sum(r["quantity"] for r in records)}
+        measured = [m for m in view["measurements"] if m["obligation_id"] == f"po-{sku}"]
+        assert len(measured) == len(records)
+
+    def test_a_record_id_reported_again_with_other_values_is_refused(self, topology: Topology):
+        sku = _sku("API-CALLS")
+        deal = _activated_deal(topology, sku)["subject"]
+        record = _record(deal, sku, 1)
+        accepted = _report(topology, record)
+        changed = {**record, "quantity": record["quantity"] + 1}
+        _report(topology, changed, status=409)
+        _report(topology, [record, changed], status=400)  # the same id twice in one batch, with two quantities
+        done = topology.wait_for(accepted["data"][0]["workflow_id"])
+        assert done["state"] == "succeeded", done.get("exception")
+        assert done["input"]["quantity"] == record["quantity"]
+        events = [e for e in topology.stripe_objects("meter_event") if e["identifier"] == record["id"]]
+        assert len(events) == 1
