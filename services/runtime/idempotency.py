@@ -1,12 +1,12 @@
 """``Idempotency-Key`` for state-changing requests (IETF httpapi idempotency-key draft), stored in Redis.
 
-The first request with a key runs and its status, headers and body are stored (24 h by default). A repeat
-with the same key, the same principal and the same request fingerprint (method, path, query, body) gets the
-stored response again with ``Idempotent-Replayed: true``. A repeat that arrives while the first is still
-running waits briefly for it and replays its response; if the first is still running after that, the repeat
-gets 409. The same key with another request gets 422. Responses to requests that failed validation, and
-5xx responses, are not stored, so the client can correct and retry under the same key. Keys are scoped per
-principal (client and tenant), so two clients can never collide.
+The first request with a key runs and, when it succeeds, its status, headers and body are stored (24 h by
+default). A repeat with the same key, the same principal and the same request fingerprint (method, path,
+query, body) gets the stored response again with ``Idempotent-Replayed: true``. A repeat that arrives while the
+first is still running waits briefly for it and replays its response; if the first is still running after
+that, the repeat gets 409. The same key with another request gets 422. Only successes are stored: after a
+refusal (4xx) or a failure (5xx) the client can fix the cause and retry under the same key. Keys are scoped
+per principal (client and tenant), so two clients can never collide.
 
 Redis keys: ``<prefix>idem:{<scope-hash>}:lock`` and ``...:record`` share one hash tag (one Cluster slot).
 """
@@ -37,7 +37,6 @@ log = logging.getLogger("revflow.idempotency")
 _METHODS = frozenset({"POST", "PATCH", "DELETE"})
 _KEY_HEADER = b"idempotency-key"
 _MAX_KEY_LENGTH = 255
-_STORED_STATUSES = frozenset({404, 410, 422})
 _SKIP_HEADERS = frozenset({b"content-length", b"date", b"x-correlation-id", b"server"})
 
 # One round trip decides: the stored response if there is one, else the lock if it is free, else "busy".
@@ -232,8 +231,13 @@ class _CapturedResponse:
 
     @property
     def storable(self) -> bool:
-        """Store complete successes and final business outcomes; never validation failures, conflicts or 5xx."""
-        return self.complete and (200 <= self.status < 400 or self.status in _STORED_STATUSES)
+        """Store complete successes only.
+
+        A 4xx changed nothing (no service half-writes), so re-running it after the cause is fixed is safe and is
+        what a workflow resuming after a fix needs; a 5xx may have changed something, and a re-run under the same
+        key reaches the vendor's own idempotency, which settles it.
+        """
+        return self.complete and 200 <= self.status < 400
 
 
 def _fingerprint(scope: Any, body: bytes) -> str:
