@@ -4,8 +4,11 @@ Names, type ids and association type ids follow HubSpot's public CRM docs. Every
 wire is a string; :mod:`sandboxes.hubspot.values` coerces input per the definition's type.
 
 Besides HubSpot's default properties, the portal is prepared for revflow: every object type has the unique
-``revflow_external_id``, and deals have the finance properties revflow writes back
-(``revflow_invoice_status``, ``revflow_subscription_id``, ``revflow_revenue_recognized``).
+``revflow_external_id``; deals have the finance properties revflow writes back (``revflow_invoice_status``,
+``revflow_subscription_id``, ``revflow_revenue_recognized``) and the links sales sets on renewals and
+amendments (``revflow_renews_deal_id``, ``revflow_amends_deal_id``, ``revflow_amendment_effective_date``); line
+items of an amendment say what they change (``revflow_amendment_action``: ``add``, ``update`` or ``remove``;
+``revflow_amends_line_item_id``: the booked line item an update or removal applies to).
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 __all__ = [
-    "ALWAYS_RETURNED", "ASSOCIATION_TYPES", "DEFAULT_PROPERTIES", "INVOICE_STATUSES", "OBJECT_TYPES", "PIPELINE_STAGES",
-    "SINGULAR", "UNIQUE_KEY", "AssocType", "Prop", "build_properties", "default_association", "resolve_type",
+    "ALWAYS_RETURNED", "AMENDMENT_ACTIONS", "ASSOCIATION_TYPES", "DEFAULT_PROPERTIES", "INVOICE_STATUSES",
+    "OBJECT_TYPES", "PIPELINE_STAGES", "SINGULAR", "UNIQUE_KEY", "AssocType", "Prop", "build_properties",
+    "default_association", "resolve_type",
 ]
 
 OBJECT_TYPES: dict[str, str] = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "products": "0-7",
@@ -52,6 +56,8 @@ PIPELINE_STAGES: dict[str, tuple[str, str, bool]] = {
 }
 INVOICE_STATUSES = ("draft", "open", "paid", "void", "uncollectible")
 """Options of the deal property ``revflow_invoice_status``."""
+AMENDMENT_ACTIONS = ("add", "update", "remove")
+"""Options of the line item property ``revflow_amendment_action``."""
 _FREQUENCIES = ("weekly", "biweekly", "monthly", "quarterly", "per_six_months", "annually", "per_two_years",
                 "per_three_years", "per_four_years", "per_five_years")
 _COMMON = (Prop("hs_object_id", "number", read_only=True), Prop("createdate", "datetime", read_only=True),
@@ -68,7 +74,7 @@ _BY_TYPE: dict[str, tuple[Prop, ...]] = {
               Prop("pipeline", "enumeration", options=("default",)),
               Prop("dealstage", "enumeration", options=tuple(PIPELINE_STAGES)),
               Prop("dealtype", "enumeration", options=("newbusiness", "existingbusiness")),
-              Prop("deal_currency_code"), Prop("hubspot_owner_id"),
+              Prop("deal_currency_code"), Prop("hubspot_owner_id"), Prop("closed_lost_reason"),
               Prop("hs_deal_stage_probability", "number", read_only=True),
               Prop("hs_is_closed", "bool", read_only=True), Prop("hs_is_closed_won", "bool", read_only=True)),
     "products": (Prop("name"), Prop("description"), Prop("price", "number"), Prop("hs_sku"),
@@ -85,7 +91,11 @@ _BY_TYPE: dict[str, tuple[Prop, ...]] = {
 # This portal's own properties, as a portal prepared for revflow has them.
 _REVFLOW: dict[str, tuple[Prop, ...]] = {
     "deals": (Prop("revflow_invoice_status", "enumeration", options=INVOICE_STATUSES),
-              Prop("revflow_subscription_id"), Prop("revflow_revenue_recognized", "number")),
+              Prop("revflow_subscription_id"), Prop("revflow_revenue_recognized", "number"),
+              Prop("revflow_renews_deal_id"), Prop("revflow_amends_deal_id"),
+              Prop("revflow_amendment_effective_date", "date")),
+    "line_items": (Prop("revflow_amendment_action", "enumeration", options=AMENDMENT_ACTIONS),
+                   Prop("revflow_amends_line_item_id")),
 }
 DEFAULT_PROPERTIES: dict[str, tuple[str, ...]] = {
     "contacts": ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),

@@ -3,8 +3,8 @@
 OAuth token endpoint, sObjects (Account, Contact, Product2, Pricebook2, PricebookEntry, Opportunity,
 OpportunityLineItem, Contract, Order) with create/get/update/delete and external-id upsert, SOQL query and
 queryMore, composite and collections, describe, Salesforce's error arrays and ``Sforce-Limit-Info``, and the
-closed-won workflow Outbound Message (SOAP, acknowledged). ``simple-salesforce`` works against it over HTTPS
-(:mod:`sandboxes.salesforce.tls`).
+Opportunity workflow Outbound Message (SOAP, acknowledged; by default it fires when a deal is won).
+``simple-salesforce`` works against it over HTTPS (:mod:`sandboxes.salesforce.tls`).
 
 Imports neither ``services`` nor ``contracts``: it speaks Salesforce's shapes, not revflow's.
 """

@@ -2,10 +2,11 @@
 
 | route | does |
 |---|---|
-| ``GET /__sandbox/outbound-messages`` | listeners, fields, retry policy and the delivery log |
-| ``POST /__sandbox/outbound-messages`` | set ``{"urls": [...], "fields"?, "retry_delay"?, "max_attempts"?}`` |
+| ``GET /__sandbox/outbound-messages`` | listeners, fields, stages, retry policy and the delivery log |
+| ``POST /__sandbox/outbound-messages`` | set ``urls``, ``fields``, ``stages``, ``retry_delay``, ``max_attempts`` |
 | ``DELETE /__sandbox/outbound-messages`` | no listeners, empty log |
 | ``POST /__sandbox/outbound-messages/flush`` | wait until every message is acknowledged or given up |
+| ``POST /__sandbox/outbound-messages/redeliver`` | send every past notification again to the current listeners |
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from litestar import Request, Router, delete, get, post
 from litestar.exceptions import ClientException
 
 from .outbound import OutboundConfig, OutboundSender
-from .schema import OBJECTS
+from .schema import OBJECTS, STAGES
 from .store import OrgState
 
 __all__ = ["AdminState", "outbound_router"]
@@ -34,6 +35,7 @@ class AdminState:
         self.state.reset()
         self.sender.config = OutboundConfig(**self.defaults.to_json())
         self.sender.log.clear()
+        self.sender.sent.clear()
 
     def inspect(self) -> dict[str, Any]:
         """Counts and records by type."""
@@ -49,10 +51,13 @@ class AdminState:
 
 
 def _config(data: Any, current: OutboundConfig) -> OutboundConfig:
-    if not isinstance(data, dict) or set(data) - {"urls", "fields", "retry_delay", "max_attempts"}:
-        raise ClientException("body must be an object with urls, fields, retry_delay, max_attempts")
+    if not isinstance(data, dict) or set(data) - {"urls", "fields", "stages", "retry_delay", "max_attempts"}:
+        raise ClientException("body must be an object with urls, fields, stages, retry_delay, max_attempts")
     urls = data.get("urls", current.urls)
     fields = data.get("fields", current.fields)
+    stages = data.get("stages", current.stages)
+    if not isinstance(stages, list) or not stages or not all(s in STAGES for s in stages):
+        raise ClientException(f"stages must be a non-empty list of Opportunity stages ({', '.join(STAGES)})")
     if not isinstance(urls, list) or not all(isinstance(u, str) and u.startswith(("http://", "https://"))
                                              for u in urls):
         raise ClientException("urls must be a list of http(s) URLs")
@@ -64,7 +69,7 @@ def _config(data: Any, current: OutboundConfig) -> OutboundConfig:
             data.get("max_attempts", current.max_attempts))
     except (TypeError, ValueError) as exc:
         raise ClientException(f"bad retry policy: {exc}") from exc
-    return OutboundConfig(list(urls), list(fields), max(0.0, delay), max(1, attempts))
+    return OutboundConfig(list(urls), list(fields), max(0.0, delay), max(1, attempts), list(stages))
 
 
 def outbound_router(sender: OutboundSender) -> Router:
@@ -86,8 +91,9 @@ def outbound_router(sender: OutboundSender) -> Router:
     @delete("/outbound-messages", status_code=200, operation_id="sandboxClearOutboundMessages")
     async def clear() -> dict[str, Any]:
         sender.config = OutboundConfig([], sender.config.fields, sender.config.retry_delay,
-                                       sender.config.max_attempts)
+                                       sender.config.max_attempts, sender.config.stages)
         sender.log.clear()
+        sender.sent.clear()
         return sender.config.to_json()
 
     @post("/outbound-messages/flush", status_code=200, operation_id="sandboxFlushOutboundMessages",
@@ -95,4 +101,9 @@ def outbound_router(sender: OutboundSender) -> Router:
     def flush() -> dict[str, Any]:
         return {"idle": sender.flush()}
 
-    return Router(path="/__sandbox", route_handlers=[read, configure, clear, flush], include_in_schema=False)
+    @post("/outbound-messages/redeliver", status_code=200, operation_id="sandboxRedeliverOutboundMessages")
+    async def redeliver() -> dict[str, Any]:
+        return {"queued": sender.redeliver()}
+
+    return Router(path="/__sandbox", route_handlers=[read, configure, clear, flush, redeliver],
+                  include_in_schema=False)

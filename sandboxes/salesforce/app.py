@@ -94,7 +94,8 @@ def create_app(settings: SalesforceSettings | None = None, **overrides: Any) -> 
     settings = dataclasses.replace(settings or SalesforceSettings.from_env(), **overrides)
     state = OrgState(ids=IdFactory(settings.seed))
     defaults = OutboundConfig(list(settings.outbound_urls), list(settings.outbound_fields),
-                              settings.outbound_retry_delay, settings.outbound_max_attempts)
+                              settings.outbound_retry_delay, settings.outbound_max_attempts,
+                              list(settings.outbound_stages))
     sender = OutboundSender(OutboundConfig(**defaults.to_json()))
     injector = FaultInjector()
     return Litestar(

@@ -1,10 +1,12 @@
-"""Workflow Outbound Messages: the closed-won notification as a SOAP 1.1 ``notifications`` call.
+"""Workflow Outbound Messages: the Opportunity notification as a SOAP 1.1 ``notifications`` call.
 
-Each closed-won event becomes one message per listener URL, carrying one ``Notification`` (an ``04l…`` id)
-with the Opportunity's selected fields. A delivery counts only when the listener answers 2xx with
-``<Ack>true</Ack>`` in a ``notificationsResponse``; otherwise it is retried with doubling delays, the same
-Notification Id each time (so a listener can see duplicates and must dedupe on it). Sending happens on a
-background thread, never in a request handler.
+The workflow rule's criteria are the stages it fires for (``stages``, by default ``Closed Won``); each
+Opportunity created in, or edited into, one of them becomes one message per listener URL, carrying one
+``Notification`` (an ``04l…`` id) with the Opportunity's selected fields. A delivery counts only when the
+listener answers 2xx with ``<Ack>true</Ack>`` in a ``notificationsResponse``; otherwise it is retried with
+doubling delays, the same Notification Id each time (so a listener can see duplicates and must dedupe on it).
+Sent messages can be sent again (``redeliver``, like the Retry of Setup's Outbound Messages delivery status) to
+the listeners configured now. Sending happens on a background thread, never in a request handler.
 """
 
 from __future__ import annotations
@@ -27,17 +29,18 @@ NS = "http://soap.sforce.com/2005/09/outbound"
 
 @dataclass
 class OutboundConfig:
-    """Where and how the closed-won Outbound Message goes (changeable at runtime)."""
+    """Where and how the Outbound Message goes, and which stages its workflow rule fires for (changeable at runtime)."""
 
     urls: list[str] = field(default_factory=list)
     fields: list[str] = field(default_factory=list)
     retry_delay: float = 1.0
     max_attempts: int = 10
+    stages: list[str] = field(default_factory=lambda: ["Closed Won"])
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready view."""
         return {"urls": list(self.urls), "fields": list(self.fields), "retry_delay": self.retry_delay,
-                "max_attempts": self.max_attempts}
+                "max_attempts": self.max_attempts, "stages": list(self.stages)}
 
 
 @dataclass
@@ -97,6 +100,8 @@ class OutboundSender:
     def __init__(self, config: OutboundConfig) -> None:
         self.config = config
         self.log: list[dict[str, Any]] = []
+        self.sent: dict[str, bytes] = {}
+        """Every notification submitted so far: Notification Id -> SOAP body (what ``redeliver`` sends again)."""
         self._queue: queue.Queue[Message] = queue.Queue()
         self._pending = 0
         self._lock = threading.Condition()
@@ -104,12 +109,22 @@ class OutboundSender:
 
     def submit(self, message: Message) -> None:
         """Queue a message for delivery."""
+        self.sent.setdefault(message.notification_id, message.body)
         with self._lock:
             self._pending += 1
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="outbound-messages", daemon=True)
                 self._thread.start()
         self._queue.put(message)
+
+    def redeliver(self) -> int:
+        """Send every notification sent so far again, same Notification Id, to the listeners configured now."""
+        queued = 0
+        for notification_id, body in list(self.sent.items()):
+            for url in self.config.urls:
+                self.submit(Message(notification_id, url, body))
+                queued += 1
+        return queued
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until nothing is queued or being retried; False on timeout."""

@@ -35,7 +35,9 @@ class SalesforceSettings:
     api_limit: int = 15000
     """Daily API request allocation (``Sforce-Limit-Info``); beyond it calls get ``REQUEST_LIMIT_EXCEEDED``."""
     outbound_urls: tuple[str, ...] = ()
-    """Listener URLs of the closed-won Outbound Message (changeable at ``/__sandbox/outbound-messages``)."""
+    """Listener URLs of the Opportunity Outbound Message (changeable at ``/__sandbox/outbound-messages``)."""
+    outbound_stages: tuple[str, ...] = ("Closed Won",)
+    """Stages the Outbound Message's workflow rule fires for (an Opportunity created in or edited into one)."""
     outbound_fields: tuple[str, ...] = OUTBOUND_FIELDS
     """Opportunity fields the Outbound Message carries."""
     outbound_retry_delay: float = 1.0
@@ -57,7 +59,7 @@ class SalesforceSettings:
                 values[spec.name] = int(raw)
             elif spec.name == "outbound_retry_delay":
                 values[spec.name] = float(raw)
-            elif spec.name in ("session_ids", "outbound_urls", "outbound_fields"):
+            elif spec.name in ("session_ids", "outbound_urls", "outbound_fields", "outbound_stages"):
                 values[spec.name] = tuple(part.strip() for part in raw.split(",") if part.strip())
             elif spec.name == "snapshot_path":
                 values[spec.name] = Path(raw)

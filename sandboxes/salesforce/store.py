@@ -1,7 +1,7 @@
 """The org's in-memory state: records, the recycle bin, sessions, API usage, query cursors, events.
 
 Writes happen inside :meth:`OrgState.transaction` blocks: a failure rolls every record, the recycle bin,
-the auto-numbers and the not-yet-sent closed-won events back to where the block began, which is how
+the auto-numbers and the not-yet-sent stage-change events back to where the block began, which is how
 ``allOrNone`` composite requests and collections are emulated.
 """
 
@@ -59,7 +59,7 @@ class OrgState:
     usage: int = 0
     cursors: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
-    """Closed-won events not yet handed to the outbound-message sender."""
+    """Opportunity stage changes not yet handed to the outbound-message notifier."""
 
     def __post_init__(self) -> None:
         self._seed_org()

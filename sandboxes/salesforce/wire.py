@@ -2,8 +2,8 @@
 
 Every call under ``/services/data/v62.0`` passes here: a Bearer (or ``OAuth``) session id must be one the
 org issued or a configured dev session, each call counts against the daily allocation reported in
-``Sforce-Limit-Info``, and closed-won events left by a successful write are handed to the Outbound
-Message sender.
+``Sforce-Limit-Info``, and stage-change events left by a successful write are handed to the Outbound
+Message notifier.
 """
 
 from __future__ import annotations

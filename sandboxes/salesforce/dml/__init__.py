@@ -1,7 +1,7 @@
 """Record writes (DML): create, update, delete, upsert by external id, and the wire shape of a record.
 
 Owns validation, coercion and the org's save-time rules; never parses HTTP and never sends anything
-(closed-won events are queued on the state for the app to deliver).
+(stage-change events are queued on the state for the app to deliver).
 """
 
 from ._coerce import coerce, format_datetime, parse_datetime

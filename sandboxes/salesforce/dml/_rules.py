@@ -1,4 +1,4 @@
-"""What the org computes on save: formula-like fields, roll-ups, price-book rules, closed-won events.
+"""What the org computes on save: formula-like fields, roll-ups, price-book rules, stage-change events.
 
 These are the standard behaviours a quote-to-cash connector relies on: an Opportunity's ``IsWon`` and
 ``Amount`` (the sum of its line items), line-item prices from the price book, a product's standard price
@@ -16,9 +16,6 @@ from ..schema import STAGES
 from ..store import OrgState
 
 __all__ = ["after_delete", "after_save", "before_save"]
-
-WON = "Closed Won"
-
 
 def _integrity(message: str, fields: list[str]) -> SalesforceError:
     return SalesforceError(400, "FIELD_INTEGRITY_EXCEPTION", f"field integrity exception: {message}", fields)
@@ -156,9 +153,11 @@ def after_save(state: OrgState, sobject: str, new: dict[str, Any], old: dict[str
     """Roll-ups and events once ``new`` is stored."""
     if sobject == "OpportunityLineItem":
         _roll_up(state, new["OpportunityId"])
-    elif sobject == "Opportunity" and new["StageName"] == WON and (old is None or old["StageName"] != WON):
-        # Workflow rule "created, and every time it's edited to subsequently meet criteria".
-        state.events.append({"sobject": "Opportunity", "id": new["Id"]})
+    elif sobject == "Opportunity" and (old is None or old["StageName"] != new["StageName"]):
+        # Every stage change is left for the workflow rule, whose criteria (the stages its Outbound Message is
+        # sent for) the notifier applies: "created, and every time it's edited to subsequently meet criteria".
+        state.events.append({"sobject": "Opportunity", "id": new["Id"], "stage": new["StageName"],
+                             "old_stage": old["StageName"] if old is not None else None})
 
 
 def after_delete(state: OrgState, sobject: str, record: dict[str, Any]) -> None:

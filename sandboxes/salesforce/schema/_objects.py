@@ -8,13 +8,21 @@ An org prepared for revflow also has finance fields on Opportunity (``Revflow_In
 restricted picklist; ``Revflow_Subscription_Id__c``; ``Revflow_Revenue_Recognized__c``, currency), written back
 by revflow, and the service end and billing frequency of each OpportunityLineItem (``Service_End_Date__c``;
 ``Billing_Frequency__c``, a restricted picklist), entered by sales next to the standard ``ServiceDate``.
+
+Renewals and amendments are Opportunities linked to the deal they continue or change, as Salesforce CPQ links
+them to the contract (``SBQQ__RenewedContract__c``, ``SBQQ__AmendedContract__c``): ``Renewed_Opportunity__c`` and
+``Amended_Opportunity__c`` are lookups to Opportunity, ``Amendment_Effective_Date__c`` the date an amendment takes
+effect, and ``Loss_Reason__c`` why a deal was lost. An amendment's line items say what they change:
+``Amendment_Action__c`` (restricted picklist ``Add``, ``Update``, ``Remove``) and ``Amended_Line_Id__c`` (the id of
+the booked line an update or removal applies to; a line item cannot be the target of a lookup).
 """
 
 from __future__ import annotations
 
 from ._fields import ChildRelationship, FieldSpec, ObjectSpec, f, ref
 
-__all__ = ["BILLING_FREQUENCIES", "EXTERNAL_ID", "INVOICE_STATUSES", "LEGACY_ID", "OBJECTS", "STAGES"]
+__all__ = ["AMENDMENT_ACTIONS", "BILLING_FREQUENCIES", "EXTERNAL_ID", "INVOICE_STATUSES", "LEGACY_ID", "OBJECTS",
+           "STAGES"]
 
 EXTERNAL_ID = "Revflow_Id__c"
 LEGACY_ID = "Legacy_Id__c"
@@ -33,8 +41,10 @@ STAGES: dict[str, tuple[int, bool, bool, str]] = {
 }
 INVOICE_STATUSES = ("Draft", "Open", "Paid", "Void", "Uncollectible")
 """Values of the restricted picklist ``Opportunity.Revflow_Invoice_Status__c``."""
-BILLING_FREQUENCIES = ("Monthly", "Quarterly", "Semiannual", "Annual", "One-time")
+BILLING_FREQUENCIES = ("Monthly", "Quarterly", "Semiannual", "Annual", "One-time", "Usage")
 """Values of the restricted picklist ``OpportunityLineItem.Billing_Frequency__c``."""
+AMENDMENT_ACTIONS = ("Add", "Update", "Remove")
+"""Values of the restricted picklist ``OpportunityLineItem.Amendment_Action__c``."""
 
 
 def _system() -> list[FieldSpec]:
@@ -126,6 +136,10 @@ OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (
           restricted=True),
         f("Revflow_Subscription_Id__c", "string", "Revflow Subscription ID", custom=True),
         f("Revflow_Revenue_Recognized__c", "currency", "Revflow Revenue Recognized", custom=True),
+        ref("Renewed_Opportunity__c", "Opportunity", "Renewed_Opportunity__r", "Renewed Opportunity", custom=True),
+        ref("Amended_Opportunity__c", "Opportunity", "Amended_Opportunity__r", "Amended Opportunity", custom=True),
+        f("Amendment_Effective_Date__c", "date", "Amendment Effective Date", custom=True),
+        f("Loss_Reason__c", "string", "Loss Reason", custom=True),
     ]),
     _obj("OpportunityLineItem", "Opportunity Product", "Opportunity Product", "00k", [
         ref("OpportunityId", "Opportunity", "Opportunity", nillable=False, updateable=False),
@@ -140,6 +154,9 @@ OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (
         f("Service_End_Date__c", "date", "Service End Date", custom=True),
         f("Billing_Frequency__c", "picklist", "Billing Frequency", custom=True, picklist=BILLING_FREQUENCIES,
           restricted=True),
+        f("Amendment_Action__c", "picklist", "Amendment Action", custom=True, picklist=AMENDMENT_ACTIONS,
+          restricted=True),
+        f("Amended_Line_Id__c", "string", "Amended Line ID", custom=True, length=18),
     ]),
     _obj("Contract", "Contract", "Contracts", "800", [
         ref("AccountId", "Account", "Account", nillable=False), ref("Pricebook2Id", "Pricebook2", "Pricebook2",

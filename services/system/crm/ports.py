@@ -9,6 +9,8 @@ depends on nothing else. Rules every connector keeps:
 - Vendor refusals become ``ServiceError``s keeping the vendor's code and message, ``retryable`` and
   ``owner``; transport failures stay the runtime's ``UpstreamError``s.
 - Lists and incremental queries are read to their last page. Vendor payload shapes never cross this port.
+- Renewals and amendments are linked the vendor's way (custom lookups or properties on the deal); the port
+  sees only the canonical ``Opportunity.renews_opportunity_id`` and ``Amendment``.
 """
 
 from __future__ import annotations
@@ -19,21 +21,26 @@ from typing import Protocol
 
 import msgspec
 
-from contracts.deals import Opportunity, OpportunityStage
+from contracts.deals import Amendment, Opportunity, OpportunityStage
 from contracts.parties import Customer
 from services.system.crm.schemas import FinanceStatusResultV1, FinanceStatusV1
 
-__all__ = ["ClosedWonDeal", "CrmConnector", "DealChange", "Notification"]
+__all__ = ["ClosedDeal", "CrmConnector", "DealChange", "Notification"]
 
 
-class ClosedWonDeal(msgspec.Struct, frozen=True, kw_only=True):
-    """A won deal as the closed-won event carries it."""
+class ClosedDeal(msgspec.Struct, frozen=True, kw_only=True):
+    """A closed (won or lost) deal with what its event needs; the publisher decides which event that is."""
 
     opportunity: Opportunity
-    customer: Customer
     closed_at: datetime
     version: str
     """The close version: stable across later edits of the record, new when the deal is closed again."""
+    customer: Customer | None = None
+    """The buyer, on a won deal that is not an amendment (the closed-won and renewed events carry it)."""
+    amendment: Amendment | None = None
+    """On a won amendment: the change it makes to the booked deal it links to."""
+    loss_reason: str | None = None
+    """On a lost deal: why, when the CRM says."""
 
 
 class DealChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,8 +56,8 @@ class Notification(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     """The vendor's notification / event id (the delivery deduplication key)."""
     opportunity_id: str
-    closed_won: bool | None = None
-    """What the notification says about the stage, when it says it (None: read the record)."""
+    closed: bool | None = None
+    """Whether the notification says the deal is now closed, won or lost (None: it does not say; read the record)."""
 
 
 class CrmConnector(Protocol):
@@ -75,8 +82,12 @@ class CrmConnector(Protocol):
         """An opportunity with every line."""
         ...
 
-    async def closed_won_deal(self, opportunity_id: str) -> ClosedWonDeal | None:
-        """The deal with its buyer when it is closed-won, else None."""
+    async def closed_deal(self, opportunity_id: str) -> ClosedDeal | None:
+        """The deal when it is closed (won: with its buyer, or its amendment; lost: with the reason), else None."""
+        ...
+
+    async def amendments_of(self, opportunity_id: str) -> list[Amendment]:
+        """The signed (closed-won) amendments linked to a booked opportunity (``CrmNotFound`` when it is unknown)."""
         ...
 
     async def find_deals(self, stage: OpportunityStage, since: datetime | None) -> list[DealChange]:

@@ -7,11 +7,11 @@ from typing import Annotated
 import msgspec
 
 from contracts.billing import InvoiceStatus
-from contracts.deals import Opportunity
+from contracts.deals import Amendment, Opportunity
 from contracts.money import Money
 
-__all__ = ["FINANCE_FIELDS", "ClosedWonSyncV1", "FinanceStatusResultV1", "FinanceStatusV1", "OpportunityListV1",
-           "WebhookAckV1"]
+__all__ = ["FINANCE_FIELDS", "AmendmentListV1", "ClosedLostSyncV1", "ClosedWonSyncV1", "FinanceStatusResultV1",
+           "FinanceStatusV1", "OpportunityListV1", "WebhookAckV1"]
 
 FINANCE_FIELDS = ("invoice_status", "subscription_id", "revenue_recognized")
 """The canonical finance-status fields, in the order they are reported."""
@@ -52,15 +52,39 @@ class OpportunityListV1(msgspec.Struct, frozen=True, kw_only=True):
     data: list[Opportunity]
 
 
+class AmendmentListV1(msgspec.Struct, frozen=True, kw_only=True):
+    """The signed amendments of a booked opportunity, in the order they take effect."""
+
+    data: list[Amendment]
+
+
 class ClosedWonSyncV1(msgspec.Struct, frozen=True, kw_only=True):
-    """Outcome of one pull of closed-won deals."""
+    """Outcome of one pull of closed-won deals (new business, renewals and amendments)."""
 
     examined: int
     """Closed-won deals the incremental query returned."""
     published: int
-    """Of those, how many were a business change not announced before (one event each)."""
+    """How many were a business change not announced before (one ``closed_won``, ``renewed`` or ``amended`` event
+    each), deals retried from earlier pulls included."""
     watermark: str | None = None
     """The CRM modification instant the next pull starts from (ISO 8601)."""
+    incomplete: list[str] = []
+    """Won deals not announced because their CRM record is incomplete (sales ops' to fix); every later pull tries
+    them again until they are announced."""
+
+
+class ClosedLostSyncV1(msgspec.Struct, frozen=True, kw_only=True):
+    """Outcome of one pull of closed-lost deals."""
+
+    examined: int
+    """Closed-lost deals the incremental query returned."""
+    published: int
+    """How many were a loss not announced before (one ``lost`` event each), deals retried from earlier pulls
+    included."""
+    watermark: str | None = None
+    """The CRM modification instant the next pull starts from (ISO 8601)."""
+    incomplete: list[str] = []
+    """Lost deals not announced because their CRM record is incomplete; every later pull tries them again."""
 
 
 class WebhookAckV1(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,4 +95,4 @@ class WebhookAckV1(msgspec.Struct, frozen=True, kw_only=True):
     duplicates: int = 0
     """Events seen before (acknowledged, nothing published)."""
     published: int = 0
-    """``closed_won`` events published for this delivery."""
+    """Events (``closed_won``, ``renewed``, ``amended``, ``lost``) published for this delivery."""

@@ -1,8 +1,8 @@
 """Domain logic of the CRM API, vendor-agnostic: it depends on ``ports.CrmConnector`` only.
 
 Writes are upserts by business key (accounts) or by record id (finance status), idempotent by nature at
-the vendor, and each is appended to the hash-chained audit stream. Closed-won events come from
-``publisher.ClosedWonPublisher``, fed by both push and pull.
+the vendor, and each is appended to the hash-chained audit stream. Deal events (closed-won, renewed,
+amended, lost) come from ``publisher.ClosedDealPublisher``, fed by both push and pull.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from typing import Any
 
 import msgspec
 
-from contracts.deals import Opportunity, OpportunityStage
+from contracts.deals import Amendment, Opportunity, OpportunityStage
 from contracts.parties import Customer
 from services.runtime.audit import AuditLog
 from services.runtime.correlation import current_correlation_id
 from services.system.crm.ports import CrmConnector
-from services.system.crm.publisher import ClosedWonPublisher
-from services.system.crm.schemas import ClosedWonSyncV1, FinanceStatusResultV1, FinanceStatusV1
+from services.system.crm.publisher import ClosedDealPublisher, Pull
+from services.system.crm.schemas import ClosedLostSyncV1, ClosedWonSyncV1, FinanceStatusResultV1, FinanceStatusV1
 
 __all__ = ["CrmService"]
 
@@ -26,7 +26,7 @@ __all__ = ["CrmService"]
 class CrmService:
     """Canonical CRM operations over the configured vendor."""
 
-    def __init__(self, connector: CrmConnector, audit: AuditLog, publisher: ClosedWonPublisher) -> None:
+    def __init__(self, connector: CrmConnector, audit: AuditLog, publisher: ClosedDealPublisher) -> None:
         self.connector, self.audit, self.publisher = connector, audit, publisher
 
     async def upsert_account(self, key: str, account: Customer, actor: str) -> Customer:
@@ -44,6 +44,9 @@ class CrmService:
         changes = await self.connector.find_deals(stage, since)
         return [await self.connector.get_opportunity(change.opportunity_id) for change in changes]
 
+    async def list_amendments(self, opportunity_id: str) -> list[Amendment]:
+        return await self.connector.amendments_of(opportunity_id)
+
     async def write_finance_status(self, opportunity_id: str, status: FinanceStatusV1,
                                    actor: str) -> FinanceStatusResultV1:
         result = await self.connector.write_finance_status(opportunity_id, status)
@@ -51,8 +54,16 @@ class CrmService:
         return result
 
     async def sync_closed_won(self) -> ClosedWonSyncV1:
-        return await self.publisher.sync()
+        return ClosedWonSyncV1(**_sync_fields(await self.publisher.sync(OpportunityStage.CLOSED_WON)))
+
+    async def sync_closed_lost(self) -> ClosedLostSyncV1:
+        return ClosedLostSyncV1(**_sync_fields(await self.publisher.sync(OpportunityStage.CLOSED_LOST)))
 
     async def _record(self, actor: str, action: str, subject: str, after: Any) -> None:
         await self.audit.append(actor=actor, action=f"crm.{action}", subject=subject, before=None,
                                 after=msgspec.to_builtins(after), correlation_id=current_correlation_id())
+
+
+def _sync_fields(pull: Pull) -> dict[str, Any]:
+    return {"examined": pull.examined, "published": pull.published, "incomplete": pull.incomplete,
+            "watermark": pull.watermark.isoformat() if pull.watermark else None}

@@ -10,7 +10,7 @@ __all__ = ["CrmSettings", "load_settings"]
 
 
 class CrmSettings(RuntimeSettings, frozen=True, kw_only=True):
-    """The runtime's settings plus the CRM vendor, its credentials and the closed-won poller."""
+    """The runtime's settings plus the CRM vendor, its credentials and the closed-deal poller."""
 
     service_name: str = "crm"
     vendor: Literal["salesforce", "hubspot"] = "salesforce"
@@ -36,7 +36,7 @@ class CrmSettings(RuntimeSettings, frozen=True, kw_only=True):
     """Billing frequency of a deal line whose CRM record carries none (Salesforce ``Billing_Frequency__c``; HubSpot
     ``recurringbillingfrequency``), or whose org has no such field."""
     poll_interval_seconds: float = 0.0
-    """Interval of the background closed-won poller; 0 turns it off (the sync route still works)."""
+    """Interval of the background poller of closed (won and lost) deals; 0 turns it off (the sync routes still work)."""
     poll_overlap_seconds: float = 5.0
     """How far before the watermark each pull starts again, for records committed with an earlier timestamp."""
     vendor_timeout_seconds: float = 5.0

@@ -3,8 +3,9 @@
 Both routes are excluded from JWT auth (the vendor cannot present our tokens); the connector checks the
 vendor's own proof instead (Salesforce: the ``OrganizationId``; HubSpot: ``X-HubSpot-Signature-v3`` with the
 app secret, five-minute tolerance). Each notification is deduplicated on the vendor's notification / event
-id, then the opportunity is read back and, when it is closed-won, handed to the publisher, whose own
-dedupe (opportunity id + close version) makes push and pull announce a close exactly once together.
+id, then the opportunity is read back and, when it is closed (won, renewed, amended or lost), handed to the
+publisher, whose own dedupe (opportunity id + outcome + close version) makes push and pull announce a close
+exactly once together.
 
 Salesforce expects the SOAP ``notificationsResponse`` with ``<Ack>true</Ack>``; anything else makes it
 retry. HubSpot expects any 2xx.
@@ -21,7 +22,7 @@ from services.runtime.idempotency import IDEMPOTENCY_OPT
 from services.runtime.problems import ServiceError
 from services.runtime.redis import KeySpace
 from services.system.crm.ports import CrmConnector
-from services.system.crm.publisher import ClosedWonPublisher
+from services.system.crm.publisher import ClosedDealPublisher
 from services.system.crm.schemas import WebhookAckV1
 
 __all__ = ["SOAP_ACK", "WebhookController", "WebhookReceiver"]
@@ -38,7 +39,7 @@ class WebhookReceiver:
     """Verify, deduplicate and hand on one CRM's push notifications."""
 
     def __init__(self, connector: CrmConnector, redis: Redis, keyspace: KeySpace,
-                 publisher: ClosedWonPublisher) -> None:
+                 publisher: ClosedDealPublisher) -> None:
         self.connector, self.redis, self.keyspace, self.publisher = connector, redis, keyspace, publisher
 
     async def receive(self, headers: Any, body: bytes, url: str) -> WebhookAckV1:
@@ -54,8 +55,8 @@ class WebhookReceiver:
                 raise ServiceError(f"Notification {note.id} is being processed by another delivery.",
                                    slug="conflict", retryable=True, owner="integration", headers={"Retry-After": "5"})
             try:
-                if note.closed_won is not False:
-                    published += await self.publisher.publish_if_won(note.opportunity_id)
+                if note.closed is not False:
+                    published += await self.publisher.publish_closed(note.opportunity_id)
             except BaseException:
                 await self.redis.delete(marker)
                 raise

@@ -2,7 +2,10 @@
 
 HubSpot's default company address properties (``address``, ``address2``, ``city``, ``state``, ``zip``,
 ``country``); the deal finance properties of a portal prepared for revflow (``revflow_invoice_status``, an
-enumeration; ``revflow_subscription_id``; ``revflow_revenue_recognized``, a number); and the line item billing
+enumeration; ``revflow_subscription_id``; ``revflow_revenue_recognized``, a number); the links of renewals and
+amendments (``revflow_renews_deal_id``, ``revflow_amends_deal_id``, ``revflow_amendment_effective_date``, a date;
+on line items ``revflow_amendment_action``, an enumeration, and ``revflow_amends_line_item_id``); HubSpot's
+``closed_lost_reason``; and the line item billing
 terms HubSpot has (``hs_recurring_billing_start_date``, ``hs_recurring_billing_end_date``,
 ``hs_recurring_billing_period``, ``recurringbillingfrequency``). Each is stored as HubSpot stores it (a string,
 numbers normalised, dates as ``YYYY-MM-DD``), searchable, and validated with HubSpot's error codes. The session's
@@ -94,6 +97,37 @@ class TestDealFinance:
             deals.FilterGroup(filters=[deals.Filter(property_name="revflow_invoice_status", operator="EQ",
                                                     value="paid")])]))
         assert [r.id for r in found.results] == [paid]
+
+
+class TestRenewalsAndAmendments:
+    def test_links_are_stored_and_amendments_found_by_their_deal(self, client: HubSpot) -> None:
+        booked, other = _deal(client), _deal(client)
+        amendment = client.crm.deals.basic_api.create(deals.SimplePublicObjectInputForCreate(properties={
+            "dealname": "Acme +5", "closedate": "2024-09-15T00:00:00.000Z", "revflow_amends_deal_id": booked,
+            "revflow_amendment_effective_date": "2024-10-01"})).id
+        client.crm.deals.basic_api.create(deals.SimplePublicObjectInputForCreate(properties={
+            "dealname": "Acme renewal", "closedate": "2025-03-28T00:00:00.000Z", "revflow_renews_deal_id": other,
+            "closed_lost_reason": "Budget"}))
+        found = client.crm.deals.search_api.do_search(deals.PublicObjectSearchRequest(
+            filter_groups=[deals.FilterGroup(filters=[deals.Filter(property_name="revflow_amends_deal_id",
+                                                                   operator="EQ", value=booked)])],
+            properties=["revflow_amendment_effective_date"]))
+        assert [(r.id, r.properties["revflow_amendment_effective_date"]) for r in found.results] == [
+            (amendment, "2024-10-01")]
+        line = _line(client, revflow_amendment_action="update", revflow_amends_line_item_id="1234")
+        read = client.crm.line_items.basic_api.get_by_id(line.id, properties=["revflow_amendment_action",
+                                                                               "revflow_amends_line_item_id"])
+        assert (read.properties["revflow_amendment_action"], read.properties["revflow_amends_line_item_id"]) == (
+            "update", "1234")
+
+    def test_bad_action_and_effective_date_are_refused(self, client: HubSpot) -> None:
+        with pytest.raises(line_items.ApiException) as exc:
+            _line(client, revflow_amendment_action="upgrade")
+        assert _errors(exc) == [("INVALID_OPTION", ["revflow_amendment_action"])]
+        with pytest.raises(ApiException) as exc:
+            client.crm.deals.basic_api.create(deals.SimplePublicObjectInputForCreate(properties={
+                "dealname": "Acme +5", "revflow_amendment_effective_date": "01/10/2024"}))
+        assert _errors(exc) == [("INVALID_DATE", ["revflow_amendment_effective_date"])]
 
 
 class TestLineItemTerms:

@@ -1,4 +1,5 @@
-"""Closed-won Outbound Messages: SOAP shape, acknowledgement, redelivery with the same Notification Id."""
+"""Opportunity Outbound Messages: SOAP shape, acknowledgement, the workflow rule's stage criteria, redelivery with
+the same Notification Id (by retry, and on demand to the listeners configured now)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,33 @@ class TestOutboundMessage:
         admin.post("/__sandbox/outbound-messages/flush")
         assert [n.fields["StageName"] for n in listener.received] == ["Closed Won"]
 
+    def test_the_rule_fires_on_entering_its_stages_not_on_moving_within_them(self, sf: Salesforce,
+                                                                             admin: httpx.Client,
+                                                                             listen: Any) -> None:
+        listener, url = listen()
+        admin.post("/__sandbox/outbound-messages", json={"urls": [url], "stages": ["Closed Won", "Closed Lost"]}
+                   ).raise_for_status()
+        lost = _won(sf, stage="Prospecting")
+        sf.Opportunity.update(lost, {"StageName": "Closed Lost"})
+        won = _won(sf)
+        sf.Opportunity.update(won, {"StageName": "Closed Lost"})  # still within the criteria: no new message
+        admin.post("/__sandbox/outbound-messages/flush")
+        assert [(n.fields["Id"], n.fields["StageName"]) for n in listener.received] == [(lost, "Closed Lost"),
+                                                                                         (won, "Closed Won")]
+
+    def test_redeliver_sends_past_notifications_again_to_current_listeners(self, sf: Salesforce,
+                                                                           admin: httpx.Client,
+                                                                           listen: Any) -> None:
+        first, first_url = listen()
+        admin.post("/__sandbox/outbound-messages", json={"urls": [first_url]})
+        _won(sf)
+        (note,) = first.wait_for(1)
+        second, second_url = listen()
+        admin.post("/__sandbox/outbound-messages", json={"urls": [second_url]})
+        assert admin.post("/__sandbox/outbound-messages/redeliver").json() == {"queued": 1}
+        (again,) = second.wait_for(1)
+        assert again.notification_id == note.notification_id and len(first.received) == 1
+
     def test_rolled_back_composite_sends_nothing(self, sf: Salesforce, admin: httpx.Client, listen: Any) -> None:
         listener, url = listen()
         admin.post("/__sandbox/outbound-messages", json={"urls": [url]})
@@ -70,3 +98,5 @@ class TestOutboundMessage:
     def test_bad_listener_config_is_refused(self, admin: httpx.Client) -> None:
         assert admin.post("/__sandbox/outbound-messages", json={"urls": ["ftp://x"]}).status_code == 400
         assert admin.post("/__sandbox/outbound-messages", json={"fields": ["Nope"]}).status_code == 400
+        assert admin.post("/__sandbox/outbound-messages", json={"stages": ["Won"]}).status_code == 400
+        assert admin.post("/__sandbox/outbound-messages", json={"stages": []}).status_code == 400

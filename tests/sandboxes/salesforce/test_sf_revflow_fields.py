@@ -3,8 +3,11 @@
 Opportunity carries the finance status revflow writes back (``Revflow_Invoice_Status__c``, a restricted
 picklist; ``Revflow_Subscription_Id__c``; ``Revflow_Revenue_Recognized__c``, currency); OpportunityLineItem the
 service end and billing frequency sales enters (``Service_End_Date__c``; ``Billing_Frequency__c``, a restricted
-picklist). ``describe`` reports them, SOQL selects, filters and sorts on them, and create, update and upsert
-store them with Salesforce's type checks and errors.
+picklist). Renewals and amendments link to the deal they continue or change (``Renewed_Opportunity__c``,
+``Amended_Opportunity__c``: lookups to Opportunity; ``Amendment_Effective_Date__c``), lost deals say why
+(``Loss_Reason__c``), and amendment lines say what they change (``Amendment_Action__c``, a restricted picklist;
+``Amended_Line_Id__c``). ``describe`` reports them, SOQL selects, filters and sorts on them, and create, update and
+upsert store them with Salesforce's type checks and errors.
 """
 
 from __future__ import annotations
@@ -60,8 +63,21 @@ class TestDescribe:
         frequency = fields["Billing_Frequency__c"]
         assert (frequency["type"], frequency["restrictedPicklist"]) == ("picklist", True)
         assert [v["value"] for v in frequency["picklistValues"]] == [
-            "Monthly", "Quarterly", "Semiannual", "Annual", "One-time"]
+            "Monthly", "Quarterly", "Semiannual", "Annual", "One-time", "Usage"]
         assert "Billing_Frequency__c" not in {f["name"] for f in sf.Opportunity.describe()["fields"]}
+
+
+    def test_renewal_and_amendment_links(self, sf: Salesforce) -> None:
+        fields = {f["name"]: f for f in sf.Opportunity.describe()["fields"]}
+        for name, relationship in (("Renewed_Opportunity__c", "Renewed_Opportunity__r"),
+                                   ("Amended_Opportunity__c", "Amended_Opportunity__r")):
+            link = fields[name]
+            assert (link["type"], link["referenceTo"], link["relationshipName"], link["custom"]) == (
+                "reference", ["Opportunity"], relationship, True)
+        assert (fields["Amendment_Effective_Date__c"]["type"], fields["Loss_Reason__c"]["type"]) == ("date", "string")
+        lines = {f["name"]: f for f in sf.OpportunityLineItem.describe()["fields"]}
+        assert [v["value"] for v in lines["Amendment_Action__c"]["picklistValues"]] == ["Add", "Update", "Remove"]
+        assert (lines["Amended_Line_Id__c"]["type"], lines["Amended_Line_Id__c"]["length"]) == ("string", 18)
 
 
 class TestWriteAndQuery:
@@ -98,6 +114,27 @@ class TestWriteAndQuery:
         assert [(r["Name"], r["Revflow_Revenue_Recognized__c"]) for r in rows["records"]] == [("Acme", 1200.5),
                                                                                                ("Globex", 300.0)]
 
+    def test_an_amendment_links_to_its_deal_and_is_found_by_the_link(self, sf: Salesforce) -> None:
+        opp, entry, line = _deal(sf)
+        amendment = sf.Opportunity.create({"Name": "Acme +5", "StageName": "Closed Won", "CloseDate": "2024-09-15",
+                                           "Amended_Opportunity__c": opp,
+                                           "Amendment_Effective_Date__c": "2024-10-01"})["id"]
+        sf.OpportunityLineItem.create({"OpportunityId": amendment, "PricebookEntryId": entry, "Quantity": 15,
+                                       "UnitPrice": 100, "Amendment_Action__c": "Update", "Amended_Line_Id__c": line})
+        rows = sf.query(f"SELECT Id, Amendment_Effective_Date__c, Amended_Opportunity__r.Name, (SELECT "
+                        f"Amendment_Action__c, Amended_Line_Id__c FROM OpportunityLineItems) FROM Opportunity "
+                        f"WHERE Amended_Opportunity__c = '{opp}'")["records"]
+        assert [(r["Id"], r["Amendment_Effective_Date__c"], r["Amended_Opportunity__r"]["Name"]) for r in rows] == [
+            (amendment, "2024-10-01", "Acme")]
+        assert [(li["Amendment_Action__c"], li["Amended_Line_Id__c"])
+                for li in rows[0]["OpportunityLineItems"]["records"]] == [("Update", line)]
+
+    def test_a_link_to_a_missing_deal_is_refused(self, sf: Salesforce) -> None:
+        with pytest.raises(SalesforceMalformedRequest) as exc:
+            sf.Opportunity.create({"Name": "Renewal", "StageName": "Prospecting", "CloseDate": "2025-03-28",
+                                   "Renewed_Opportunity__c": "006000000000000AAA"})
+        assert _error(exc)["errorCode"] == "INVALID_CROSS_REFERENCE_KEY"
+
 
 BAD_VALUES = [
     ("Opportunity", "Revflow_Invoice_Status__c", "paid", "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
@@ -109,6 +146,8 @@ BAD_VALUES = [
     ("Opportunity", "Revflow_Subscription_Id__c", "s" * 256, "STRING_TOO_LONG", "data value too large"),
     ("OpportunityLineItem", "Billing_Frequency__c", "Weekly", "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
      "Billing Frequency: bad value for restricted picklist field: Weekly"),
+    ("OpportunityLineItem", "Amendment_Action__c", "Upgrade", "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+     "Amendment Action: bad value for restricted picklist field: Upgrade"),
     ("OpportunityLineItem", "Service_End_Date__c", "31/03/2026", "JSON_PARSER_ERROR", "Cannot deserialize instance "
                                                                                       "of date from VALUE_STRING"),
     ("OpportunityLineItem", "Service_End_Date__c", 20260331, "JSON_PARSER_ERROR", "Cannot deserialize instance of "

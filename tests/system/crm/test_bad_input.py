@@ -38,4 +38,9 @@ def test_tokens_and_scopes_are_enforced(crm, issuer):
     reader = issuer.token("crm:read", audience="crm")
     response = crm.client.put("/v1/accounts/ACME-001", json=account(), headers={"Authorization": f"Bearer {reader}"})
     assert response.status_code == 403
-    assert crm.client.post("/v1/sync/closed-won", headers={"Authorization": f"Bearer {reader}"}).status_code == 403
+    for kind in ("closed-won", "closed-lost"):
+        assert crm.client.post(f"/v1/sync/{kind}", headers={"Authorization": f"Bearer {reader}"}).status_code == 403
+    nobody = issuer.token("erp:read", audience="crm")
+    amendments = crm.client.get("/v1/opportunities/006000000000000AAA/amendments",
+                                headers={"Authorization": f"Bearer {nobody}"})
+    assert amendments.status_code == 403

@@ -1,9 +1,11 @@
 """Test harnesses of the CRM vendors' sandboxes: start, reset, inspect, fault and drive each one.
 
 The canonical suite only talks to the CRM API; a harness is what a test uses to arrange CRM-side conditions
-(a deal a salesperson enters and wins, push notifications on or off, faults) and to inspect what exists at
-the vendor afterwards, read through the vendor's own API. Each vendor's harness offers the same methods; deals
-are described canonically (``journeys.deal_lines``) and entered the way each CRM's UI would store them, and
+(a deal a salesperson enters and wins or loses, a renewal or an amendment linked to a booked deal, push
+notifications on, held back, released or delivered again, faults) and to inspect what exists at the vendor
+afterwards, read through the vendor's own API. Each vendor's harness offers the same methods; deals are
+described canonically (``journeys.deal_lines``; an amendment's lines add ``action`` and ``amends_line``) and
+entered the way each CRM's UI would store them, and
 ``finance`` translates what the vendor's record holds back into canonical terms with the vendor's own
 vocabulary (a value the harness does not expect comes back as the vendor stored it, so a test sees it).
 Both sandboxes are used as they are: the org and the portal come prepared for revflow.
@@ -18,11 +20,16 @@ from typing import Any
 
 import httpx
 
-from services.runtime.testing import serve_in_thread
+from services.runtime.testing import free_port, serve_in_thread
 
 __all__ = ["HUBSPOT_SECRET", "HubSpotHarness", "SalesforceHarness", "hubspot_harness", "salesforce_harness"]
 
 HUBSPOT_SECRET = "hubspot-crm-test-secret"
+
+
+def _dead_url() -> str:
+    """A URL nothing listens on (a push sent there fails, is retried, and is given up)."""
+    return f"http://127.0.0.1:{free_port()}/nobody"
 
 
 def _units(minor: int) -> float:
@@ -43,7 +50,7 @@ class SalesforceHarness:
     base = "/services/data/v62.0"
     # Canonical billing frequency / invoice status -> the org's picklist values.
     frequencies = {"monthly": "Monthly", "quarterly": "Quarterly", "semiannual": "Semiannual", "annual": "Annual",
-                   "one_time": "One-time"}
+                   "one_time": "One-time", "usage": "Usage"}
     invoice_statuses = {"draft": "Draft", "open": "Open", "paid": "Paid", "void": "Void",
                         "uncollectible": "Uncollectible"}
 
@@ -69,7 +76,7 @@ class SalesforceHarness:
         return list(self.http.get("/__sandbox/state").json()["records"]["Account"].values())
 
     def push_to(self, url: str | None) -> None:
-        """Send closed-won notifications to ``url``; None stops them (they are then lost, never queued)."""
+        """Send won and lost notifications to ``url``; None stops them (they are then lost, never queued)."""
         if url is None:
             self.http.delete("/__sandbox/outbound-messages").raise_for_status()
         else:
@@ -78,6 +85,20 @@ class SalesforceHarness:
 
     def flush_push(self) -> None:
         self.http.post("/__sandbox/outbound-messages/flush").raise_for_status()
+
+    def hold_push(self) -> None:
+        """Notifications from now on fail to arrive (the listener is unreachable) and are given up, not lost for good:
+        ``release_push`` sends them again."""
+        self.push_to(_dead_url())
+
+    def release_push(self, url: str) -> None:
+        """Listen at ``url`` again and have every past notification sent again (same Notification Id)."""
+        self.push_to(url)
+        self.redeliver_push()
+
+    def redeliver_push(self) -> None:
+        """Send every notification sent so far again, as Salesforce does when an acknowledgement is lost."""
+        self.http.post("/__sandbox/outbound-messages/redeliver").raise_for_status()
 
     def _post(self, sobject: str, body: dict[str, Any]) -> str:
         return str(self.http.post(f"{self.base}/sobjects/{sobject}", json=body).raise_for_status().json()["id"])
@@ -94,21 +115,33 @@ class SalesforceHarness:
             "UnitPrice": _units(list_minor), "IsActive": True})
         return str(entry.raise_for_status().json()["id"])
 
-    def create_deal(self, account_key: str, name: str, lines: list[dict[str, Any]], close_date: str) -> str:
-        """A deal entered in the CRM (open, with its lines); ``win`` closes it."""
+    def create_deal(self, account_key: str, name: str, lines: list[dict[str, Any]], close_date: str, *,
+                    renews: str | None = None, amends: str | None = None, effective: str | None = None,
+                    reason: str | None = None) -> str:
+        """A deal entered in the CRM (open, with its lines; a renewal or an amendment when it links to the deal it
+        renews or amends); ``win`` closes it."""
+        links = {"Renewed_Opportunity__c": renews, "Amended_Opportunity__c": amends,
+                 "Amendment_Effective_Date__c": effective, "Description": reason}
         opp = self._post("Opportunity", {"Name": name, "Account": {"Revflow_Id__c": account_key},
-                                         "StageName": "Prospecting", "CloseDate": close_date})
+                                         "StageName": "Prospecting", "CloseDate": close_date,
+                                         **{k: v for k, v in links.items() if v is not None}})
         for order, line in enumerate(lines):
             self._post("OpportunityLineItem", {
                 "OpportunityId": opp, "PricebookEntryId": self._entry(line["sku"], line["list"]),
                 "Quantity": line["quantity"], "UnitPrice": _units(line["sale"]), "ServiceDate": line["start"],
                 "Description": line.get("description"), "SortOrder": order, "Service_End_Date__c": line.get("end"),
-                "Billing_Frequency__c": self.frequencies[line["frequency"]] if line.get("frequency") else None})
+                "Billing_Frequency__c": self.frequencies[line["frequency"]] if line.get("frequency") else None,
+                "Amendment_Action__c": line["action"].capitalize() if line.get("action") else None,
+                "Amended_Line_Id__c": line.get("amends_line")})
         return opp
 
     def win(self, deal_id: str) -> None:
         self.http.patch(f"{self.base}/sobjects/Opportunity/{deal_id}", json={"StageName": "Closed Won"}
                         ).raise_for_status()
+
+    def lose(self, deal_id: str, reason: str | None = None) -> None:
+        self.http.patch(f"{self.base}/sobjects/Opportunity/{deal_id}", json={
+            "StageName": "Closed Lost", "Loss_Reason__c": reason}).raise_for_status()
 
     def finance(self, deal_id: str) -> dict[str, Any]:
         """The finance status the Opportunity record holds, read through the REST API."""
@@ -169,13 +202,34 @@ class HubSpotHarness:
     def flush_push(self) -> None:
         self.http.post("/__sandbox/webhooks/flush").raise_for_status()
 
-    def create_deal(self, account_key: str, name: str, lines: list[dict[str, Any]], close_date: str) -> str:
-        """A deal entered in the CRM (open, with its company and line items); ``win`` closes it."""
+    def hold_push(self) -> None:
+        """Deliveries from now on are dropped (kept in the portal's history): ``release_push`` sends them again."""
+        self.drop_deliveries(1.0)
+
+    def release_push(self, url: str) -> None:
+        """Deliver again (the target is still ``url``), then send every past delivery again."""
+        self.drop_deliveries(0.0)
+        self.redeliver_push()
+
+    def redeliver_push(self) -> None:
+        """Send every delivery made so far again (same event ids), as HubSpot retries one it thinks failed."""
+        log = self.http.get("/__sandbox/webhooks").raise_for_status().json()["deliveries"]
+        for event in dict.fromkeys(entry["event"] for entry in log):
+            self.http.post(f"/__sandbox/webhooks/{event}/redeliver").raise_for_status()
+
+    def create_deal(self, account_key: str, name: str, lines: list[dict[str, Any]], close_date: str, *,
+                    renews: str | None = None, amends: str | None = None, effective: str | None = None,
+                    reason: str | None = None) -> str:
+        """A deal entered in the CRM (open, with its company and line items; a renewal or an amendment when it links
+        to the deal it renews or amends); ``win`` closes it."""
         company = self.http.get(f"/crm/v3/objects/companies/{account_key}",
                                 params={"idProperty": "revflow_external_id"}).raise_for_status().json()["id"]
+        links = {"revflow_renews_deal_id": renews, "revflow_amends_deal_id": amends,
+                 "revflow_amendment_effective_date": effective, "description": reason}
         deal = self.http.post("/crm/v3/objects/deals", json={"properties": {
             "dealname": name, "dealstage": "appointmentscheduled", "pipeline": "default",
-            "closedate": f"{close_date}T00:00:00.000Z"}}).raise_for_status().json()["id"]
+            "closedate": f"{close_date}T00:00:00.000Z", **{k: v for k, v in links.items() if v is not None}}}
+                              ).raise_for_status().json()["id"]
         self.http.put(f"/crm/v4/objects/deals/{deal}/associations/default/companies/{company}").raise_for_status()
         for order, line in enumerate(lines):
             props = {"hs_sku": line["sku"], "name": line["sku"], "quantity": str(line["quantity"]),
@@ -187,6 +241,10 @@ class HubSpotHarness:
                 props["hs_recurring_billing_end_date"] = line["end"]
             if line.get("frequency"):
                 props["recurringbillingfrequency"] = self.frequencies[line["frequency"]]
+            if line.get("action"):
+                props["revflow_amendment_action"] = line["action"]
+            if line.get("amends_line"):
+                props["revflow_amends_line_item_id"] = line["amends_line"]
             self.http.post("/crm/v3/objects/line_items", json={"properties": props, "associations": [
                 {"to": {"id": deal}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 20}]}]}
                            ).raise_for_status()
@@ -195,6 +253,10 @@ class HubSpotHarness:
     def win(self, deal_id: str) -> None:
         self.http.patch(f"/crm/v3/objects/deals/{deal_id}", json={"properties": {"dealstage": "closedwon"}}
                         ).raise_for_status()
+
+    def lose(self, deal_id: str, reason: str | None = None) -> None:
+        self.http.patch(f"/crm/v3/objects/deals/{deal_id}", json={"properties": {
+            "dealstage": "closedlost", "closed_lost_reason": reason or ""}}).raise_for_status()
 
     def finance(self, deal_id: str) -> dict[str, Any]:
         """The finance status the deal record holds, read through the CRM v3 API."""
@@ -211,7 +273,9 @@ def salesforce_harness() -> Iterator[SalesforceHarness]:
     from sandboxes.salesforce import create_app
     from sandboxes.salesforce.settings import DEV_SESSION_ID
 
-    app = create_app(seed=11, outbound_retry_delay=0.05, outbound_max_attempts=3)
+    # The org's workflow rule sends its Outbound Message when a deal is won and when it is lost.
+    app = create_app(seed=11, outbound_retry_delay=0.05, outbound_max_attempts=3,
+                     outbound_stages=("Closed Won", "Closed Lost"))
     org_id = app.state["sf_state"].org_id
     with serve_in_thread(app) as server:
         harness = SalesforceHarness(server.url, DEV_SESSION_ID, org_id)

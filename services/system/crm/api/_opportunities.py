@@ -1,4 +1,4 @@
-"""Opportunities: read with their lines, list by stage since an instant, finance status written back; sync."""
+"""Opportunities: read with lines and signed amendments, listed by stage, finance status written back; pulls."""
 
 from __future__ import annotations
 
@@ -15,7 +15,14 @@ from services.runtime.auth.guards import requires
 from services.runtime.problems import ServiceError
 from services.system.crm.api import _examples
 from services.system.crm.api._common import SERVICE, OpportunityId, actor_of, body
-from services.system.crm.schemas import ClosedWonSyncV1, FinanceStatusResultV1, FinanceStatusV1, OpportunityListV1
+from services.system.crm.schemas import (
+    AmendmentListV1,
+    ClosedLostSyncV1,
+    ClosedWonSyncV1,
+    FinanceStatusResultV1,
+    FinanceStatusV1,
+    OpportunityListV1,
+)
 from services.system.crm.service import CrmService
 
 __all__ = ["OpportunityController", "SyncController"]
@@ -54,6 +61,15 @@ class OpportunityController(Controller):
     async def read(self, opportunity_id: OpportunityId, service: NamedDependency[CrmService]) -> Opportunity:
         return await service.get_opportunity(opportunity_id)
 
+    @get("/{opportunity_id:str}/amendments", operation_id="listAmendmentsV1", guards=[requires("crm:read")],
+         summary="The signed amendments of a booked opportunity, in the order they take effect",
+         description="Each is an amendment opportunity linked to this one and won (signed) in the CRM, as the "
+                     "canonical `Amendment`: the booked opportunity, the effective date and every changed line "
+                     "(`add`, `update` or `remove`, with the line's terms from the effective date). The same "
+                     "amendment is announced once as `revflow.crm.opportunity.amended.v1`.")
+    async def amendments(self, opportunity_id: OpportunityId, service: NamedDependency[CrmService]) -> AmendmentListV1:
+        return AmendmentListV1(data=await service.list_amendments(opportunity_id))
+
     @put("/{opportunity_id:str}/finance-status", operation_id="writeFinanceStatusV1", guards=[requires("crm:write")],
          summary="Write invoice status, subscription id and revenue recognised to date onto the CRM record",
          description="Naturally idempotent (it sets fields). Fields the CRM org has no place for are listed in "
@@ -66,13 +82,21 @@ class OpportunityController(Controller):
 
 
 class SyncController(Controller):
-    """The pull path of closed-won deals."""
+    """The pull path of closed deals."""
 
     path = "/sync"
     tags = ["sync"]
     dependencies = SERVICE
 
     @post("/closed-won", operation_id="syncClosedWonV1", guards=[requires("crm:write")], status_code=200,
-          summary="Pull closed-won deals modified since the watermark and announce each new close once")
+          summary="Pull closed-won deals modified since the watermark and announce each new close once",
+          description="Each new close is announced as `closed_won`, or as `renewed` (a renewal, instead of "
+                      "`closed_won`) or `amended` (a signed amendment). Deals whose record is incomplete are "
+                      "listed in `incomplete` and tried again on every later pull.")
     async def closed_won(self, service: NamedDependency[CrmService]) -> ClosedWonSyncV1:
         return await service.sync_closed_won()
+
+    @post("/closed-lost", operation_id="syncClosedLostV1", guards=[requires("crm:write")], status_code=200,
+          summary="Pull closed-lost deals modified since the watermark and announce each new loss once")
+    async def closed_lost(self, service: NamedDependency[CrmService]) -> ClosedLostSyncV1:
+        return await service.sync_closed_lost()

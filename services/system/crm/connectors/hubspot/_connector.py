@@ -8,9 +8,10 @@ from typing import Any
 from urllib.parse import quote
 
 from contracts.catalog import BillingFrequency
-from contracts.deals import Opportunity, OpportunityStage
+from contracts.deals import Amendment, Opportunity, OpportunityStage
 from contracts.parties import Customer
 from services.system.crm.connectors._shared import decimal_text, money_of
+from services.system.crm.connectors.hubspot._amendments import AMENDS, amendment_of
 from services.system.crm.connectors.hubspot._mapping import (
     COMPANY_PROPERTIES,
     DEAL_PROPERTIES,
@@ -24,7 +25,7 @@ from services.system.crm.connectors.hubspot._mapping import (
 from services.system.crm.connectors.hubspot._signature import events_of, verify
 from services.system.crm.connectors.hubspot._wire import HubSpotApi
 from services.system.crm.errors import CrmNotFound, VendorRefused
-from services.system.crm.ports import ClosedWonDeal, DealChange, Notification
+from services.system.crm.ports import ClosedDeal, DealChange, Notification
 from services.system.crm.schemas import FINANCE_FIELDS, FinanceStatusResultV1, FinanceStatusV1
 
 __all__ = ["FINANCE_PROPERTIES", "HubSpotConnector"]
@@ -72,7 +73,8 @@ class HubSpotConnector:
                               code="account_missing") from None
         return customer_of(company, self.defaults[0])
 
-    async def _deal(self, deal_id: str) -> tuple[dict[str, Any], dict[str, Any] | None, Opportunity]:
+    async def _deal(self, deal_id: str) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]],
+                                                 Opportunity]:
         if not deal_id.isdigit():
             raise CrmNotFound(f"No deal {deal_id} in HubSpot (deal ids are numbers).", code="opportunity_missing")
         params = [*[("properties", p) for p in DEAL_PROPERTIES], ("associations", "companies"),
@@ -89,7 +91,7 @@ class HubSpotConnector:
                                          [("properties", p) for p in COMPANY_PROPERTIES])
         line_ids = sorted({r["id"] for r in (links.get("line_items") or {}).get("results") or []})
         lines = await self._lines(line_ids)
-        return deal, company, opportunity_of(deal, company, lines, self.defaults)
+        return deal, company, lines, opportunity_of(deal, company, lines, self.defaults)
 
     async def _lines(self, ids: list[str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -101,15 +103,33 @@ class HubSpotConnector:
         return found
 
     async def get_opportunity(self, opportunity_id: str) -> Opportunity:
-        return (await self._deal(opportunity_id))[2]
+        return (await self._deal(opportunity_id))[3]
 
-    async def closed_won_deal(self, opportunity_id: str) -> ClosedWonDeal | None:
-        _, company, opportunity = await self._deal(opportunity_id)
-        if opportunity.stage is not OpportunityStage.CLOSED_WON or company is None:
+    async def closed_deal(self, opportunity_id: str) -> ClosedDeal | None:
+        deal, company, lines, opportunity = await self._deal(opportunity_id)
+        if not opportunity.stage.is_closed or company is None:
             return None
-        closed_at = opportunity.closed_at or datetime.combine(opportunity.close_date, time(0), UTC)
-        return ClosedWonDeal(opportunity=opportunity, customer=customer_of(company, self.defaults[0]),
-                             closed_at=closed_at, version=opportunity.close_date.isoformat())
+        props = deal.get("properties") or {}
+        closed = {"opportunity": opportunity, "version": opportunity.close_date.isoformat(),
+                  "closed_at": opportunity.closed_at or datetime.combine(opportunity.close_date, time(0), UTC)}
+        if opportunity.stage is OpportunityStage.CLOSED_LOST:
+            return ClosedDeal(**closed, loss_reason=props.get("closed_lost_reason") or None)
+        if props.get(AMENDS):
+            return ClosedDeal(**closed, amendment=amendment_of(deal, lines, self.defaults))
+        return ClosedDeal(**closed, customer=customer_of(company, self.defaults[0]))
+
+    async def amendments_of(self, opportunity_id: str) -> list[Amendment]:
+        await self._deal(opportunity_id)  # a 404 for an unknown deal
+        won = [stage for stage, canonical in STAGES.items() if canonical is OpportunityStage.CLOSED_WON]
+        found = await self.api.search_all("deals", {
+            "filterGroups": [{"filters": [{"propertyName": AMENDS, "operator": "EQ", "value": opportunity_id},
+                                          {"propertyName": "dealstage", "operator": "IN", "values": won}]}],
+            "properties": ["hs_object_id"]})
+        amendments = []
+        for result in found:
+            deal, _, lines, _ = await self._deal(result["id"])
+            amendments.append(amendment_of(deal, lines, self.defaults))
+        return sorted(amendments, key=lambda a: (a.effective_date, str(a.signed_at), int(a.id or 0)))
 
     async def find_deals(self, stage: OpportunityStage, since: datetime | None) -> list[DealChange]:
         filters: list[dict[str, Any]] = [{"propertyName": "dealstage", "operator": "IN",

@@ -4,6 +4,7 @@
   ``country``; companies carry no currency, so the configured one applies.
 - Deals: ``dealstage`` of the default pipeline maps to the canonical stage; ``closedate`` is the close
   instant (its UTC date the close date, which is also the close version); ``deal_currency_code`` the currency.
+  A renewal's ``revflow_renews_deal_id`` names the deal it renews. Amendments are mapped in ``_amendments``.
 - Line items: ``price`` is the list price per unit; the sale price is ``price`` less the per-unit ``discount``
   or ``hs_discount_percentage``; ``hs_recurring_billing_start_date`` is the service start (else the close date);
   ``hs_recurring_billing_end_date`` the last day of service, else the start plus ``hs_recurring_billing_period``
@@ -26,13 +27,16 @@ from services.system.crm.connectors._shared import money_of, term_end
 from services.system.crm.errors import IncompleteCrmRecord
 
 __all__ = ["COMPANY_PROPERTIES", "DEAL_PROPERTIES", "LINE_PROPERTIES", "STAGES", "company_properties", "customer_of",
-           "instant", "opportunity_of"]
+           "instant", "line_of", "opportunity_of"]
 
 COMPANY_PROPERTIES = ("name", "address", "address2", "city", "state", "zip", "country", "revflow_external_id")
-DEAL_PROPERTIES = ("dealname", "dealstage", "closedate", "deal_currency_code", "hs_lastmodifieddate")
+DEAL_PROPERTIES = ("dealname", "dealstage", "closedate", "deal_currency_code", "hs_lastmodifieddate", "description",
+                   "closed_lost_reason", "revflow_renews_deal_id", "revflow_amends_deal_id",
+                   "revflow_amendment_effective_date")
 LINE_PROPERTIES = ("hs_sku", "name", "description", "quantity", "price", "discount", "hs_discount_percentage",
                    "hs_recurring_billing_start_date", "hs_recurring_billing_end_date", "hs_recurring_billing_period",
-                   "recurringbillingfrequency", "hs_position_on_quote")
+                   "recurringbillingfrequency", "hs_position_on_quote", "revflow_amendment_action",
+                   "revflow_amends_line_item_id")
 STAGES: dict[str, OpportunityStage] = {
     "appointmentscheduled": OpportunityStage.PROSPECTING, "qualifiedtobuy": OpportunityStage.QUALIFICATION,
     "presentationscheduled": OpportunityStage.PROPOSAL, "decisionmakerboughtin": OpportunityStage.PROPOSAL,
@@ -79,7 +83,8 @@ def _months(period: str | None, default: int) -> int:
     return int(match.group(1) or 0) * 12 + int(match.group(2) or 0)
 
 
-def _line(record: dict[str, Any], close: date, currency: str, term: int, frequency: BillingFrequency) -> DealLine:
+def line_of(record: dict[str, Any], close: date, currency: str, term: int, frequency: BillingFrequency) -> DealLine:
+    """A line item as a canonical deal line; ``close`` is its service start when the record has none."""
     props = record.get("properties") or {}
     quantity = Decimal(props.get("quantity") or "0")
     if not props.get("hs_sku") or props.get("price") is None or quantity != int(quantity):
@@ -132,6 +137,9 @@ def opportunity_of(deal: dict[str, Any], company: dict[str, Any] | None, lines: 
     ordered = sorted(lines, key=lambda li: (Decimal((li.get("properties") or {}).get("hs_position_on_quote") or 0),
                                             int(li["id"])))
     key = (company.get("properties") or {}).get("revflow_external_id") or company["id"]
+    lines_of = [line_of(li, closed.date(), currency, term, frequency) for li in ordered]
     return Opportunity(id=deal["id"], name=props["dealname"], customer_id=key, stage=stage, close_date=closed.date(),
-                       currency=currency, lines=[_line(li, closed.date(), currency, term, frequency) for li in ordered],
-                       closed_at=closed if stage.is_closed else None, external_ids={System.CRM: deal["id"]})
+                       currency=currency, lines=lines_of,
+                       closed_at=closed if stage.is_closed else None,
+                       renews_opportunity_id=props.get("revflow_renews_deal_id") or None,
+                       external_ids={System.CRM: deal["id"]})

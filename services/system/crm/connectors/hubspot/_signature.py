@@ -51,10 +51,10 @@ def verify(headers: Mapping[str, str], body: bytes, uri: str, secret: str | None
         raise WebhookRejected("The HubSpot signature does not match the payload.")
 
 
-def _closed_won(event: dict[str, Any]) -> bool | None:
+def _closed(event: dict[str, Any]) -> bool | None:
     kind = event.get("subscriptionType")
     if kind == "deal.propertyChange" and event.get("propertyName") == "dealstage":
-        return event.get("propertyValue") == "closedwon"
+        return event.get("propertyValue") in ("closedwon", "closedlost")
     if kind == "deal.creation":
         return None  # created already won, perhaps: read the record
     return False
@@ -67,6 +67,6 @@ def events_of(body: bytes) -> list[Notification]:
         if not isinstance(events, list):
             raise TypeError("not an array")
         return [Notification(id=str(e["eventId"]), opportunity_id=str(int(e["objectId"])),
-                             closed_won=_closed_won(e)) for e in events]
+                             closed=_closed(e)) for e in events]
     except (msgspec.DecodeError, KeyError, TypeError, ValueError) as exc:
         raise WebhookRejected(f"HubSpot webhook body is not an event batch: {exc}", code="payload_invalid") from None

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, NamedTuple
 
 from contracts.billing import InvoiceStatus
-from contracts.deals import Opportunity, OpportunityStage
+from contracts.deals import Amendment, Opportunity, OpportunityStage
 from contracts.parties import Customer
 from services.system.crm.connectors._shared import decimal_text, money_of
+from services.system.crm.connectors.salesforce._amendments import (
+    AMENDED,
+    AMENDMENT_LINE_COLUMNS,
+    OPPORTUNITY_COLUMNS,
+    amendment_of,
+)
 from services.system.crm.connectors.salesforce._mapping import (
     ACCOUNT_FIELDS,
     LINE_COLUMNS,
@@ -23,7 +29,7 @@ from services.system.crm.connectors.salesforce._mapping import (
 from services.system.crm.connectors.salesforce._outbound import parse_notifications
 from services.system.crm.connectors.salesforce._wire import SalesforceApi, soql_text
 from services.system.crm.errors import CrmNotFound, IncompleteCrmRecord, VendorRefused
-from services.system.crm.ports import ClosedWonDeal, DealChange, Notification
+from services.system.crm.ports import ClosedDeal, DealChange, Notification
 from services.system.crm.schemas import FINANCE_FIELDS, FinanceStatusResultV1, FinanceStatusV1
 
 __all__ = ["FINANCE_COLUMNS", "INVOICE_STATUSES", "SalesforceConnector"]
@@ -36,11 +42,22 @@ INVOICE_STATUSES = {status: status.value.capitalize() for status in InvoiceStatu
 """Canonical invoice status -> the value of the org's ``Revflow_Invoice_Status__c`` picklist (``paid`` -> ``Paid``)."""
 
 
-def _opportunity_soql(line_columns: tuple[str, ...]) -> str:
-    extra = "".join(f", {column}" for column in line_columns)
-    return ("SELECT Id, Name, StageName, CloseDate, AccountId, Account.Revflow_Id__c, LastModifiedDate, "
-            f"(SELECT Id, SortOrder, Quantity, UnitPrice, ListPrice, Discount, ServiceDate, Description{extra}, "
-            "Product2.ProductCode FROM OpportunityLineItems) FROM Opportunity WHERE Id = ")
+class _OrgFields(NamedTuple):
+    """The optional revflow fields this org has (read with ``describe``)."""
+
+    finance: dict[str, str]
+    """Canonical finance field -> its Opportunity field."""
+    opportunity: tuple[str, ...]
+    """Renewal, amendment and loss fields on Opportunity."""
+    line: tuple[str, ...]
+    """Service end, billing frequency and amendment fields on OpportunityLineItem."""
+
+
+def _opportunity_soql(fields: _OrgFields, where: str) -> str:
+    extra, line_extra = ("".join(f", {column}" for column in columns) for columns in (fields.opportunity, fields.line))
+    return (f"SELECT Id, Name, StageName, CloseDate, Description, AccountId, Account.Revflow_Id__c, LastModifiedDate"
+            f"{extra}, (SELECT Id, SortOrder, Quantity, UnitPrice, ListPrice, Discount, ServiceDate, Description"
+            f"{line_extra}, Product2.ProductCode FROM OpportunityLineItems) FROM Opportunity WHERE {where}")
 
 
 def _invoice_status(value: Any, opportunity_id: str) -> InvoiceStatus | None:
@@ -71,7 +88,7 @@ class SalesforceConnector:
 
     def __init__(self, api: SalesforceApi, defaults: LineDefaults, organization_id: str | None) -> None:
         self.api, self.defaults, self.organization_id = api, defaults, organization_id
-        self._org_fields: tuple[dict[str, str], tuple[str, ...]] | None = None
+        self._org_fields: _OrgFields | None = None
 
     async def aclose(self) -> None:
         await self.api.http.aclose()
@@ -88,30 +105,45 @@ class SalesforceConnector:
                               code="account_missing")
         return customer_of(records[0], self.defaults.currency)
 
-    async def _opportunity(self, opportunity_id: str) -> tuple[dict[str, Any], Opportunity]:
-        _, line_columns = await self._fields()
-        records = await self.api.query(_opportunity_soql(line_columns) + soql_text(opportunity_id))
+    async def _opportunity(self, opportunity_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], Opportunity]:
+        records = await self.api.query(_opportunity_soql(await self._fields(), f"Id = {soql_text(opportunity_id)}"))
         if not records:
             raise CrmNotFound(f"No opportunity {opportunity_id} in Salesforce.", code="opportunity_missing")
         record = records[0]
         lines = await self.api.children(record.get("OpportunityLineItems"))
-        return record, opportunity_of(record, lines, self.defaults)
+        return record, lines, opportunity_of(record, lines, self.defaults)
 
     async def get_opportunity(self, opportunity_id: str) -> Opportunity:
-        return (await self._opportunity(opportunity_id))[1]
+        return (await self._opportunity(opportunity_id))[2]
 
-    async def closed_won_deal(self, opportunity_id: str) -> ClosedWonDeal | None:
-        record, opportunity = await self._opportunity(opportunity_id)
-        if opportunity.stage is not OpportunityStage.CLOSED_WON:
+    async def closed_deal(self, opportunity_id: str) -> ClosedDeal | None:
+        record, lines, opportunity = await self._opportunity(opportunity_id)
+        if not opportunity.stage.is_closed:
             return None
+        closed = {"opportunity": opportunity, "closed_at": datetime.combine(opportunity.close_date, time(0), UTC),
+                  "version": opportunity.close_date.isoformat()}
+        if opportunity.stage is OpportunityStage.CLOSED_LOST:
+            return ClosedDeal(**closed, loss_reason=record.get("Loss_Reason__c") or None)
+        if record.get(AMENDED):
+            return ClosedDeal(**closed, amendment=amendment_of(record, lines, self.defaults))
         accounts = await self.api.query(f"SELECT {', '.join(ACCOUNT_FIELDS)} FROM Account "
                                         f"WHERE Id = {soql_text(record['AccountId'])}")
         if not accounts:
             raise CrmNotFound(f"Opportunity {opportunity_id} names account {record['AccountId']}, which is gone.",
                               code="account_missing")
-        return ClosedWonDeal(opportunity=opportunity, customer=customer_of(accounts[0], self.defaults.currency),
-                             closed_at=datetime.combine(opportunity.close_date, time(0), UTC),
-                             version=opportunity.close_date.isoformat())
+        return ClosedDeal(**closed, customer=customer_of(accounts[0], self.defaults.currency))
+
+    async def amendments_of(self, opportunity_id: str) -> list[Amendment]:
+        await self._opportunity(opportunity_id)  # a 404 for an unknown deal
+        fields = await self._fields()
+        if AMENDED not in fields.opportunity:
+            return []  # an org without the amendment link has no amendments revflow can read
+        won = ", ".join(soql_text(name) for name in stage_names(OpportunityStage.CLOSED_WON))
+        records = await self.api.query(_opportunity_soql(
+            fields, f"{AMENDED} = {soql_text(opportunity_id)} AND StageName IN ({won})"))
+        found = [amendment_of(r, await self.api.children(r.get("OpportunityLineItems")), self.defaults)
+                 for r in records]
+        return sorted(found, key=lambda a: (a.effective_date, str(a.signed_at), a.id or ""))
 
     async def find_deals(self, stage: OpportunityStage, since: datetime | None) -> list[DealChange]:
         names = ", ".join(soql_text(name) for name in stage_names(stage))
@@ -123,7 +155,7 @@ class SalesforceConnector:
         return [DealChange(opportunity_id=r["Id"], modified_at=instant(r["LastModifiedDate"])) for r in records]
 
     async def write_finance_status(self, opportunity_id: str, status: FinanceStatusV1) -> FinanceStatusResultV1:
-        columns, _ = await self._fields()
+        columns = (await self._fields()).finance
         await self.get_opportunity(opportunity_id)  # a 404 for an unknown deal, even with nothing to write
         values = {"invoice_status": INVOICE_STATUSES[status.invoice_status] if status.invoice_status else None,
                   "subscription_id": status.subscription_id,
@@ -153,17 +185,19 @@ class SalesforceConnector:
         return FinanceStatusResultV1(opportunity_id=opportunity_id, status=status, stored=stored,
                                      unsupported=[n for n in FINANCE_FIELDS if n not in columns])
 
-    async def _fields(self) -> tuple[dict[str, str], tuple[str, ...]]:
-        """The revflow fields this org has: finance fields on Opportunity, service end and frequency on lines.
+    async def _fields(self) -> _OrgFields:
+        """The optional revflow fields this org has, on Opportunity and on its lines.
 
-        Read with ``describe`` once per connector; an org without them gets ``unsupported`` finance fields and the
-        configured default term and frequency on lines.
+        Finance, renewal, amendment and loss fields on Opportunity; service end, frequency and amendment fields on
+        lines. Read with ``describe`` once per connector; an org without them gets ``unsupported`` finance fields, the
+        configured default term and frequency on lines, and no renewals or amendments.
         """
         if self._org_fields is None:
             opportunity = await self._field_names("Opportunity")
             line = await self._field_names("OpportunityLineItem")
-            self._org_fields = ({k: v for k, v in FINANCE_COLUMNS.items() if v in opportunity},
-                                tuple(column for column in LINE_COLUMNS if column in line))
+            self._org_fields = _OrgFields({k: v for k, v in FINANCE_COLUMNS.items() if v in opportunity},
+                                          tuple(column for column in OPPORTUNITY_COLUMNS if column in opportunity),
+                                          tuple(c for c in (*LINE_COLUMNS, *AMENDMENT_LINE_COLUMNS) if c in line))
         return self._org_fields
 
     async def _field_names(self, sobject: str) -> set[str]:

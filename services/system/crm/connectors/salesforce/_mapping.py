@@ -3,11 +3,12 @@
 - Accounts: ``Name`` and the ``Billing*`` compound address (``BillingStreet`` holds line 1 and line 2 on two
   lines). The org is single-currency (no ``CurrencyIsoCode``), so the account's currency is the configured one.
 - Opportunities: ``StageName`` maps to the canonical stage; ``CloseDate`` is the close date and, at midnight
-  UTC, the close instant; the close version is the close date.
+  UTC, the close instant; the close version is the close date. A renewal's ``Renewed_Opportunity__c`` (when the
+  org has it) names the deal it renews. Amendments are mapped in ``_amendments``.
 - Lines (``OpportunityLineItem``): ``ListPrice`` is the list price; the sale price is ``UnitPrice`` less the
   line's ``Discount`` percent, rounded half-even to the currency once. ``ServiceDate`` is the service start.
   An org prepared for revflow has ``Service_End_Date__c`` (the last day of service, inclusive) and
-  ``Billing_Frequency__c`` (picklist ``Monthly``, ``Quarterly``, ``Semiannual``, ``Annual``, ``One-time``) on
+  ``Billing_Frequency__c`` (picklist ``Monthly``, ``Quarterly``, ``Semiannual``, ``Annual``, ``One-time``, ``Usage``) on
   lines; where a line leaves them empty (or the org lacks them), the configured default term and frequency apply.
 """
 
@@ -25,7 +26,7 @@ from services.system.crm.connectors._shared import money_of, term_end
 from services.system.crm.errors import IncompleteCrmRecord
 
 __all__ = ["ACCOUNT_FIELDS", "FREQUENCIES", "LINE_COLUMNS", "STAGES", "LineDefaults", "account_fields", "customer_of",
-           "instant", "opportunity_of", "stage_names"]
+           "instant", "line_of", "opportunity_of", "stage_names"]
 
 ACCOUNT_FIELDS = ("Id", "Name", "BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "BillingCountry",
                   "CreatedDate", "Revflow_Id__c")
@@ -41,7 +42,7 @@ LINE_COLUMNS = ("Service_End_Date__c", "Billing_Frequency__c")
 FREQUENCIES: dict[str, BillingFrequency] = {
     "Monthly": BillingFrequency.MONTHLY, "Quarterly": BillingFrequency.QUARTERLY,
     "Semiannual": BillingFrequency.SEMIANNUAL, "Annual": BillingFrequency.ANNUAL,
-    "One-time": BillingFrequency.ONE_TIME,
+    "One-time": BillingFrequency.ONE_TIME, "Usage": BillingFrequency.USAGE,
 }
 
 
@@ -84,7 +85,8 @@ def customer_of(record: dict[str, Any], currency: str) -> Customer:
                     external_ids={System.CRM: record["Id"]})
 
 
-def _line(record: dict[str, Any], close: date, defaults: LineDefaults) -> DealLine:
+def line_of(record: dict[str, Any], close: date, defaults: LineDefaults) -> DealLine:
+    """A line item as a canonical deal line; ``close`` is its service start when the record has none."""
     sku = (record.get("Product2") or {}).get("ProductCode")
     quantity = record.get("Quantity")
     if not sku or not isinstance(quantity, int | float) or quantity != int(quantity):
@@ -126,6 +128,7 @@ def opportunity_of(record: dict[str, Any], lines: list[dict[str, Any]], defaults
     ordered = sorted(lines, key=lambda li: (li.get("SortOrder") or 0, li["Id"]))
     return Opportunity(id=record["Id"], name=record["Name"], customer_id=account.get("Revflow_Id__c") or
                        record["AccountId"], stage=stage, close_date=close, currency=defaults.currency,
-                       lines=[_line(li, close, defaults) for li in ordered],
+                       lines=[line_of(li, close, defaults) for li in ordered],
                        closed_at=datetime.combine(close, time(0), UTC) if stage.is_closed else None,
+                       renews_opportunity_id=record.get("Renewed_Opportunity__c") or None,
                        external_ids={System.CRM: record["Id"]})

@@ -2,7 +2,8 @@
 
 Salesforce signs nothing: a message is accepted when its ``OrganizationId`` is the configured org's (the
 15- and 18-character forms are the same org). Documents with a DTD are refused outright, so no entity
-can ever be expanded.
+can ever be expanded. The org's workflow rule sends the message when a deal is won or lost; a message whose
+``StageName`` is another stage is acknowledged and ignored (without the field, the record is read).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ __all__ = ["NS", "parse_notifications"]
 
 NS = "http://soap.sforce.com/2005/09/outbound"
 _SF = "urn:sobject.enterprise.soap.sforce.com"
+_CLOSED = ("Closed Won", "Closed Lost")
 
 
 def _text(element: ElementTree.Element | None) -> str:
@@ -49,5 +51,5 @@ def parse_notifications(body: bytes, organization_id: str | None) -> list[Notifi
         if not _text(note.find(f"{{{NS}}}Id")) or not record_id.isalnum():
             raise WebhookRejected("Outbound message notification lacks its Id or record Id.", code="payload_invalid")
         found.append(Notification(id=_text(note.find(f"{{{NS}}}Id")), opportunity_id=record_id,
-                                  closed_won=(stage == "Closed Won") if stage else None))
+                                  closed=(stage in _CLOSED) if stage else None))
     return found
