@@ -7,6 +7,7 @@ Redis-compatible server (fakeredis) is started on loopback and the launcher says
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -76,6 +77,18 @@ _QUOTE_TO_CASH = {"REVFLOW_QUOTE_TO_CASH_CRM_URL": "http://{crm}", "REVFLOW_QUOT
                   "REVFLOW_QUOTE_TO_CASH_CLIENT_ID": "revflow-quote_to_cash",
                   "REVFLOW_QUOTE_TO_CASH_CLIENT_SECRET": "revflow-quote_to_cash-dev-secret"}
 
+# The ops console's documented dev users (public passwords in services/experience/ops_console/passwords.py).
+_OPS_CONSOLE_USERS = json.dumps([
+    {"username": "finance", "name": "Fran Okafor", "roles": ["finance_ops"],
+     "password_hash": "scrypt$16384$8$1$CmXejf6Imd_dfcq4YUeJtg$cIkVjBpGAiAK1PH63jEmHq_UaKd_MmPlqYPOdrPwKuk"},
+    {"username": "sales", "name": "Sam Lindqvist", "roles": ["sales_ops"],
+     "password_hash": "scrypt$16384$8$1$3PyOmgD_7-Ux2lfS3mBTXg$uFnOiMFFVO6pqSMk4rZrzHVRZxuSMmpF-KmnXXYu4nE"},
+    {"username": "billing", "name": "Bea Moreau", "roles": ["billing_ops"],
+     "password_hash": "scrypt$16384$8$1$YMG0bgRHGERfmDtY8GxHTg$4yRAI7pKKb6zpCZFVgiEGCnJjI1XnILsUAE6D01gwK0"},
+    {"username": "viewer", "name": "Vic Tanaka", "roles": ["viewer"],
+     "password_hash": "scrypt$16384$8$1$HLi-s8jKBr2jRv1asa3kVQ$5zPwH14KONb-FZKrSQLhJN_bigAXhcKsw73wG-Al8Wc"},
+]).replace("{", "{{").replace("}", "}}")  # WIRING values are str.format templates
+
 WIRING: dict[str, dict[str, str]] = {
     # The example relays to itself, so the demo shows a service-to-service call with its own token.
     "example": {"REVFLOW_EXAMPLE_PEER_URL": "http://{example}",
@@ -83,7 +96,9 @@ WIRING: dict[str, dict[str, str]] = {
                 "REVFLOW_EXAMPLE_CLIENT_SECRET": "revflow-example-dev-secret"},
     # The CRM talks to the Salesforce sandbox with its public dev session id.
     "crm": {"REVFLOW_CRM_VENDOR": "salesforce", "REVFLOW_CRM_VENDOR_URL": "http://{salesforce}",
-            "REVFLOW_CRM_SALESFORCE_ACCESS_TOKEN": "00D5g000004SbxO!sandbox.dev.session"},
+            "REVFLOW_CRM_SALESFORCE_ACCESS_TOKEN": "00D5g000004SbxO!sandbox.dev.session",
+            # Outbound messages are accepted only from this org (the sandbox's dev org).
+            "REVFLOW_CRM_SALESFORCE_ORGANIZATION_ID": "00D5g000004SbxOEAS"},
     # The ERP talks to the NetSuite sandbox with its documented dev token-based credentials.
     "erp": {"REVFLOW_ERP_VENDOR": "netsuite", "REVFLOW_ERP_VENDOR_URL": "http://{netsuite}",
             "REVFLOW_ERP_NETSUITE_ACCOUNT_ID": "1234567_SB1",
@@ -97,6 +112,23 @@ WIRING: dict[str, dict[str, str]] = {
     # The process API and its workers call the four system APIs with their own dev client.
     "quote_to_cash": _QUOTE_TO_CASH,
     "quote_to_cash_worker": _QUOTE_TO_CASH,
+    # The partner API calls the process API with its own dev client; partners get tenant-bound tokens.
+    "partner": {"REVFLOW_PARTNER_PROCESS_URL": "http://{quote_to_cash}",
+                "REVFLOW_PARTNER_CLIENT_ID": "revflow-partner",
+                "REVFLOW_PARTNER_CLIENT_SECRET": "revflow-partner-dev-secret"},
+    # The ops console calls the process API with its own dev client; people sign in as the dev users above.
+    "ops_console": {"REVFLOW_OPS_CONSOLE_PROCESS_URL": "http://{quote_to_cash}",
+                    "REVFLOW_OPS_CONSOLE_CLIENT_ID": "revflow-ops_console",
+                    "REVFLOW_OPS_CONSOLE_CLIENT_SECRET": "revflow-ops_console-dev-secret",
+                    "REVFLOW_OPS_CONSOLE_USERS": _OPS_CONSOLE_USERS},
+    # The CRM panel reads the process API with its own dev client; HubSpot signs card requests with the dev app
+    # secret; the dev Salesforce org's Lightning and Visualforce origins may call it from the browser.
+    "crm_panel": {"REVFLOW_CRM_PANEL_PROCESS_URL": "http://{quote_to_cash}",
+                  "REVFLOW_CRM_PANEL_CLIENT_ID": "revflow-crm_panel",
+                  "REVFLOW_CRM_PANEL_CLIENT_SECRET": "revflow-crm_panel-dev-secret",
+                  "REVFLOW_CRM_PANEL_HUBSPOT_APP_SECRET": "revflow-hubspot-app-dev-secret",
+                  "REVFLOW_CRM_PANEL_CORS_ORIGINS": '["https://revflow-dev.lightning.force.com", '
+                                                    '"https://revflow-dev--c.vf.force.com"]'},
 }
 """Each service's dev wiring; ``{name}`` stands for the ``host:port`` where component ``name`` answers, so the
 same wiring serves processes on loopback (``revflow up``) and containers on a compose network."""
@@ -167,8 +199,12 @@ def _wait_ready(component: Component, proc: subprocess.Popen[bytes], deadline: f
 
 
 @contextmanager
-def running_topology(components: Sequence[Component], *, timeout: float = 30.0) -> Iterator[Running]:
-    """Start every component not already answering on its port; stop what was started on exit."""
+def running_topology(components: Sequence[Component], *, timeout: float = 90.0) -> Iterator[Running]:
+    """Start every component not already answering on its port; stop what was started on exit.
+
+    All processes start at once (each imports its app, which takes a while); then each is waited for in
+    topology order until ``timeout`` has passed in all.
+    """
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     embedded = False
     if not redis_answers(redis_url):
@@ -177,6 +213,7 @@ def running_topology(components: Sequence[Component], *, timeout: float = 30.0) 
     running = Running(list(components), redis_url, embedded)
     try:
         deadline = time.monotonic() + timeout
+        started = []
         for component in components:
             if component.port and _port_open(component.port):
                 continue
@@ -186,6 +223,8 @@ def running_topology(components: Sequence[Component], *, timeout: float = 30.0) 
                 proc = subprocess.Popen([sys.executable, "-m", "revflow.cli", *command(component)],
                                         env=env, stdout=sink, stderr=sink)
             running.processes.append(proc)
+            started.append((component, proc))
+        for component, proc in started:
             _wait_ready(component, proc, deadline)
         yield running
     finally:

@@ -64,11 +64,21 @@ class DealViewV1(msgspec.Struct, frozen=True, kw_only=True):
     """Systems that could not be read just now (the rest of the view is still right)."""
 
 
+NOT_ABOUT_A_DEAL = frozenset({"period_close", "reconciliation", "order"})
+"""Workflow kinds whose subject is a period, a run or an order, not a deal."""
+
+
+def deal_of(subject: str) -> str:
+    """The deal a workflow subject belongs to (``<deal>:term-end`` waits apart from the deal's queue)."""
+    return subject.split(":", 1)[0]
+
+
 def deal_rows(rows: list[Summary]) -> list[DealSummaryV1]:
     """Group workflow index rows by deal into pipeline rows."""
     by_deal: dict[str, list[Summary]] = {}
     for row in rows:
-        by_deal.setdefault(row.subject, []).append(row)
+        if row.kind not in NOT_ABOUT_A_DEAL:
+            by_deal.setdefault(deal_of(row.subject), []).append(row)
     deals = []
     for subject, flows in by_deal.items():
         flows.sort(key=lambda r: (r.created_at, r.id))
@@ -114,7 +124,8 @@ class DealController(Controller):
          summary="One deal: its workflows, ids in each system, revenue contract and invoices")
     async def read(self, opportunity_id: DealId, request: Request[Any, Any, Any]) -> DealViewV1:
         workflows = workflows_of(request)
-        rows = [r for r in await workflows.store.summaries() if r.subject == opportunity_id]
+        rows = [r for r in await workflows.store.summaries()
+                if r.kind not in NOT_ABOUT_A_DEAL and deal_of(r.subject) == opportunity_id]
         if not rows:
             raise ServiceError(f"No deal {opportunity_id} has reached revflow.", slug="not-found")
         [summary] = deal_rows(rows)

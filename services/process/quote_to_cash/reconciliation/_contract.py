@@ -78,7 +78,7 @@ def _bookings(c: _Contract) -> None:
                       line.sale_price.amount_minor * line.quantity, ("crm", "revrec"),
                       fix="Correct the opportunity line in the CRM.")
     contract = (facts.contract or {}).get("contract")
-    c.contracted = amount_of(contract["transaction_price"]) if contract else c.booked
+    c.contracted = amount_of(contract["transaction_price"]) - _usage_consideration(contract) if contract else c.booked
     if contract is None:
         c.add("no_revenue_contract", "the deal has no revenue contract", _INTEGRATION, c.booked, ("crm", "revrec"),
               fix="Resume or replay the deal's activation: its revenue contract step registers the contract once.")
@@ -90,6 +90,12 @@ def _bookings(c: _Contract) -> None:
               c.booked - c.contracted, ("crm", "revrec"), explained=modified, document=str(contract.get("id")),
               fix="Book the change in the CRM if sales has not." if modified
               else "Compare the contract's obligations with the opportunity lines; re-register or modify it.")
+
+
+def _usage_consideration(contract: dict[str, Any]) -> int:
+    """What usage reported so far added to the price: variable consideration the booking never contained."""
+    usage = {o["id"] for o in contract.get("obligations", []) if o.get("pattern") == "usage"}
+    return sum(amount_of(a["amount"]) for a in contract.get("allocations", []) if a["obligation_id"] in usage)
 
 
 def _products(facts: Facts) -> tuple[set[str], set[str]]:
