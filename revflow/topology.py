@@ -56,6 +56,15 @@ TOPOLOGY: tuple[Component, ...] = (
               "revenue (workers run as `revflow worker quote_to_cash`)"),
     Component(name="quote_to_cash_worker", kind="worker", factory="", port=0, command=("worker", "quote_to_cash"),
               description="Quote-to-cash workers: advance workflows, start them from CRM and billing events"),
+    Component(name="partner", kind="experience", factory="services.experience.partner.app:create_app", port=8120,
+              description="Partner API: orders, usage, customers, subscriptions, invoices, credit notes, signed "
+              "webhooks; tenant-scoped client credentials, rate limits, /v1 (deprecated) and /v2, docs at /docs"),
+    Component(name="ops_console", kind="experience", factory="services.experience.ops_console.app:create_app",
+              port=8121, description="Finance-ops console: pipeline, deal timelines, exceptions, revenue, close "
+              "(pages at /, sign in as finance / finance-dev-pass in development)"),
+    Component(name="crm_panel", kind="experience", factory="services.experience.crm_panel.app:create_app",
+              port=8122, description="CRM panel: a deal's finance status for Salesforce Lightning components "
+              "(bearer token) and HubSpot CRM cards (signed requests)"),
     Component(name="stripe", kind="sandbox", factory="sandboxes.stripe.app:create_app", port=8201,
               description="Stripe API v1 sandbox (official stripe SDK works against it)"),
     Component(name="hubspot", kind="sandbox", factory="sandboxes.hubspot.app:create_app", port=8202,

@@ -4,6 +4,7 @@ A service supplies a ``ServiceSpec`` (its name, versioned routers, lifespan hook
 settings; the runtime adds, always in this order (outermost first):
 
 1. edge telemetry: correlation id, SERVER span named by route template, latency histogram (outside routing);
+   then CORS, when the spec lists browser origins (preflights are answered before routing and auth);
 2. exception handling to RFC 9457 problems (validation, routing, auth, size, upstream, unexpected);
 3. authentication (JWT access tokens against the issuer's JWKS) and the route's required scopes;
 4. idempotency (``Idempotency-Key`` on POST/PATCH/DELETE routes, records in Redis; PUT is idempotent already);
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response, Router, get
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.enums import ParamType
 from litestar.handlers import HTTPRouteHandler
@@ -73,6 +75,8 @@ class ServiceSpec:
     """Checks of required upstreams for ``/ready``, besides Redis."""
     dependencies: dict[str, Any] = field(default_factory=dict)
     """App-level ``Provide`` dependencies."""
+    cors: CORSConfig | None = None
+    """Browser origins allowed to call the service (CORS allow-list); ``None``: no cross-origin access."""
 
 
 def _problem_responses() -> dict[int, ResponseSpec]:
@@ -225,6 +229,7 @@ def create_service_app(spec: ServiceSpec, settings: RuntimeSettings, *,
         middleware=[BearerAuthMiddleware(verifier)],
         exception_handlers=exception_handlers(UpstreamError),
         dependencies=dict(spec.dependencies),
+        cors_config=spec.cors,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title=spec.name, version=spec.version, description=spec.description or None, path="/schema",
