@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 from services.example.app import create_app
 from services.example.settings import ExampleSettings
 from tests.conftest import REDIS_URL
+from tests.support.contract_fuzzing import examples
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]
@@ -48,7 +49,7 @@ def test_operation_honours_its_contract(example_schema, issuer, method, path, mo
     operation = example_schema[path][method]
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def run(case):
         headers = {**(case.headers or {}), "Authorization": f"Bearer {bearer}"}
         if method in ("POST", "PATCH") and mode is GenerationMode.POSITIVE:

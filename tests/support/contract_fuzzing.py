@@ -7,6 +7,7 @@ bodies match their schemas, and that invalid input is rejected.
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
@@ -20,11 +21,19 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-__all__ = ["CHECKS", "MODES", "fuzz_operation", "operations_of"]
+__all__ = ["CHECKS", "MODES", "examples", "fuzz_operation", "operations_of"]
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]
 MODES = list(GenerationMode)
+
+
+def examples(default: int) -> int:
+    """Generated cases per operation and mode: ``default`` (the CI profile) unless ``REVFLOW_FUZZ_EXAMPLES``.
+
+    ``revflow check contracts --deep`` sets it for the longer profile.
+    """
+    return int(os.environ.get("REVFLOW_FUZZ_EXAMPLES", default))
 
 
 def operations_of(app: Any, skip_prefix: str | None = None) -> list[tuple[str, str]]:
@@ -40,7 +49,8 @@ def fuzz_operation(schema: Any, method: str, path: str, mode: GenerationMode, be
     operation = schema[path][method]
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=max_examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=examples(max_examples), deadline=None, suppress_health_check=list(HealthCheck),
+              database=None)
     def run(case: Any) -> None:
         headers = {**(case.headers or {}), "Authorization": f"Bearer {bearer}"}
         if method in ("POST", "PATCH", "DELETE") and mode is GenerationMode.POSITIVE:

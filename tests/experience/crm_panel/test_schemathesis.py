@@ -28,7 +28,7 @@ from services.process.quote_to_cash.settings import QuoteToCashSettings
 from services.runtime.testing import serve_in_thread
 from tests.conftest import REDIS_URL
 from tests.experience.crm_panel.conftest import HUBSPOT_SECRET, hubspot_signature, panel_settings
-from tests.support.contract_fuzzing import CHECKS, MODES, fuzz_operation, operations_of
+from tests.support.contract_fuzzing import CHECKS, MODES, examples, fuzz_operation, operations_of
 
 OPERATIONS = operations_of(create_app(CrmPanelSettings()))
 HUBSPOT = ("GET", "/v1/hubspot/card")
@@ -73,7 +73,7 @@ def test_hubspot_card_honours_its_contract_when_signed(panel_schema, mode):
     statuses: list[int] = []
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def run(case) -> None:
         statuses.append(case.call_and_validate(session=session, checks=CHECKS).status_code)
 

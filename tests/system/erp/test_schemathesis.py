@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 from services.system.erp.app import create_app
 from services.system.erp.settings import ErpSettings
 from tests.conftest import REDIS_URL
+from tests.support.contract_fuzzing import examples
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]
@@ -54,7 +55,7 @@ def test_operation_honours_its_contract(erp_schema, issuer, method, path, mode):
     operation = erp_schema[path][method]
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=examples(15), deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def run(case):
         headers = {**(case.headers or {}), "Authorization": f"Bearer {bearer}"}
         if method == "POST" and mode is GenerationMode.POSITIVE:
