@@ -2,7 +2,9 @@
 
 These are the standard behaviours a quote-to-cash connector relies on: an Opportunity's ``IsWon`` and
 ``Amount`` (the sum of its line items), line-item prices from the price book, a product's standard price
-before any custom one, contract end dates, order numbers.
+before any custom one, contract end dates, order numbers. With multiple currencies, a price book lists a
+product once per currency, a line item takes its opportunity's currency and needs an entry in it, and an
+opportunity with line items keeps its currency.
 """
 
 from __future__ import annotations
@@ -12,16 +14,25 @@ from datetime import date, timedelta
 from typing import Any
 
 from ..errors import SalesforceError
-from ..schema import STAGES
+from ..schema import CORPORATE_CURRENCY, STAGES
 from ..store import OrgState
 
 __all__ = ["after_delete", "after_save", "before_save"]
+
+def _currency(record: dict[str, Any]) -> str:
+    """A record's currency (records stored before the org activated currencies are in the corporate one)."""
+    return str(record.get("CurrencyIsoCode") or CORPORATE_CURRENCY)
+
 
 def _integrity(message: str, fields: list[str]) -> SalesforceError:
     return SalesforceError(400, "FIELD_INTEGRITY_EXCEPTION", f"field integrity exception: {message}", fields)
 
 
 def _opportunity(state: OrgState, new: dict[str, Any], old: dict[str, Any] | None, given: set[str]) -> None:
+    if old is not None and _currency(new) != _currency(old) and any(
+            li["OpportunityId"] == new["Id"] for li in state.records["OpportunityLineItem"].values()):
+        raise _integrity("CurrencyIsoCode (an opportunity with line items cannot change its currency)",
+                         ["CurrencyIsoCode"])
     stage = STAGES.get(new["StageName"])
     if stage is None:
         return
@@ -40,7 +51,8 @@ def _pricebook_entry(state: OrgState, new: dict[str, Any], old: dict[str, Any] |
     if old is not None:
         return
     book = state.get("Pricebook2", new["Pricebook2Id"])
-    entries = [e for e in state.records["PricebookEntry"].values() if e["Product2Id"] == product["Id"]]
+    entries = [e for e in state.records["PricebookEntry"].values()
+               if e["Product2Id"] == product["Id"] and _currency(e) == _currency(new)]
     if any(e["Pricebook2Id"] == book["Id"] for e in entries):
         raise SalesforceError(400, "DUPLICATE_VALUE", "This price definition already exists in this price book", [])
     if book["IsStandard"]:
@@ -64,7 +76,8 @@ def _line_entry(state: OrgState, new: dict[str, Any], opp: dict[str, Any]) -> di
                               ["PricebookEntryId"])
     book = opp["Pricebook2Id"] or state.standard_pricebook()["Id"]
     entry = next((e for e in state.records["PricebookEntry"].values()
-                  if e["Product2Id"] == new["Product2Id"] and e["Pricebook2Id"] == book), None)
+                  if e["Product2Id"] == new["Product2Id"] and e["Pricebook2Id"] == book
+                  and _currency(e) == _currency(opp)), None)
     if entry is None:
         raise _integrity("Product2Id (no price book entry for this product in the opportunity's price book)",
                          ["Product2Id"])
@@ -89,6 +102,9 @@ def _line_item(state: OrgState, new: dict[str, Any], old: dict[str, Any] | None,
     opp = state.get("Opportunity", new["OpportunityId"])
     if old is None:
         entry = _line_entry(state, new, opp)
+        if _currency(entry) != _currency(opp):
+            raise _integrity("PricebookEntryId (pricebook entry currency code does not match opportunity currency "
+                             "code)", ["PricebookEntryId"])
         if opp["Pricebook2Id"] is None:
             opp["Pricebook2Id"] = entry["Pricebook2Id"]
         elif opp["Pricebook2Id"] != entry["Pricebook2Id"]:
@@ -96,6 +112,7 @@ def _line_item(state: OrgState, new: dict[str, Any], old: dict[str, Any] | None,
                              "to the opportunity)", ["PricebookEntryId"])
         product = state.get("Product2", entry["Product2Id"])
         new.update(PricebookEntryId=entry["Id"], Product2Id=product["Id"], ListPrice=entry["UnitPrice"],
+                   CurrencyIsoCode=_currency(opp),
                    ProductCode=product["ProductCode"], Name=f"{opp['Name']} {product['Name']}")
     _line_prices(new, old, given)
 

@@ -4,10 +4,21 @@ Owns the shape of records; never holds records and never speaks HTTP.
 """
 
 from ._fields import SOAP_TYPES, ChildRelationship, FieldSpec, ObjectSpec
-from ._objects import AMENDMENT_ACTIONS, BILLING_FREQUENCIES, EXTERNAL_ID, INVOICE_STATUSES, LEGACY_ID, OBJECTS, STAGES
+from ._objects import (
+    AMENDMENT_ACTIONS,
+    BILLING_FREQUENCIES,
+    CORPORATE_CURRENCY,
+    CURRENCIES,
+    EXTERNAL_ID,
+    INVOICE_STATUSES,
+    LEGACY_ID,
+    OBJECTS,
+    STAGES,
+)
 
-__all__ = ["AMENDMENT_ACTIONS", "BILLING_FREQUENCIES", "EXTERNAL_ID", "INVOICE_STATUSES", "LEGACY_ID", "OBJECTS",
-           "SOAP_TYPES", "STAGES", "ChildRelationship", "FieldSpec", "ObjectSpec", "lookup"]
+__all__ = ["AMENDMENT_ACTIONS", "BILLING_FREQUENCIES", "CORPORATE_CURRENCY", "CURRENCIES", "EXTERNAL_ID",
+           "INVOICE_STATUSES", "LEGACY_ID", "OBJECTS", "SOAP_TYPES", "STAGES", "ChildRelationship", "FieldSpec",
+           "ObjectSpec", "lookup"]
 
 
 def lookup(name: str) -> ObjectSpec | None:

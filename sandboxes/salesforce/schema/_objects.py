@@ -9,6 +9,12 @@ restricted picklist; ``Revflow_Subscription_Id__c``; ``Revflow_Revenue_Recognize
 by revflow, and the service end and billing frequency of each OpportunityLineItem (``Service_End_Date__c``;
 ``Billing_Frequency__c``, a restricted picklist), entered by sales next to the standard ``ServiceDate``.
 
+The org has multiple currencies activated, as an org that books in more than one currency has: the corporate
+currency is ``USD`` and every currency-bearing record carries ``CurrencyIsoCode`` (a restricted picklist of the
+active currencies, ``CURRENCIES``), defaulting to the corporate currency. A price book entry lists a product in one
+currency (set on create, never changed); an opportunity's line items take the opportunity's currency, and their
+price book entry must be in it.
+
 Renewals and amendments are Opportunities linked to the deal they continue or change, as Salesforce CPQ links
 them to the contract (``SBQQ__RenewedContract__c``, ``SBQQ__AmendedContract__c``): ``Renewed_Opportunity__c`` and
 ``Amended_Opportunity__c`` are lookups to Opportunity, ``Amendment_Effective_Date__c`` the date an amendment takes
@@ -21,8 +27,8 @@ from __future__ import annotations
 
 from ._fields import ChildRelationship, FieldSpec, ObjectSpec, f, ref
 
-__all__ = ["AMENDMENT_ACTIONS", "BILLING_FREQUENCIES", "EXTERNAL_ID", "INVOICE_STATUSES", "LEGACY_ID", "OBJECTS",
-           "STAGES"]
+__all__ = ["AMENDMENT_ACTIONS", "BILLING_FREQUENCIES", "CORPORATE_CURRENCY", "CURRENCIES", "EXTERNAL_ID",
+           "INVOICE_STATUSES", "LEGACY_ID", "OBJECTS", "STAGES"]
 
 EXTERNAL_ID = "Revflow_Id__c"
 LEGACY_ID = "Legacy_Id__c"
@@ -45,6 +51,9 @@ BILLING_FREQUENCIES = ("Monthly", "Quarterly", "Semiannual", "Annual", "One-time
 """Values of the restricted picklist ``OpportunityLineItem.Billing_Frequency__c``."""
 AMENDMENT_ACTIONS = ("Add", "Update", "Remove")
 """Values of the restricted picklist ``OpportunityLineItem.Amendment_Action__c``."""
+CORPORATE_CURRENCY = "USD"
+CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD", "JPY")
+"""The org's active currencies (values of every ``CurrencyIsoCode``), the corporate one first."""
 
 
 def _system() -> list[FieldSpec]:
@@ -79,6 +88,12 @@ def _obj(name: str, label: str, plural: str, prefix: str, fields: list[FieldSpec
 
 RO = {"createable": False, "updateable": False}
 
+
+def _currency(**kw: object) -> FieldSpec:
+    """``CurrencyIsoCode`` of a multi-currency org."""
+    return f("CurrencyIsoCode", "picklist", "Currency ISO Code", nillable=False, default=CORPORATE_CURRENCY,
+             picklist=CURRENCIES, restricted=True, length=3, **kw)
+
 OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (
     _obj("Account", "Account", "Accounts", "001", [
         f("Name", "string", "Account Name", nillable=False), f("AccountNumber", "string"),
@@ -88,6 +103,7 @@ OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (
         f("BillingState", "string"), f("BillingPostalCode", "string"), f("BillingCountry", "string"),
         f("Phone", "phone", "Account Phone"), f("Website", "url"), f("AnnualRevenue", "currency"),
         f("NumberOfEmployees", "int", "Employees"), f("Description", "textarea", "Account Description"), _owner(),
+        _currency(),
     ], [ChildRelationship("Contact", "AccountId", "Contacts", True),
         ChildRelationship("Opportunity", "AccountId", "Opportunities", True),
         ChildRelationship("Contract", "AccountId", "Contracts", True),
@@ -103,7 +119,7 @@ OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (
         f("Description", "textarea", "Product Description"), f("IsActive", "boolean", "Active", nillable=False,
                                                                default=False),
         f("Family", "picklist", "Product Family", picklist=("None", "Software", "Services", "Hardware")),
-        f("QuantityUnitOfMeasure", "picklist", "Quantity Unit Of Measure", picklist=("Each",)),
+        f("QuantityUnitOfMeasure", "picklist", "Quantity Unit Of Measure", picklist=("Each",)), _currency(),
     ], [ChildRelationship("PricebookEntry", "Product2Id", "PricebookEntries", True)]),
     _obj("Pricebook2", "Price Book", "Price Books", "01s", [
         f("Name", "string", "Price Book Name", nillable=False), f("IsActive", "boolean", "Active", nillable=False,
@@ -118,7 +134,7 @@ OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (
         f("UnitPrice", "currency", "List Price", nillable=False),
         f("IsActive", "boolean", "Active", nillable=False, default=False),
         f("UseStandardPrice", "boolean", "Use Standard Price", nillable=False, default=False),
-        f("ProductCode", "string", **RO),
+        f("ProductCode", "string", **RO), _currency(updateable=False),
     ]),
     _obj("Opportunity", "Opportunity", "Opportunities", "006", [
         ref("AccountId", "Account", "Account"), f("Name", "string", nillable=False),
@@ -130,7 +146,7 @@ OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (
         f("ForecastCategoryName", "picklist", "Forecast Category"),
         ref("Pricebook2Id", "Pricebook2", "Pricebook2", "Price Book ID"),
         ref("ContractId", "Contract", "Contract"),
-        f("HasOpportunityLineItem", "boolean", "Has Line Item", nillable=False, **RO), _owner(),
+        f("HasOpportunityLineItem", "boolean", "Has Line Item", nillable=False, **RO), _owner(), _currency(),
     ], [ChildRelationship("OpportunityLineItem", "OpportunityId", "OpportunityLineItems", True)], [
         f("Revflow_Invoice_Status__c", "picklist", "Revflow Invoice Status", custom=True, picklist=INVOICE_STATUSES,
           restricted=True),
@@ -150,6 +166,7 @@ OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (
         f("Quantity", "double", nillable=False), f("TotalPrice", "currency", "Total Price"),
         f("UnitPrice", "currency", "Sales Price"), f("ListPrice", "currency", "List Price", **RO),
         f("ServiceDate", "date", "Date"), f("Discount", "percent"), f("Description", "string", "Line Description"),
+        _currency(**RO),
     ], custom=[
         f("Service_End_Date__c", "date", "Service End Date", custom=True),
         f("Billing_Frequency__c", "picklist", "Billing Frequency", custom=True, picklist=BILLING_FREQUENCIES,
@@ -165,7 +182,7 @@ OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (
         f("ContractTerm", "int", "Contract Term"), f("Status", "picklist", nillable=False, default="Draft",
                                                      picklist=("Draft", "In Approval Process", "Activated")),
         f("ContractNumber", "string", "Contract Number", nillable=False, **RO), f("Description", "textarea"),
-        _owner(),
+        _owner(), _currency(),
     ], [ChildRelationship("Order", "ContractId", "Orders", False)]),
     _obj("Order", "Order", "Orders", "801", [
         ref("AccountId", "Account", "Account", nillable=False), ref("ContractId", "Contract", "Contract"),
@@ -176,5 +193,6 @@ OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (
                                                                                     "Order Type"),
         f("OrderNumber", "string", "Order Number", nillable=False, **RO),
         f("TotalAmount", "currency", "Order Amount", nillable=False, **RO), f("Description", "textarea"), _owner(),
+        _currency(),
     ]),
 )}

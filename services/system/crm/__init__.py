@@ -1,6 +1,7 @@
 """The CRM system API: one canonical API over the configured CRM (Salesforce or HubSpot).
 
-It owns accounts, opportunities and their signed amendments as the CRM holds them, finds closed deals by
+It owns accounts, opportunities and their signed amendments as the CRM holds them (and creates the deal of an
+order booked outside the CRM, so the CRM stays the system of record for bookings), finds closed deals by
 push (Salesforce Outbound Messages, HubSpot signed webhooks) and by pull (incremental queries with
 watermarks in Redis), publishes ``revflow.crm.opportunity.closed_won.v1``, ``renewed.v1``, ``amended.v1`` and
 ``lost.v1`` once per business change (``publisher`` says which is which), and writes finance status back to

@@ -7,9 +7,10 @@ whether retrying can help and who owns the fix. Transport failures stay the runt
 
 from __future__ import annotations
 
+from contracts.problems import FieldError
 from services.runtime.problems import ServiceError
 
-__all__ = ["CrmNotFound", "IncompleteCrmRecord", "VendorRefused", "WebhookRejected"]
+__all__ = ["CrmNotFound", "IncompleteCrmRecord", "OpportunityRefused", "VendorRefused", "WebhookRejected"]
 
 
 class CrmNotFound(ServiceError):
@@ -30,6 +31,17 @@ class IncompleteCrmRecord(ServiceError):
 
     def __init__(self, detail: str, *, code: str = "crm_record_incomplete") -> None:
         super().__init__(detail, slug="business-rule", code=code, retryable=False, owner="sales_ops")
+
+
+class OpportunityRefused(ServiceError):
+    """A new opportunity the CRM cannot hold as asked (422); ``field`` names the input (``lines.0.list_price``).
+
+    Nothing is written at the CRM before the input is known to fit, so a refused request leaves no record behind.
+    """
+
+    def __init__(self, detail: str, *, field: str, code: str, owner: str = "integration") -> None:
+        super().__init__(detail, slug="business-rule", code=code, retryable=False, owner=owner,
+                         errors=[FieldError(field=field, source="body", message=detail)])
 
 
 class WebhookRejected(ServiceError):

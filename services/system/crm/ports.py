@@ -25,7 +25,7 @@ from contracts.deals import Amendment, Opportunity, OpportunityStage
 from contracts.parties import Customer
 from services.system.crm.schemas import FinanceStatusResultV1, FinanceStatusV1
 
-__all__ = ["ClosedDeal", "CrmConnector", "DealChange", "Notification"]
+__all__ = ["ClosedDeal", "CreatedOpportunity", "CrmConnector", "DealChange", "Notification"]
 
 
 class ClosedDeal(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,6 +41,14 @@ class ClosedDeal(msgspec.Struct, frozen=True, kw_only=True):
     """On a won amendment: the change it makes to the booked deal it links to."""
     loss_reason: str | None = None
     """On a lost deal: why, when the CRM says."""
+
+
+class CreatedOpportunity(msgspec.Struct, frozen=True, kw_only=True):
+    """An opportunity created through the API, as the CRM now holds it."""
+
+    opportunity: Opportunity
+    created: bool
+    """False when the CRM already held the opportunity of this key (a repeat, or a retry after a lost answer)."""
 
 
 class DealChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -80,6 +88,16 @@ class CrmConnector(Protocol):
 
     async def get_opportunity(self, opportunity_id: str) -> Opportunity:
         """An opportunity with every line."""
+        ...
+
+    async def create_opportunity(self, key: str, opportunity: Opportunity) -> CreatedOpportunity:
+        """Create ``opportunity`` with its lines, known at the CRM by ``key``, then move it to its stage.
+
+        A repeat with the same key, or a retry after the CRM committed but its answer was lost, completes what is
+        missing and leaves one opportunity with one set of lines. The stage is set last, so the CRM's own
+        closed-won notification goes out with every line in place. Input the CRM cannot hold is refused
+        (``OpportunityRefused``) before anything is written.
+        """
         ...
 
     async def closed_deal(self, opportunity_id: str) -> ClosedDeal | None:

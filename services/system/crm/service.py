@@ -1,26 +1,79 @@
 """Domain logic of the CRM API, vendor-agnostic: it depends on ``ports.CrmConnector`` only.
 
-Writes are upserts by business key (accounts) or by record id (finance status), idempotent by nature at
-the vendor, and each is appended to the hash-chained audit stream. Deal events (closed-won, renewed,
-amended, lost) come from ``publisher.ClosedDealPublisher``, fed by both push and pull.
+Writes are upserts by business key (accounts), by record id (finance status) or by revflow's key of a new
+opportunity, idempotent at the vendor, and each is appended to the hash-chained audit stream. Deal events
+(closed-won, renewed, amended, lost) come from ``publisher.ClosedDealPublisher``, fed by both push and pull; an
+opportunity created here is announced the same way, once the CRM reports it closed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
 import msgspec
 
+from contracts.common import System
 from contracts.deals import Amendment, Opportunity, OpportunityStage
 from contracts.parties import Customer
+from contracts.problems import FieldError
 from services.runtime.audit import AuditLog
 from services.runtime.correlation import current_correlation_id
-from services.system.crm.ports import CrmConnector
+from services.runtime.problems import ServiceError
+from services.system.crm.errors import OpportunityRefused
+from services.system.crm.ports import CreatedOpportunity, CrmConnector
 from services.system.crm.publisher import ClosedDealPublisher, Pull
 from services.system.crm.schemas import ClosedLostSyncV1, ClosedWonSyncV1, FinanceStatusResultV1, FinanceStatusV1
 
-__all__ = ["CrmService"]
+__all__ = ["CrmService", "opportunity_key"]
+
+_ACCOUNT_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$")
+"""What an account's business key looks like (the ``PUT /v1/accounts/{key}`` path parameter)."""
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,199}$")
+"""A revflow id the CRM can hold as it is, with room for the ``#<n>`` of each line's key."""
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40]
+
+
+def opportunity_key(opportunity: Opportunity, idempotency_key: str | None, actor: str) -> str:
+    """revflow's key of a new opportunity at the CRM (its external id there).
+
+    The caller's ``external_ids.revflow`` (the order intake's workflow id), so every retry of the same booking
+    finds the same record whatever key it carries; else derived from the caller and its ``Idempotency-Key``.
+    An id the CRM cannot hold as it is (odd characters, too long) is replaced by a digest of itself.
+    """
+    given = opportunity.external_ids.get(System.REVFLOW)
+    if given is not None:
+        return given if _PLAIN_KEY.match(given) else f"revflow:{_digest(given)}"
+    if idempotency_key:
+        return f"idem:{_digest(actor, idempotency_key)}"
+    raise ServiceError("Creating an opportunity needs an Idempotency-Key or external_ids.revflow, so a retry "
+                       "cannot book it twice.", slug="validation", errors=[
+                           FieldError(field="Idempotency-Key", source="header",
+                                      message="required unless external_ids.revflow names the opportunity")])
+
+
+def _check_new(opportunity: Opportunity) -> None:
+    """Refuse, before the CRM is called, what no CRM can book (400 naming each field)."""
+    errors = [FieldError(field=f"lines.{i}.quantity", source="body", message="a booked line sells at least one unit")
+              for i, line in enumerate(opportunity.lines) if line.quantity < 1]
+    if not opportunity.lines:
+        errors.append(FieldError(field="lines", source="body", message="an opportunity is booked with at least one "
+                                                                       "line"))
+    if opportunity.renews_opportunity_id is not None:
+        errors.append(FieldError(field="renews_opportunity_id", source="body",
+                                 message="renewals are entered in the CRM, not created through this API"))
+    if errors:
+        raise ServiceError(f"The opportunity cannot be booked: {'; '.join(f'{e.field}: {e.message}' for e in errors)}",
+                           slug="validation", errors=errors)
+    if not _ACCOUNT_KEY.match(opportunity.customer_id):
+        raise OpportunityRefused(f"No CRM account with key {opportunity.customer_id!r}: account keys look like "
+                                 "ACME-001; upsert the account first (PUT /v1/accounts/{key}).",
+                                 field="customer_id", code="account_missing")
 
 
 class CrmService:
@@ -39,6 +92,15 @@ class CrmService:
 
     async def get_opportunity(self, opportunity_id: str) -> Opportunity:
         return await self.connector.get_opportunity(opportunity_id)
+
+    async def create_opportunity(self, opportunity: Opportunity, idempotency_key: str | None,
+                                 actor: str) -> CreatedOpportunity:
+        _check_new(opportunity)
+        key = opportunity_key(opportunity, idempotency_key, actor)
+        result = await self.connector.create_opportunity(key, opportunity)
+        await self._record(actor, "opportunity.created" if result.created else "opportunity.completed",
+                           result.opportunity.id or key, result.opportunity)
+        return result
 
     async def list_opportunities(self, stage: OpportunityStage, since: datetime | None) -> list[Opportunity]:
         changes = await self.connector.find_deals(stage, since)

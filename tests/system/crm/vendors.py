@@ -75,6 +75,18 @@ class SalesforceHarness:
     def accounts(self) -> list[dict[str, Any]]:
         return list(self.http.get("/__sandbox/state").json()["records"]["Account"].values())
 
+    def _query(self, soql: str) -> list[dict[str, Any]]:
+        return list(self.http.get(f"{self.base}/query", params={"q": soql}).raise_for_status().json()["records"])
+
+    def deals(self) -> dict[str, int]:
+        """Every Opportunity in the org and how many line items it has, read with SOQL."""
+        return {r["Id"]: (r["OpportunityLineItems"] or {}).get("totalSize", 0)
+                for r in self._query("SELECT Id, (SELECT Id FROM OpportunityLineItems) FROM Opportunity")}
+
+    def line_items(self) -> int:
+        """How many line items the org holds (a line item always belongs to an Opportunity)."""
+        return len(self._query("SELECT Id FROM OpportunityLineItem"))
+
     def push_to(self, url: str | None) -> None:
         """Send won and lost notifications to ``url``; None stops them (they are then lost, never queued)."""
         if url is None:
@@ -104,6 +116,10 @@ class SalesforceHarness:
         return str(self.http.post(f"{self.base}/sobjects/{sobject}", json=body).raise_for_status().json()["id"])
 
     def _entry(self, sku: str, list_minor: int) -> str:
+        listed = self._query("SELECT Id FROM PricebookEntry WHERE Pricebook2.IsStandard = true AND "
+                             f"Product2.ProductCode = '{sku}' AND IsActive = true AND CurrencyIsoCode = 'USD'")
+        if listed:  # the org lists the product already (an earlier deal, or an order booked through revflow)
+            return str(listed[0]["Id"])
         product = self.http.patch(f"{self.base}/sobjects/Product2/Revflow_Id__c/{sku}",
                                   json={"Name": sku, "ProductCode": sku, "IsActive": True}).raise_for_status()
         existing = self.http.get(f"{self.base}/sobjects/PricebookEntry/Revflow_Id__c/{sku}-std")
@@ -185,6 +201,25 @@ class HubSpotHarness:
     def accounts(self) -> list[dict[str, Any]]:
         companies = self.http.get("/__sandbox/state").json()["objects"]["companies"]
         return [c for c in companies.values() if not c["archived"]]
+
+    def _ids(self, path: str) -> list[str]:
+        ids, after = [], None
+        while True:
+            page = self.http.get(path, params={"limit": 100, **({"after": after} if after else {})}
+                                 ).raise_for_status().json()
+            ids += [str(r.get("id") or r.get("toObjectId")) for r in page["results"]]
+            after = ((page.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return ids
+
+    def deals(self) -> dict[str, int]:
+        """Every deal in the portal and how many line items are associated with it, read through the CRM API."""
+        return {deal: len(self._ids(f"/crm/v4/objects/deals/{deal}/associations/line_items"))
+                for deal in self._ids("/crm/v3/objects/deals")}
+
+    def line_items(self) -> int:
+        """How many line items the portal holds, associated with a deal or not."""
+        return len(self._ids("/crm/v3/objects/line_items"))
 
     def push_to(self, url: str | None) -> None:
         """Send deal-stage webhooks to ``url``; None stops them."""

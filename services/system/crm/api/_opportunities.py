@@ -1,12 +1,16 @@
-"""Opportunities: read with lines and signed amendments, listed by stage, finance status written back; pulls."""
+"""Opportunities: created, read with lines and signed amendments, listed by stage, finance status written back.
+
+Also the pulls of closed deals. Creating one books an order from outside the CRM as a deal in it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, Parameter
 
 from contracts.deals import Opportunity, OpportunityStage
@@ -55,6 +59,27 @@ class OpportunityController(Controller):
                                  stage: FromQuery[OpportunityStage] = OpportunityStage.CLOSED_WON,
                                  since: FromQuery[Annotated[str | None, _SINCE]] = None) -> OpportunityListV1:
         return OpportunityListV1(data=await service.list_opportunities(stage, _instant(since)))
+
+    @post("/", operation_id="createOpportunityV1", guards=[requires("crm:write")], status_code=201,
+          summary="Create a deal with its lines in the CRM (an order booked outside it), then set its stage",
+          description="The CRM stays the system of record for bookings: the deal is created there and, once it is "
+                      "at a closed-won stage, announced by the ordinary path (push and pull) as "
+                      "`revflow.crm.opportunity.closed_won.v1`, exactly once. `customer_id` is the business key of "
+                      "an account already upserted (`PUT /v1/accounts/{key}`). The stage is set after every line "
+                      "is in place, so the announcement never sees a partial deal. `id` and `closed_at` are the "
+                      "CRM's to assign. Idempotent at the CRM: the record is keyed by `external_ids.revflow` "
+                      "(else by the caller's `Idempotency-Key`), so a repeat, or a retry after the CRM committed "
+                      "but the answer was lost, leaves one opportunity with one set of lines and answers 200 "
+                      "with it. Lines the CRM cannot hold as given (a currency or billing frequency it has no "
+                      "place for, a list price other than its price book's) are refused with a 422 naming them, "
+                      "before anything is written.",
+          responses={200: ResponseSpec(data_container=Opportunity,
+                                       description="The CRM already held the opportunity of this key; as it is now")})
+    async def create(self, data: Annotated[Opportunity, body("Opportunity", _examples.OPPORTUNITY,
+                                                             "OpportunityCreate")],
+                     service: NamedDependency[CrmService], request: Request[Any, Any, Any]) -> Response[Opportunity]:
+        result = await service.create_opportunity(data, request.headers.get("idempotency-key"), actor_of(request))
+        return Response(result.opportunity, status_code=201 if result.created else 200)
 
     @get("/{opportunity_id:str}", operation_id="getOpportunityV1", guards=[requires("crm:read")],
          summary="An opportunity with every line")

@@ -15,7 +15,7 @@ from services.runtime.http import BreakerPolicy, RetryPolicy, Timeouts, Upstream
 from services.system.crm.errors import IncompleteCrmRecord
 from services.system.crm.settings import CrmSettings
 
-__all__ = ["BearerToken", "add_months", "decimal_text", "money_of", "term_end", "upstream"]
+__all__ = ["BearerToken", "add_months", "decimal_text", "line_keys", "money_of", "term_end", "upstream"]
 
 
 class BearerToken(httpx.Auth):
@@ -67,3 +67,11 @@ def add_months(start: date, months: int) -> date:
 def term_end(start: date, months: int) -> date:
     """The last day (inclusive) of a term of ``months`` starting on ``start``."""
     return add_months(start, months) - timedelta(days=1)
+
+
+def line_keys(key: str, count: int) -> list[str]:
+    """The external ids of a new opportunity's lines: ``<opportunity key>#<n>``, numbered from 1 in the given order.
+
+    Each CRM holds them in a unique field, so a line inserted twice is refused there instead of duplicated.
+    """
+    return [f"{key}#{n}" for n in range(1, count + 1)]

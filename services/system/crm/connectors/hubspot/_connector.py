@@ -12,6 +12,7 @@ from contracts.deals import Amendment, Opportunity, OpportunityStage
 from contracts.parties import Customer
 from services.system.crm.connectors._shared import decimal_text, money_of
 from services.system.crm.connectors.hubspot._amendments import AMENDS, amendment_of
+from services.system.crm.connectors.hubspot._create import DealWriter
 from services.system.crm.connectors.hubspot._mapping import (
     COMPANY_PROPERTIES,
     DEAL_PROPERTIES,
@@ -25,7 +26,7 @@ from services.system.crm.connectors.hubspot._mapping import (
 from services.system.crm.connectors.hubspot._signature import events_of, verify
 from services.system.crm.connectors.hubspot._wire import HubSpotApi
 from services.system.crm.errors import CrmNotFound, VendorRefused
-from services.system.crm.ports import ClosedDeal, DealChange, Notification
+from services.system.crm.ports import ClosedDeal, CreatedOpportunity, DealChange, Notification
 from services.system.crm.schemas import FINANCE_FIELDS, FinanceStatusResultV1, FinanceStatusV1
 
 __all__ = ["FINANCE_PROPERTIES", "HubSpotConnector"]
@@ -104,6 +105,10 @@ class HubSpotConnector:
 
     async def get_opportunity(self, opportunity_id: str) -> Opportunity:
         return (await self._deal(opportunity_id))[3]
+
+    async def create_opportunity(self, key: str, opportunity: Opportunity) -> CreatedOpportunity:
+        deal_id, created = await DealWriter(self.api).create(key, opportunity)
+        return CreatedOpportunity(opportunity=await self.get_opportunity(deal_id), created=created)
 
     async def closed_deal(self, opportunity_id: str) -> ClosedDeal | None:
         deal, company, lines, opportunity = await self._deal(opportunity_id)

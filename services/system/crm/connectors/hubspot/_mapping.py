@@ -26,13 +26,13 @@ from contracts.parties import Customer, PostalAddress
 from services.system.crm.connectors._shared import money_of, term_end
 from services.system.crm.errors import IncompleteCrmRecord
 
-__all__ = ["COMPANY_PROPERTIES", "DEAL_PROPERTIES", "LINE_PROPERTIES", "STAGES", "company_properties", "customer_of",
-           "instant", "line_of", "opportunity_of"]
+__all__ = ["COMPANY_PROPERTIES", "DEAL_PROPERTIES", "FREQUENCIES", "LINE_PROPERTIES", "STAGES", "company_properties",
+           "customer_of", "instant", "line_of", "opportunity_of"]
 
 COMPANY_PROPERTIES = ("name", "address", "address2", "city", "state", "zip", "country", "revflow_external_id")
 DEAL_PROPERTIES = ("dealname", "dealstage", "closedate", "deal_currency_code", "hs_lastmodifieddate", "description",
                    "closed_lost_reason", "revflow_renews_deal_id", "revflow_amends_deal_id",
-                   "revflow_amendment_effective_date")
+                   "revflow_amendment_effective_date", "revflow_external_id")
 LINE_PROPERTIES = ("hs_sku", "name", "description", "quantity", "price", "discount", "hs_discount_percentage",
                    "hs_recurring_billing_start_date", "hs_recurring_billing_end_date", "hs_recurring_billing_period",
                    "recurringbillingfrequency", "hs_position_on_quote", "revflow_amendment_action",
@@ -43,7 +43,7 @@ STAGES: dict[str, OpportunityStage] = {
     "contractsent": OpportunityStage.NEGOTIATION, "closedwon": OpportunityStage.CLOSED_WON,
     "closedlost": OpportunityStage.CLOSED_LOST,
 }
-_FREQUENCIES = {"monthly": BillingFrequency.MONTHLY, "quarterly": BillingFrequency.QUARTERLY,
+FREQUENCIES = {"monthly": BillingFrequency.MONTHLY, "quarterly": BillingFrequency.QUARTERLY,
                 "per_six_months": BillingFrequency.SEMIANNUAL, "annually": BillingFrequency.ANNUAL}
 _PERIOD = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?$")
 
@@ -109,10 +109,10 @@ def _term(record: dict[str, Any], start: date, term: int, default: BillingFreque
     """A line item's last day of service and billing frequency: its own properties, else the configured defaults."""
     props = record.get("properties") or {}
     given = props.get("recurringbillingfrequency")
-    frequency = _FREQUENCIES.get(given) if given else default
+    frequency = FREQUENCIES.get(given) if given else default
     if frequency is None:
         raise IncompleteCrmRecord(f"HubSpot line item {record['id']} bills {given!r}, which has no revflow billing "
-                                  f"frequency (expected one of {', '.join(_FREQUENCIES)}).", code="line_incomplete")
+                                  f"frequency (expected one of {', '.join(FREQUENCIES)}).", code="line_incomplete")
     if props.get("hs_recurring_billing_end_date"):
         end = date.fromisoformat(props["hs_recurring_billing_end_date"][:10])
     else:
@@ -142,4 +142,12 @@ def opportunity_of(deal: dict[str, Any], company: dict[str, Any] | None, lines: 
                        currency=currency, lines=lines_of,
                        closed_at=closed if stage.is_closed else None,
                        renews_opportunity_id=props.get("revflow_renews_deal_id") or None,
-                       external_ids={System.CRM: deal["id"]})
+                       external_ids=_external_ids(deal["id"], props))
+
+
+def _external_ids(deal_id: str, props: dict[str, Any]) -> dict[System, str]:
+    """The deal's id, and revflow's key when revflow created it (``revflow_external_id``)."""
+    ids = {System.CRM: str(deal_id)}
+    if props.get("revflow_external_id"):
+        ids[System.REVFLOW] = str(props["revflow_external_id"])
+    return ids

@@ -55,6 +55,10 @@ class HubSpotApi:
         """``PATCH`` JSON (setting properties is idempotent, so it may be retried)."""
         return self._body(await self.http.patch(path, json=dict(body), idempotency_key=f"hubspot:{path}"))
 
+    async def put(self, path: str, body: Any = None) -> dict[str, Any]:
+        """``PUT`` (an association: setting it again changes nothing, so it may be retried)."""
+        return self._body(await self.http.put(path, json=body))
+
     async def search_all(self, object_type: str, body: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Every result of a CRM search, following ``paging.next.after`` to the last page."""
         results: list[dict[str, Any]] = []

@@ -53,6 +53,7 @@ def _change(record: dict[str, Any], effective: date, defaults: LineDefaults) -> 
 
 def amendment_of(record: dict[str, Any], lines: list[dict[str, Any]], defaults: LineDefaults) -> Amendment:
     """An amendment Opportunity (one with ``Amended_Opportunity__c``) and its line items as a canonical amendment."""
+    defaults = defaults.of(record)
     close = date.fromisoformat(record["CloseDate"])
     effective = date.fromisoformat(record["Amendment_Effective_Date__c"]) \
         if record.get("Amendment_Effective_Date__c") else close

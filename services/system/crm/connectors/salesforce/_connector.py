@@ -16,6 +16,7 @@ from services.system.crm.connectors.salesforce._amendments import (
     OPPORTUNITY_COLUMNS,
     amendment_of,
 )
+from services.system.crm.connectors.salesforce._create import OpportunityWriter
 from services.system.crm.connectors.salesforce._mapping import (
     ACCOUNT_FIELDS,
     LINE_COLUMNS,
@@ -29,7 +30,7 @@ from services.system.crm.connectors.salesforce._mapping import (
 from services.system.crm.connectors.salesforce._outbound import parse_notifications
 from services.system.crm.connectors.salesforce._wire import SalesforceApi, soql_text
 from services.system.crm.errors import CrmNotFound, IncompleteCrmRecord, VendorRefused
-from services.system.crm.ports import ClosedDeal, DealChange, Notification
+from services.system.crm.ports import ClosedDeal, CreatedOpportunity, DealChange, Notification
 from services.system.crm.schemas import FINANCE_FIELDS, FinanceStatusResultV1, FinanceStatusV1
 
 __all__ = ["FINANCE_COLUMNS", "INVOICE_STATUSES", "SalesforceConnector"]
@@ -51,10 +52,25 @@ class _OrgFields(NamedTuple):
     """Renewal, amendment and loss fields on Opportunity."""
     line: tuple[str, ...]
     """Service end, billing frequency and amendment fields on OpportunityLineItem."""
+    keyed: bool
+    """Whether Opportunity and OpportunityLineItem carry the ``Revflow_Id__c`` external id (needed to create deals)."""
+    currencies: tuple[str, ...]
+    """The active currencies of a multi-currency org (``CurrencyIsoCode`` values); none in a single-currency org."""
+
+
+CURRENCY = "CurrencyIsoCode"
+
+
+def _account_soql(fields: _OrgFields, where: str) -> str:
+    columns = (*ACCOUNT_FIELDS, CURRENCY) if fields.currencies else ACCOUNT_FIELDS
+    return f"SELECT {', '.join(columns)} FROM Account WHERE {where}"
 
 
 def _opportunity_soql(fields: _OrgFields, where: str) -> str:
-    extra, line_extra = ("".join(f", {column}" for column in columns) for columns in (fields.opportunity, fields.line))
+    keyed = (EXTERNAL_ID,) if fields.keyed else ()
+    currency = (CURRENCY,) if fields.currencies else ()
+    extra, line_extra = ("".join(f", {column}" for column in columns)
+                         for columns in ((*fields.opportunity, *keyed, *currency), fields.line))
     return (f"SELECT Id, Name, StageName, CloseDate, Description, AccountId, Account.Revflow_Id__c, LastModifiedDate"
             f"{extra}, (SELECT Id, SortOrder, Quantity, UnitPrice, ListPrice, Discount, ServiceDate, Description"
             f"{line_extra}, Product2.ProductCode FROM OpportunityLineItems) FROM Opportunity WHERE {where}")
@@ -94,12 +110,12 @@ class SalesforceConnector:
         await self.api.http.aclose()
 
     async def upsert_account(self, key: str, account: Customer) -> Customer:
-        await self.api.upsert("Account", EXTERNAL_ID, key, account_fields(account))
+        currencies = (await self._fields()).currencies
+        await self.api.upsert("Account", EXTERNAL_ID, key, account_fields(account, currencies))
         return await self.get_account(key)
 
     async def get_account(self, key: str) -> Customer:
-        records = await self.api.query(f"SELECT {', '.join(ACCOUNT_FIELDS)} FROM Account "
-                                       f"WHERE {EXTERNAL_ID} = {soql_text(key)}")
+        records = await self.api.query(_account_soql(await self._fields(), f"{EXTERNAL_ID} = {soql_text(key)}"))
         if not records:
             raise CrmNotFound(f"No CRM account with key {key!r}; upsert it first (PUT /v1/accounts/{key}).",
                               code="account_missing")
@@ -116,6 +132,18 @@ class SalesforceConnector:
     async def get_opportunity(self, opportunity_id: str) -> Opportunity:
         return (await self._opportunity(opportunity_id))[2]
 
+    async def create_opportunity(self, key: str, opportunity: Opportunity) -> CreatedOpportunity:
+        fields = await self._fields()
+        if not fields.keyed:
+            raise VendorRefused(f"The Salesforce org has no {EXTERNAL_ID} external id on Opportunity and "
+                                "OpportunityLineItem, so a deal cannot be created without risking a duplicate; an "
+                                "admin adds the field (text, unique, external id) to both.", slug="business-rule",
+                                code="org_not_prepared", retryable=False, owner="integration")
+        writer = OpportunityWriter(self.api, fields.currencies or (self.defaults.currency,), fields.line,
+                                   multi_currency=bool(fields.currencies))
+        opportunity_id, created = await writer.create(key, opportunity)
+        return CreatedOpportunity(opportunity=await self.get_opportunity(opportunity_id), created=created)
+
     async def closed_deal(self, opportunity_id: str) -> ClosedDeal | None:
         record, lines, opportunity = await self._opportunity(opportunity_id)
         if not opportunity.stage.is_closed:
@@ -126,8 +154,7 @@ class SalesforceConnector:
             return ClosedDeal(**closed, loss_reason=record.get("Loss_Reason__c") or None)
         if record.get(AMENDED):
             return ClosedDeal(**closed, amendment=amendment_of(record, lines, self.defaults))
-        accounts = await self.api.query(f"SELECT {', '.join(ACCOUNT_FIELDS)} FROM Account "
-                                        f"WHERE Id = {soql_text(record['AccountId'])}")
+        accounts = await self.api.query(_account_soql(await self._fields(), f"Id = {soql_text(record['AccountId'])}"))
         if not accounts:
             raise CrmNotFound(f"Opportunity {opportunity_id} names account {record['AccountId']}, which is gone.",
                               code="account_missing")
@@ -156,21 +183,21 @@ class SalesforceConnector:
 
     async def write_finance_status(self, opportunity_id: str, status: FinanceStatusV1) -> FinanceStatusResultV1:
         columns = (await self._fields()).finance
-        await self.get_opportunity(opportunity_id)  # a 404 for an unknown deal, even with nothing to write
+        currency = (await self.get_opportunity(opportunity_id)).currency  # a 404 for an unknown deal
         values = {"invoice_status": INVOICE_STATUSES[status.invoice_status] if status.invoice_status else None,
                   "subscription_id": status.subscription_id,
                   "revenue_recognized": decimal_text(status.revenue_recognized) if status.revenue_recognized
                   else None}
-        if status.revenue_recognized and status.revenue_recognized.currency != self.defaults.currency:
-            raise VendorRefused(f"The org keeps amounts in {self.defaults.currency}, not "
-                                f"{status.revenue_recognized.currency}.", slug="business-rule",
-                                code="currency_mismatch", retryable=False, owner="integration")
+        if status.revenue_recognized and status.revenue_recognized.currency != currency:
+            raise VendorRefused(f"The deal is in {currency}, not {status.revenue_recognized.currency}.",
+                                slug="business-rule", code="currency_mismatch", retryable=False, owner="integration")
         record = {columns[name]: values[name] for name in FINANCE_FIELDS if name in columns}
         if record:
             await self.api.update("Opportunity", opportunity_id, record)
-        return await self._read_finance(opportunity_id, columns)
+        return await self._read_finance(opportunity_id, columns, currency)
 
-    async def _read_finance(self, opportunity_id: str, columns: dict[str, str]) -> FinanceStatusResultV1:
+    async def _read_finance(self, opportunity_id: str, columns: dict[str, str],
+                            currency: str) -> FinanceStatusResultV1:
         stored = [name for name in FINANCE_FIELDS if name in columns]
         back: dict[str, Any] = {}
         if stored:
@@ -180,7 +207,7 @@ class SalesforceConnector:
         revenue = back.get("revenue_recognized")
         status = FinanceStatusV1(invoice_status=_invoice_status(back.get("invoice_status"), opportunity_id),
                                  subscription_id=back.get("subscription_id"),
-                                 revenue_recognized=money_of(revenue, self.defaults.currency, "revenue")
+                                 revenue_recognized=money_of(revenue, currency, "revenue")
                                  if revenue is not None else None)
         return FinanceStatusResultV1(opportunity_id=opportunity_id, status=status, stored=stored,
                                      unsupported=[n for n in FINANCE_FIELDS if n not in columns])
@@ -189,20 +216,25 @@ class SalesforceConnector:
         """The optional revflow fields this org has, on Opportunity and on its lines.
 
         Finance, renewal, amendment and loss fields on Opportunity; service end, frequency and amendment fields on
-        lines. Read with ``describe`` once per connector; an org without them gets ``unsupported`` finance fields, the
-        configured default term and frequency on lines, and no renewals or amendments.
+        lines; the active currencies of a multi-currency org. Read with ``describe`` once per connector; an org without
+        them gets ``unsupported`` finance fields, the configured default term and frequency on lines, no renewals or
+        amendments, and the configured currency.
         """
         if self._org_fields is None:
-            opportunity = await self._field_names("Opportunity")
-            line = await self._field_names("OpportunityLineItem")
+            opportunity = await self._described("Opportunity")
+            line = await self._described("OpportunityLineItem")
+            currencies = tuple(str(v["value"]) for v in (opportunity.get(CURRENCY) or {}).get("picklistValues") or []
+                               if v.get("active", True))
             self._org_fields = _OrgFields({k: v for k, v in FINANCE_COLUMNS.items() if v in opportunity},
                                           tuple(column for column in OPPORTUNITY_COLUMNS if column in opportunity),
-                                          tuple(c for c in (*LINE_COLUMNS, *AMENDMENT_LINE_COLUMNS) if c in line))
+                                          tuple(c for c in (*LINE_COLUMNS, *AMENDMENT_LINE_COLUMNS) if c in line),
+                                          EXTERNAL_ID in opportunity and EXTERNAL_ID in line, currencies)
         return self._org_fields
 
-    async def _field_names(self, sobject: str) -> set[str]:
+    async def _described(self, sobject: str) -> dict[str, dict[str, Any]]:
+        """The fields of an sObject by name, as ``describe`` reports them."""
         described = await self.api.get(f"/sobjects/{sobject}/describe")
-        return {str(f.get("name")) for f in described.get("fields") or []}
+        return {str(f.get("name")): f for f in described.get("fields") or []}
 
     async def verify_notifications(self, headers: Mapping[str, str], body: bytes, url: str) -> list[Notification]:
         return parse_notifications(body, self.organization_id)

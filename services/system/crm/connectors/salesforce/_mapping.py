@@ -1,7 +1,8 @@
 """Salesforce records <-> canonical objects.
 
 - Accounts: ``Name`` and the ``Billing*`` compound address (``BillingStreet`` holds line 1 and line 2 on two
-  lines). The org is single-currency (no ``CurrencyIsoCode``), so the account's currency is the configured one.
+  lines). Currency: a multi-currency org's ``CurrencyIsoCode`` on every record (accounts, opportunities and their
+  lines); a single-currency org has none, and its records are in the configured currency.
 - Opportunities: ``StageName`` maps to the canonical stage; ``CloseDate`` is the close date and, at midnight
   UTC, the close instant; the close version is the close date. A renewal's ``Renewed_Opportunity__c`` (when the
   org has it) names the deal it renews. Amendments are mapped in ``_amendments``.
@@ -52,6 +53,13 @@ class LineDefaults:
     def __init__(self, currency: str, term_months: int, frequency: str) -> None:
         self.currency, self.term_months, self.frequency = currency, term_months, BillingFrequency(frequency)
 
+    def of(self, record: dict[str, Any]) -> LineDefaults:
+        """The defaults of one record: its own currency in a multi-currency org (``CurrencyIsoCode``)."""
+        currency = record.get("CurrencyIsoCode")
+        if not currency or currency == self.currency:
+            return self
+        return LineDefaults(str(currency), self.term_months, self.frequency.value)
+
 
 def stage_names(stage: OpportunityStage) -> list[str]:
     """The org's stage names that mean ``stage``."""
@@ -63,12 +71,19 @@ def instant(value: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC)
 
 
-def account_fields(account: Customer) -> dict[str, Any]:
-    """The Account fields that make the record equal ``account`` (as far as the org can hold it)."""
+def account_fields(account: Customer, currencies: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The Account fields that make the record equal ``account`` (as far as the org can hold it).
+
+    ``currencies`` are the org's active currencies (none in a single-currency org): the account takes its own
+    when the org has it active.
+    """
     addr = account.billing_address
     street = addr.line1 if not addr.line2 else f"{addr.line1}\n{addr.line2}"
-    return {"Name": account.name, "BillingStreet": street, "BillingCity": addr.city, "BillingState": addr.region,
-            "BillingPostalCode": addr.postal_code, "BillingCountry": addr.country}
+    fields = {"Name": account.name, "BillingStreet": street, "BillingCity": addr.city, "BillingState": addr.region,
+              "BillingPostalCode": addr.postal_code, "BillingCountry": addr.country}
+    if account.currency in currencies:
+        fields["CurrencyIsoCode"] = account.currency
+    return fields
 
 
 def customer_of(record: dict[str, Any], currency: str) -> Customer:
@@ -80,7 +95,8 @@ def customer_of(record: dict[str, Any], currency: str) -> Customer:
     address = PostalAddress(line1=street[0], line2=street[1] if len(street) > 1 else None, city=record["BillingCity"],
                             region=record.get("BillingState"), postal_code=record.get("BillingPostalCode"),
                             country=record["BillingCountry"])
-    return Customer(id=record.get("Revflow_Id__c") or record["Id"], name=record["Name"], currency=currency,
+    return Customer(id=record.get("Revflow_Id__c") or record["Id"], name=record["Name"],
+                    currency=record.get("CurrencyIsoCode") or currency,
                     billing_address=address, created_at=instant(record["CreatedDate"]),
                     external_ids={System.CRM: record["Id"]})
 
@@ -119,6 +135,7 @@ def _term(record: dict[str, Any], start: date, defaults: LineDefaults) -> tuple[
 
 def opportunity_of(record: dict[str, Any], lines: list[dict[str, Any]], defaults: LineDefaults) -> Opportunity:
     """An Opportunity record and its line items as a canonical opportunity."""
+    defaults = defaults.of(record)
     stage = STAGES.get(record.get("StageName") or "")
     account = record.get("Account") or {}
     if stage is None or not record.get("AccountId"):
@@ -131,4 +148,12 @@ def opportunity_of(record: dict[str, Any], lines: list[dict[str, Any]], defaults
                        lines=[line_of(li, close, defaults) for li in ordered],
                        closed_at=datetime.combine(close, time(0), UTC) if stage.is_closed else None,
                        renews_opportunity_id=record.get("Renewed_Opportunity__c") or None,
-                       external_ids={System.CRM: record["Id"]})
+                       external_ids=_external_ids(record))
+
+
+def _external_ids(record: dict[str, Any]) -> dict[System, str]:
+    """The record's id, and revflow's key when revflow created it (``Revflow_Id__c``)."""
+    ids = {System.CRM: str(record["Id"])}
+    if record.get("Revflow_Id__c"):
+        ids[System.REVFLOW] = str(record["Revflow_Id__c"])
+    return ids

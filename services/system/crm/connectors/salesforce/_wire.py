@@ -12,11 +12,12 @@ import msgspec
 from services.runtime.http import UpstreamClient
 from services.system.crm.errors import CrmNotFound, VendorRefused
 
-__all__ = ["BASE", "SalesforceApi", "soql_text"]
+__all__ = ["BASE", "SalesforceApi", "refusal_of", "soql_text"]
 
 BASE = "/services/data/v62.0"
 
 # errorCode -> (slug, retryable, owner). Data problems are sales ops' to fix; request problems are ours.
+_JSON = msgspec.json.Encoder(decimal_format="number")  # amounts go out as exact JSON numbers, never floats
 _CODES = {"REQUEST_LIMIT_EXCEEDED": ("upstream-failed", True, "integration"),
           "INVALID_SESSION_ID": ("upstream-failed", False, "integration"),
           "UNABLE_TO_LOCK_ROW": ("conflict", True, "integration"),
@@ -36,12 +37,17 @@ def _refusal(response: httpx.Response) -> Exception:
         errors = msgspec.json.decode(response.content)
     except msgspec.DecodeError:
         errors = []
+    return refusal_of(errors, response.status_code)
+
+
+def refusal_of(errors: Any, status: int) -> Exception:
+    """The error a Salesforce error array stands for (also the ``errors`` of one record of a collection)."""
     first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
-    code = str(first.get("errorCode") or first.get("statusCode") or f"HTTP_{response.status_code}")
+    code = str(first.get("errorCode") or first.get("statusCode") or f"HTTP_{status}")
     message = f"Salesforce: {first.get('message') or 'request refused'}"
     if first.get("fields"):
         message += f" (fields {', '.join(map(str, first['fields']))})"
-    if response.status_code == 404 or code in ("NOT_FOUND", "ENTITY_IS_DELETED"):
+    if status == 404 or code in ("NOT_FOUND", "ENTITY_IS_DELETED"):
         return CrmNotFound(message, code=code)
     slug, retryable, owner = _CODES.get(code, ("business-rule", False, "integration"))
     return VendorRefused(message, slug=slug, code=code, retryable=retryable, owner=owner)
@@ -66,6 +72,18 @@ class SalesforceApi:
         path = f"{BASE}/sobjects/{sobject}/{field}/{quote(value, safe='')}"
         response = await self.http.patch(path, json=dict(record), idempotency_key=f"{sobject}:{field}:{value}")
         return str(self._body(response).get("id") or "")
+
+    async def send(self, method: str, path: str, body: Any, *, key: str | None = None) -> Any:
+        """A JSON call under the versioned base; the decoded answer (a list for sObject collections).
+
+        ``key`` marks it safe to repeat (the client retries it on a lost answer); ``Decimal`` amounts are sent as
+        exact JSON numbers.
+        """
+        response = await self.http.request(method, BASE + path, content=_JSON.encode(body), idempotency_key=key,
+                                           headers={"Content-Type": "application/json"})
+        if response.status_code >= 400 or response.status_code == 300:
+            raise _refusal(response)
+        return msgspec.json.decode(response.content) if response.content else None
 
     async def update(self, sobject: str, record_id: str, record: Mapping[str, Any]) -> None:
         """``PATCH /sobjects/{sobject}/{id}`` (setting fields is idempotent, so it may be retried)."""
