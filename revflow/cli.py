@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from revflow.commands import audit, check, contracts, demo, dlq, serve, token, up, worker
+from revflow.commands import audit, check, contracts, demo, dlq, serve, slo, token, up, worker
 from revflow.compose import compose
 
 __all__ = ["cli", "main"]
@@ -31,6 +31,7 @@ cli.add_command(dlq.dlq)
 cli.add_command(token.token)
 cli.add_command(worker.worker)
 cli.add_command(check.check)
+cli.add_command(slo.slo)
 
 
 def main() -> None:

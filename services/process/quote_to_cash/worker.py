@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from services.process.quote_to_cash.engine import KICK_STREAM, Workflows
 from services.process.quote_to_cash.saga import RunnerPolicy
 from services.process.quote_to_cash.settings import QuoteToCashSettings
+from services.process.quote_to_cash.slo import SloMonitor
 from services.process.quote_to_cash.systems import Systems
 from services.process.quote_to_cash.triggers import BILLING_GROUP, CRM_GROUP, Triggers
 from services.process.quote_to_cash.workflows import DEFINITIONS
@@ -75,6 +76,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}-{os.getpid()}"
         keyspace = KeySpace(settings.key_prefix)
         triggers = Triggers(workflows)
+        self.slo = SloMonitor(workflows)
         common = {"claim_idle_ms": settings.claim_idle_ms, "tracer_provider": tracer_provider}
         self.consumers = [
             Consumer(redis, keyspace, KICK_STREAM, RUNNER_GROUP, f"{self.name}-{i}", workflows.handle_kick,
@@ -101,6 +103,7 @@ class Worker:
         while not stop.is_set():
             try:
                 await self.workflows.fire_timers()
+                await self.slo.tick()  # evaluates the SLOs once a minute across workers, opens breach exceptions
             except Exception:
                 _log.exception("timer loop failed; retrying")
             with suppress(TimeoutError):

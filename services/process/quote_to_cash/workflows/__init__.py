@@ -12,6 +12,7 @@ from services.process.quote_to_cash.workflows.order_intake import ORDER_INTAKE
 from services.process.quote_to_cash.workflows.period_close import PERIOD_CLOSE
 from services.process.quote_to_cash.workflows.reconciliation import RECONCILIATION
 from services.process.quote_to_cash.workflows.renewal import RENEWAL, RENEWAL_TERM
+from services.process.quote_to_cash.workflows.slo_breach import SLO_BREACH
 from services.process.quote_to_cash.workflows.usage import USAGE
 
 __all__ = ["DEFINITIONS"]
@@ -20,3 +21,4 @@ DEFINITIONS: dict[str, WorkflowDefinition] = {d.kind: d for d in (ACTIVATION, IN
 DEFINITIONS.update({d.kind: d for d in (CREDIT_REFUND, USAGE, PERIOD_CLOSE)})
 DEFINITIONS[RECONCILIATION.kind] = RECONCILIATION
 DEFINITIONS.update({d.kind: d for d in (AMENDMENT, RENEWAL, RENEWAL_TERM, CANCELLATION)})
+DEFINITIONS[SLO_BREACH.kind] = SLO_BREACH

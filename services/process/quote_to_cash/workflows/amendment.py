@@ -41,6 +41,7 @@ import msgspec
 from contracts.catalog import BillingFrequency
 from contracts.deals import Amendment, AmendmentAction, LineChange
 from contracts.process import BusinessStatus, ExceptionOwner
+from services.process.quote_to_cash.governance import sor
 from services.process.quote_to_cash.saga import Step, StepContext, StepFailed, WaitUntil, WorkflowDefinition
 from services.process.quote_to_cash.systems import call
 from services.process.quote_to_cash.workflows import deal_terms
@@ -324,6 +325,19 @@ def _sku_of(change: LineChange, items: dict[str, Any], booked: dict[str, str]) -
     return booked.get(line_id) or (line_id if line_id in items else None)
 
 
+# -- system-of-record check: billing follows the CRM's deal prices; a price changed in billing is drift ---------------
+
+
+async def _drift_check(ctx: StepContext, deal: str, sub: dict[str, Any], amendment: Amendment) -> None:
+    """Park (code ``drift``) before any system is written when billing's price of a touched line is not the CRM's."""
+    skus = [c.line.product_sku if c.line else c.line_id or "" for c in amendment.changed_lines
+            if c.action is not AmendmentAction.ADD]
+    if skus:
+        booked_skus = await _booked_skus(ctx, deal)
+        skus = [booked_skus.get(s, s) for s in skus]  # a removal names its line id: map it to its SKU
+        sor.check_price_drift(sub, await sor.booked_unit_prices(ctx, deal), skus)
+
+
 async def plan(ctx: StepContext) -> dict[str, Any]:
     """Read billing's current period (waiting for it to reach the effective date) and plan each change."""
     checked, amendment = ctx.output("validate"), amendment_of(ctx)
@@ -344,6 +358,7 @@ async def plan(ctx: StepContext) -> dict[str, Any]:
                              "already billed by hand, then cancel this workflow and start it dated in the current "
                              "period.")
     items = {item["product_sku"]: item for item in sub["items"]}
+    await _drift_check(ctx, checked["deal"], sub, amendment)
     anchor, obligations = await deal_obligations(ctx, await ctx.systems.links.of(checked["deal"]))
     removals = any(c.action is AmendmentAction.REMOVE for c in amendment.changed_lines)
     booked = await _booked_skus(ctx, checked["deal"]) if removals else {}
@@ -396,6 +411,7 @@ async def _amend(ctx: StepContext, *, reverse: bool) -> Any:
 
 async def billing_change(ctx: StepContext) -> dict[str, Any]:
     result = await _amend(ctx, reverse=False)
+    await sor.record_booked_prices(ctx, ctx.output("validate")["deal"], ctx.output("plan")["changes"])
     pending = _net_by_sku(result.get("pending_lines") or [])
     return {"proration": ctx.output("validate")["proration"], "invoice": invoice_summary(result.get("invoice")),
             "pending_by_sku": pending, "items": [{"sku": i["product_sku"], "quantity": i["quantity"]}
