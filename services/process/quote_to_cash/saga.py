@@ -329,6 +329,19 @@ class WorkflowStore:
         raw = await self.redis.get(self.record_key(workflow_id))
         return None if raw is None else _decoder.decode(raw)
 
+    async def load_many(self, workflow_ids: list[str]) -> list[WorkflowRecord]:
+        """The records of ``workflow_ids`` that exist, in one round trip.
+
+        A pipeline of GETs, not MGET: each record has its own Cluster slot.
+        """
+        if not workflow_ids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for workflow_id in workflow_ids:
+                pipe.get(self.record_key(workflow_id))
+            raws = await pipe.execute()
+        return [_decoder.decode(raw) for raw in raws if raw is not None]
+
     async def save(self, record: WorkflowRecord, token: str) -> None:
         """Persist ``record`` if this worker still holds its lease (fencing), and refresh the index."""
         record.updated_at = _now()

@@ -127,15 +127,16 @@ class ExceptionController(Controller):
 
     @get("/", operation_id="listExceptionsV1", guards=_READ, summary="Workflows a person must act on, oldest first")
     async def list_exceptions(self, request: Request[Any, Any, Any],
-                              owner: FromQuery[ExceptionOwner | None] = None) -> ExceptionListV1:
+                              owner: FromQuery[ExceptionOwner | None] = None,
+                              subject: FromQuery[Annotated[str | None, Parameter(max_length=100)]] = None,
+                              ) -> ExceptionListV1:
         workflows = workflows_of(request)
         rows = [r for r in await workflows.store.summaries() if r.owner is not None and not r.state.is_terminal
-                and (owner is None or r.owner == owner)]
+                and (owner is None or r.owner == owner) and (subject is None or r.subject == subject)]
         now = datetime.now(UTC)
         found: list[ExceptionV1] = []
-        for row in rows:
-            record = await workflows.store.load(row.id)
-            if record is None or record.exception is None:
+        for record in await workflows.store.load_many([row.id for row in rows]):
+            if record.exception is None:
                 continue
             exc = record.exception
             found.append(ExceptionV1(workflow_id=record.id, kind=record.kind, subject=record.subject,
