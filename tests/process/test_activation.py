@@ -6,9 +6,10 @@ hand from the deal (relative-SSP allocation, actual days, largest remainder), ne
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from fractions import Fraction
 
+from tests.process.figures import largest_remainder, monthly_exact_days
 from tests.process.topology import Topology
 
 ANNUAL = {"sku": "PLAT-ANNUAL", "quantity": 10, "list": 10_000, "sale": 9_000, "start": "2025-01-01",
@@ -19,24 +20,8 @@ USAGE = {"sku": "API-CALLS", "quantity": 1, "list": 5, "sale": 4, "start": "2025
          "frequency": "usage", "description": "API calls"}
 
 
-def largest_remainder(total: int, weights: list[Fraction]) -> list[int]:
-    """Split ``total`` minor units in proportion to ``weights``; leftover units go to the largest fractions."""
-    exact = [total * w / sum(weights) for w in weights]
-    floors = [int(x) for x in exact]
-    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in order[: total - sum(floors)]:
-        floors[i] += 1
-    return floors
 
 
-def monthly_exact_days(amount: int, start: date, end: date) -> dict[str, int]:
-    """Ratable revenue per calendar month by actual days (inclusive), largest remainder to the unit."""
-    months: dict[str, int] = {}
-    day = start
-    while day <= end:
-        months[day.strftime("%Y-%m")] = months.get(day.strftime("%Y-%m"), 0) + 1
-        day += timedelta(days=1)
-    return dict(zip(months, largest_remainder(amount, [Fraction(d) for d in months.values()]), strict=True))
 
 
 def schedule_of(view: dict, obligation: str) -> dict[str, int]:

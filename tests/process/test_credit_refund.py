@@ -11,31 +11,18 @@ SSP, actual days, largest remainder), never read back from revrec.
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from fractions import Fraction
 
+from tests.process.figures import largest_remainder, monthly_exact_days
 from tests.process.topology import Topology
 
 CREDIT = 30_000
 EFFECTIVE = date(2025, 7, 1)
 
 
-def largest_remainder(total: int, weights: list[Fraction]) -> list[int]:
-    exact = [total * w / sum(weights) for w in weights]
-    floors = [int(x) for x in exact]
-    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in order[: total - sum(floors)]:
-        floors[i] += 1
-    return floors
 
 
-def monthly_exact_days(amount: int, start: date, end: date) -> dict[str, int]:
-    months: dict[str, int] = {}
-    day = start
-    while day <= end:
-        months[day.strftime("%Y-%m")] = months.get(day.strftime("%Y-%m"), 0) + 1
-        day += timedelta(days=1)
-    return dict(zip(months, largest_remainder(amount, [Fraction(d) for d in months.values()]), strict=True))
 
 
 def _sku(stem: str) -> str:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
 from tests.experience.crm_panel.conftest import DEAL_PAGE, LIGHTNING, Panel, PanelEvents, idempotent_post
+from tests.process.figures import largest_remainder
 from tests.process.topology import Topology
 
 COMPLETED = "revflow.process.workflow.completed.v1"
@@ -31,13 +32,6 @@ def _line(sku: str) -> dict:
             "frequency": "monthly"}
 
 
-def largest_remainder(total: int, weights: list[Fraction]) -> list[int]:
-    exact = [total * w / sum(weights) for w in weights]
-    floors = [int(x) for x in exact]
-    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in order[: total - sum(floors)]:
-        floors[i] += 1
-    return floors
 
 
 def january_revenue(annual: int) -> int:
