@@ -42,7 +42,7 @@ from services.runtime.metrics import render_latest
 from services.runtime.problems import PROBLEM_MEDIA_TYPE, exception_handlers, problem_response
 from services.runtime.redis import KeySpace, create_redis
 from services.runtime.settings import RuntimeSettings
-from services.runtime.strict_query import QUERY_OPT, StrictQueryMiddleware
+from services.runtime.strict_query import QUERY_LIST_OPT, QUERY_OPT, StrictQueryMiddleware
 from services.runtime.telemetry import EdgeMiddleware, configure_logging, create_tracer_provider
 from services.runtime.versioning import DEPRECATION_OPT, DeprecationHeadersMiddleware
 
@@ -138,8 +138,10 @@ def _complete_from_openapi(app: Litestar) -> None:
             if path_item is None:
                 continue
             operations = [getattr(path_item, m.lower(), None) for m in handler.http_methods]
-            handler.opt[QUERY_OPT] = frozenset(p.name for op in operations if op for p in op.parameters or ()
-                                               if getattr(p, "param_in", None) == ParamType.QUERY)
+            query = [p for op in operations if op for p in op.parameters or ()
+                     if getattr(p, "param_in", None) == ParamType.QUERY]
+            handler.opt[QUERY_OPT] = frozenset(p.name for p in query)
+            handler.opt[QUERY_LIST_OPT] = frozenset(p.name for p in query if _allows_list(p.schema))
             mode = handler.opt.get(IDEMPOTENCY_OPT, "optional")
             if mode == "off":
                 continue
@@ -151,6 +153,15 @@ def _complete_from_openapi(app: Litestar) -> None:
                     name="Idempotency-Key", param_in=ParamType.HEADER, required=mode == "required",
                     description="Makes a retry safe: the first response under this key is replayed for 24 h.",
                     schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$"))]
+
+
+def _allows_list(schema: Any) -> bool:
+    """Whether a parameter's schema admits an array (so the name may repeat in the query string)."""
+    if not isinstance(schema, Schema):
+        return False  # a component reference: our components are objects and enums, never arrays
+    if schema.type == OpenAPIType.ARRAY or (isinstance(schema.type, Sequence) and OpenAPIType.ARRAY in schema.type):
+        return True
+    return any(_allows_list(s) for s in (*(schema.one_of or ()), *(schema.any_of or ())))
 
 
 @get("/health", include_in_schema=False, sync_to_thread=False, media_type=MediaType.JSON)

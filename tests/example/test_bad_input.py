@@ -85,6 +85,12 @@ class TestRoutingProblems:
         assert body["errors"][0]["field"] == "limt" and body["errors"][0]["source"] == "query"
         assert "cursor, limit" in body["errors"][0]["message"]
 
+    def test_repeated_single_value_parameter_is_refused_and_named(self, example, write_headers):
+        body = _assert_problem(httpx.get(f"{example.url}/v1/accounts?limit=5&limit=6", headers=write_headers),
+                               400, "/validation")
+        assert body["errors"][0]["field"] == "limit" and body["errors"][0]["source"] == "query"
+        assert "more than once" in body["errors"][0]["message"]
+
     def test_bad_path_parameter_is_400(self, example, write_headers):
         body = _assert_problem(httpx.get(f"{example.url}/v1/accounts/not-an-id", headers=write_headers),
                                400, "/validation")
