@@ -130,7 +130,11 @@ def _hoist_scope_guards(handler: HTTPRouteHandler) -> None:
 
 
 def _complete_from_openapi(app: Litestar) -> None:
-    """Declare ``Idempotency-Key`` on state-changing operations, and record each route's query parameters."""
+    """Complete the OpenAPI document and the handlers from each other.
+
+    Declares ``Idempotency-Key`` on state-changing operations and optional request bodies as optional (Litestar
+    marks every body required), and records each route's query parameters.
+    """
     schema = app.openapi_schema
     for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):
@@ -142,6 +146,11 @@ def _complete_from_openapi(app: Litestar) -> None:
                      if getattr(p, "param_in", None) == ParamType.QUERY]
             handler.opt[QUERY_OPT] = frozenset(p.name for p in query)
             handler.opt[QUERY_LIST_OPT] = frozenset(p.name for p in query if _allows_list(p.schema))
+            data = handler.parsed_fn_signature.parameters.get("data")
+            if data is not None and data.is_optional:
+                for op in operations:
+                    if op is not None and op.request_body is not None:
+                        op.request_body.required = False
             mode = handler.opt.get(IDEMPOTENCY_OPT, "optional")
             if mode == "off":
                 continue

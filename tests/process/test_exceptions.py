@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+from tests.conftest import TEST_CLIENT_ID
 from tests.process.topology import Topology
 
 
@@ -55,6 +56,54 @@ class TestMasterDataBlock:
         response = _post(topology, f"/v1/workflows/activation:{deal}/resume")
         assert response.status_code == 409
         assert response.headers["content-type"].startswith("application/problem+json")
+
+
+class TestWhoWorksOnIt:
+    def test_assignment_holds_for_one_exception_and_history_names_who_resumed(self, topology: Topology):
+        sku = _sku("ASSIGN")
+        deal = topology.win_deal([_line(sku)])
+        workflow = f"activation:{deal}"
+        first = topology.wait_for(workflow)["exception"]
+        assigned = topology.process.post(f"/v1/workflows/{workflow}/assign", json={
+            "assignee": "maria@finance.example", "actor": "lead@finance.example", "note": "item request raised"})
+        assert assigned.status_code == 200, assigned.text
+        mine = topology.process.get("/v1/exceptions", params={"assignee": "maria@finance.example"}).json()["data"]
+        row = next(e for e in mine if e["workflow_id"] == workflow)
+        assert row["assignment"]["assigned_by"] == "lead@finance.example"
+        others = topology.process.get("/v1/exceptions", params={"assignee": "sam@finance.example"}).json()["data"]
+        assert workflow not in [e["workflow_id"] for e in others]
+
+        # Resumed before the fix, without saying who: it parks again, and the new exception starts unassigned.
+        assert _post(topology, f"/v1/workflows/{workflow}/resume").status_code == 202
+        again = topology.wait_for(workflow, lambda w: w["resumes"] == 1 and w["state"] == "parked")
+        assert again["exception"]["occurred_at"] != first["occurred_at"]
+        queue = topology.process.get("/v1/exceptions", params={"subject": deal}).json()["data"]
+        assert [e["assignment"] for e in queue if e["workflow_id"] == workflow] == [None]
+        anonymous = [h for h in again["history"] if h["event"] == "resumed"]
+        assert [h["actor"] for h in anonymous] == [TEST_CLIENT_ID]
+
+        topology.item(sku)
+        resumed = topology.process.post(f"/v1/workflows/{workflow}/resume",
+                                        json={"actor": "maria@finance.example", "note": "created the item"})
+        assert resumed.status_code == 202, resumed.text
+        done = topology.wait_for(workflow, lambda w: w["resumes"] == 2 and w["state"] in ("succeeded", "parked"))
+        assert done["state"] == "succeeded", done.get("exception")
+        last = [h for h in done["history"] if h["event"] == "resumed"][-1]
+        assert (last["actor"], last["detail"]) == ("maria@finance.example", "created the item")
+
+        late = topology.process.post(f"/v1/workflows/{workflow}/assign", json={"assignee": "sam@finance.example"})
+        assert late.status_code == 409 and late.headers["content-type"].startswith("application/problem+json")
+
+    def test_bad_assignment_bodies_are_named(self, topology: Topology):
+        deal = topology.win_deal([_line(_sku("BADASSIGN"))])
+        workflow = f"activation:{deal}"
+        topology.wait_for(workflow)
+        for body in ({}, {"assignee": ""}, {"assignee": "x" * 101}, {"assignee": "maria", "role": "boss"}):
+            response = topology.process.post(f"/v1/workflows/{workflow}/assign", json=body)
+            assert response.status_code == 400, (body, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+        missing = topology.process.post("/v1/workflows/activation:nope/assign", json={"assignee": "maria"})
+        assert missing.status_code == 404
 
 
 class TestInvalidDeal:

@@ -19,6 +19,8 @@ from redis.asyncio import Redis
 from contracts.event_payloads import WorkflowCompleted, WorkflowNeedsAttention
 from contracts.events import CloudEvent, build_event, new_event
 from services.process.quote_to_cash.saga import (
+    Assignment,
+    PersonRequest,
     RunnerPolicy,
     SagaRunner,
     WorkflowDefinition,
@@ -124,8 +126,11 @@ class Workflows:
             raise UnknownWorkflowError(workflow_id)
         return record
 
-    async def request(self, workflow_id: str, action: str) -> WorkflowRecord:
+    async def request(self, workflow_id: str, action: str, *, actor: str | None = None,
+                      note: str | None = None) -> WorkflowRecord:
         """Record a person's request (resume, retry, cancel) and kick the workflow; the worker applies it.
+
+        The worker writes ``actor`` and ``note`` into the workflow's history.
 
         Raises:
             UnknownWorkflowError: no such workflow.
@@ -140,9 +145,31 @@ class Workflows:
                 WorkflowState.PARKED, WorkflowState.DEAD_LETTERED, WorkflowState.RETRYING):
             raise ValueError(f"action: {action} applies to a parked, dead-lettered or retrying workflow; "
                              f"{workflow_id} is {record.state}")
-        await self.store.request(workflow_id, action)
+        await self.store.request(workflow_id, PersonRequest(action=action, actor=actor, note=note))
         await self.kick(workflow_id)
         return record
+
+    async def assign(self, workflow_id: str, assignee: str, *, actor: str, note: str | None = None) -> Assignment:
+        """Name the person who works on a workflow's open exception (replacing any earlier assignee).
+
+        Raises:
+            UnknownWorkflowError: no such workflow.
+            ValueError: the workflow has no open exception to work on.
+        """
+        record = await self.get(workflow_id)
+        if record.exception is None or record.state.is_terminal:
+            raise ValueError(f"workflow {workflow_id} has no open exception to assign ({record.state})")
+        assignment = Assignment(assignee=assignee, assigned_by=actor, assigned_at=datetime.now(UTC),
+                                exception_at=record.exception.occurred_at, note=note)
+        await self.store.assign(workflow_id, assignment)
+        return assignment
+
+    async def current_assignments(self, records: list[WorkflowRecord]) -> dict[str, Assignment]:
+        """The assignment of each record's open exception (earlier exceptions' assignments do not carry over)."""
+        found = await self.store.assignments([r.id for r in records if r.exception is not None])
+        by_id = {r.id: r for r in records}
+        return {wid: a for wid, a in found.items()
+                if (exc := by_id[wid].exception) is not None and a.exception_at == exc.occurred_at}
 
     async def handle_kick(self, event: CloudEvent) -> None:
         """Consumer handler of the kick stream (workers only)."""

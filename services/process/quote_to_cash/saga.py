@@ -46,9 +46,11 @@ from services.runtime.metrics import REGISTRY
 from services.runtime.redis import KeySpace
 
 __all__ = [
+    "Assignment",
     "ExceptionRecord",
     "HistoryEntry",
     "LeaseLost",
+    "PersonRequest",
     "Step",
     "StepContext",
     "StepFailed",
@@ -150,6 +152,31 @@ class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
     event: str
     """``started``, ``step_started``, ``step_done``, ``retry_scheduled``, ``parked``, ``resumed``, ..."""
     detail: str | None = None
+    actor: str | None = None
+    """Who asked for it, for what people do (``resumed``, ``replayed``, ``cancel_requested``): the person named by
+    the calling application, else the calling client."""
+
+
+class PersonRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """What a person asked of a workflow (resume, retry, cancel), waiting for the worker that applies it."""
+
+    action: str
+    actor: str | None = None
+    note: str | None = None
+
+
+class Assignment(msgspec.Struct, frozen=True, kw_only=True):
+    """Who works on a workflow's exception.
+
+    It holds for that exception only: once the workflow parks again, the new exception is unassigned.
+    """
+
+    assignee: str
+    assigned_by: str
+    assigned_at: datetime
+    exception_at: datetime
+    """``occurred_at`` of the exception assigned."""
+    note: str | None = None
 
 
 class WorkflowRecord(msgspec.Struct, kw_only=True):
@@ -186,8 +213,8 @@ class WorkflowRecord(msgspec.Struct, kw_only=True):
         """The output of step ``name`` (empty until it completed)."""
         return self.step(name).output
 
-    def note(self, event: str, step: str | None = None, detail: str | None = None) -> None:
-        self.history.append(HistoryEntry(at=_now(), step=step, event=event, detail=detail))
+    def note(self, event: str, step: str | None = None, detail: str | None = None, actor: str | None = None) -> None:
+        self.history.append(HistoryEntry(at=_now(), step=step, event=event, detail=detail, actor=actor))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -289,6 +316,8 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _summary_decoder = msgspec.json.Decoder(Summary)
+_request_decoder = msgspec.json.Decoder(PersonRequest)
+_assignment_decoder = msgspec.json.Decoder(Assignment)
 
 
 class WorkflowStore:
@@ -311,6 +340,10 @@ class WorkflowStore:
 
     def request_key(self, workflow_id: str) -> str:
         return self.keyspace.tagged(f"wf:{workflow_id}", "request")
+
+    @property
+    def assignments_key(self) -> str:
+        return self.keyspace.tagged("q2c:assignments")
 
     def subject_key(self, subject: str) -> str:
         return self.keyspace.tagged(f"q2c:subject:{subject}")
@@ -382,15 +415,31 @@ class WorkflowStore:
 
     # -- requests from people (resume, retry, cancel) ----------------------------------------------------------
 
-    async def request(self, workflow_id: str, action: str) -> None:
-        await self.redis.set(self.request_key(workflow_id), action, ex=7 * 86_400)
+    async def request(self, workflow_id: str, request: PersonRequest) -> None:
+        await self.redis.set(self.request_key(workflow_id), _encoder.encode(request), ex=7 * 86_400)
 
-    async def take_request(self, workflow_id: str) -> str | None:
+    async def take_request(self, workflow_id: str) -> PersonRequest | None:
         raw = await self.redis.getdel(self.request_key(workflow_id))
-        return raw.decode() if isinstance(raw, bytes) else raw
+        if raw is None:
+            return None
+        if not raw.lstrip().startswith(b"{"):  # written before requests named who asked
+            return PersonRequest(action=raw.decode())
+        return _request_decoder.decode(raw)
 
     async def pending_request(self, workflow_id: str) -> bool:
         return bool(await self.redis.exists(self.request_key(workflow_id)))
+
+    # -- who works on an exception ------------------------------------------------------------------------------
+
+    async def assign(self, workflow_id: str, assignment: Assignment) -> None:
+        await self.redis.hset(self.assignments_key, workflow_id, _encoder.encode(assignment))
+
+    async def assignments(self, workflow_ids: list[str]) -> dict[str, Assignment]:
+        """The recorded assignment of each workflow that has one (current or stale: compare ``exception_at``)."""
+        if not workflow_ids:
+            return {}
+        raws = await self.redis.hmget(self.assignments_key, workflow_ids)
+        return {wid: _assignment_decoder.decode(raw) for wid, raw in zip(workflow_ids, raws, strict=True) if raw}
 
     # -- subjects (one workflow at a time per deal) --------------------------------------------------------------
 
@@ -498,7 +547,8 @@ class SagaRunner:
         request = await self.store.take_request(record.id)
         if record.state.is_terminal:
             if request:
-                record.note("request_ignored", detail=f"{request}: the workflow had already finished")
+                record.note("request_ignored", detail=f"{request.action}: the workflow had already finished",
+                            actor=request.actor)
                 await self.store.save(record, token)
             return
         if request:
@@ -519,19 +569,20 @@ class SagaRunner:
             return
         await self._run_steps(record, token)
 
-    def _apply(self, record: WorkflowRecord, request: str) -> None:
-        if request == "cancel":
+    def _apply(self, record: WorkflowRecord, request: PersonRequest) -> None:
+        who, action = request.actor, request.action
+        if action == "cancel":
             record.compensate = True
-            record.note("cancel_requested")
-        elif request in ("resume", "retry") and record.state in (
+            record.note("cancel_requested", detail=request.note, actor=who)
+        elif action in ("resume", "retry") and record.state in (
                 WorkflowState.PARKED, WorkflowState.DEAD_LETTERED, WorkflowState.RETRYING):
             step = record.steps[record.step_index]
             step.attempts, step.status = 0, "pending"
             record.state, record.exception, record.wake_at = WorkflowState.RUNNING, None, None
             record.resumes += 1
-            record.note("resumed" if request == "resume" else "replayed", step=step.name)
+            record.note("resumed" if action == "resume" else "replayed", step=step.name, detail=request.note, actor=who)
         else:
-            record.note("request_ignored", detail=f"{request} does not apply to a {record.state} workflow")
+            record.note("request_ignored", detail=f"{action} does not apply to a {record.state} workflow", actor=who)
 
     async def _our_turn(self, record: WorkflowRecord, token: str) -> bool:
         """Whether every earlier workflow of the subject has finished (clearing finished ones from the queue)."""

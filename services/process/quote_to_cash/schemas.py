@@ -10,7 +10,8 @@ import msgspec
 from contracts.process import BusinessStatus, ExceptionOwner
 from services.process.quote_to_cash.saga import Summary, WorkflowState
 
-__all__ = ["ExceptionListV1", "ExceptionV1", "WorkflowListV1", "WorkflowStartV1"]
+__all__ = ["AssignmentV1", "ExceptionListV1", "ExceptionV1", "WorkflowActionV1", "WorkflowAssignV1", "WorkflowListV1",
+           "WorkflowStartV1"]
 
 WorkflowKind = Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,40}$", description="Workflow kind",
                                            examples=["activation"])]
@@ -28,6 +29,41 @@ class WorkflowStartV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     """The workflow's input record (for ``activation``: the ``closed_won`` event payload)."""
     id: Subject | None = None
     """The workflow id; ``<kind>:<subject>`` when absent."""
+
+
+Person = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$",
+                                     description="A person, as the calling application knows them (user name or email)",
+                                     examples=["maria@finance.example"])]
+Note = Annotated[str, msgspec.Meta(max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$",
+                                   description="Why, in the person's words (kept in the workflow's history)")]
+
+
+class WorkflowActionV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Who asks for a resume, retry or cancel, and why.
+
+    The body is optional; without ``actor`` the history names the calling client.
+    """
+
+    actor: Person | None = None
+    note: Note | None = None
+
+
+class WorkflowAssignV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Name who works on a workflow's open exception."""
+
+    assignee: Person
+    actor: Person | None = None
+    """Who assigns it; the calling client when absent."""
+    note: Note | None = None
+
+
+class AssignmentV1(msgspec.Struct, frozen=True, kw_only=True):
+    """Who works on the exception, since when, and who said so."""
+
+    assignee: str
+    assigned_by: str
+    assigned_at: datetime
+    note: str | None = None
 
 
 class WorkflowListV1(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,6 +91,8 @@ class ExceptionV1(msgspec.Struct, frozen=True, kw_only=True):
     code: str | None = None
     occurred_at: datetime
     age_seconds: int
+    assignment: AssignmentV1 | None = None
+    """Who works on it; ``None`` while unassigned."""
 
 
 class ExceptionListV1(msgspec.Struct, frozen=True, kw_only=True):

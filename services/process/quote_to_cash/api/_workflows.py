@@ -1,7 +1,8 @@
-"""Workflow routes: start, inspect, list by business status, exceptions, resume / retry / cancel, dead letters.
+"""Workflow routes: start, inspect, list, exceptions, resume / retry / cancel / assign, dead letters.
 
-The exception queue names each workflow's owner and fix; dead letters are those of the streams the process
-tier consumes, replayable after the fix.
+The exception queue names each workflow's owner, fix and assignee; dead letters are those of the streams the
+process tier consumes, replayable after the fix. A person's request names them (``actor``) when the calling
+application knows them (the console does); otherwise the history names the calling client.
 """
 
 from __future__ import annotations
@@ -16,8 +17,16 @@ from contracts.problems import FieldError
 from contracts.process import BusinessStatus, ExceptionOwner
 from services.process.quote_to_cash.engine import UnknownWorkflowError, Workflows
 from services.process.quote_to_cash.saga import Summary, WorkflowRecord, WorkflowState
-from services.process.quote_to_cash.schemas import ExceptionListV1, ExceptionV1, WorkflowListV1, WorkflowStartV1
-from services.runtime.auth.guards import requires
+from services.process.quote_to_cash.schemas import (
+    AssignmentV1,
+    ExceptionListV1,
+    ExceptionV1,
+    WorkflowActionV1,
+    WorkflowAssignV1,
+    WorkflowListV1,
+    WorkflowStartV1,
+)
+from services.runtime.auth.guards import current_principal, requires
 from services.runtime.events import DeadLetter, DeadLetterNotFoundError
 from services.runtime.problems import ServiceError
 
@@ -96,27 +105,51 @@ class WorkflowController(Controller):
     async def read(self, workflow_id: WorkflowId, request: Request[Any, Any, Any]) -> WorkflowRecord:
         return await _record(request, workflow_id)
 
-    async def _act(self, request: Request[Any, Any, Any], workflow_id: str, action: str) -> WorkflowRecord:
+    async def _act(self, request: Request[Any, Any, Any], workflow_id: str, action: str,
+                   data: WorkflowActionV1 | None) -> WorkflowRecord:
         await _record(request, workflow_id)
+        body = data or WorkflowActionV1()
         try:
-            return await workflows_of(request).request(workflow_id, action)
+            return await workflows_of(request).request(workflow_id, action, actor=_actor(request, body.actor),
+                                                       note=body.note)
         except ValueError as exc:
             raise ServiceError(str(exc).removeprefix("action: "), slug="conflict") from None
 
     @post("/{workflow_id:str}/resume", operation_id="resumeWorkflowV1", guards=_WRITE, status_code=202,
           summary="Resume a parked workflow from its failed step, after the fix")
-    async def resume(self, workflow_id: WorkflowId, request: Request[Any, Any, Any]) -> WorkflowRecord:
-        return await self._act(request, workflow_id, "resume")
+    async def resume(self, workflow_id: WorkflowId, request: Request[Any, Any, Any],
+                     data: JSONBody[WorkflowActionV1 | None] = None) -> WorkflowRecord:
+        return await self._act(request, workflow_id, "resume", data)
 
     @post("/{workflow_id:str}/retry", operation_id="retryWorkflowV1", guards=_WRITE, status_code=202,
           summary="Replay a dead-lettered (or retrying) workflow's failed step now")
-    async def retry(self, workflow_id: WorkflowId, request: Request[Any, Any, Any]) -> WorkflowRecord:
-        return await self._act(request, workflow_id, "retry")
+    async def retry(self, workflow_id: WorkflowId, request: Request[Any, Any, Any],
+                    data: JSONBody[WorkflowActionV1 | None] = None) -> WorkflowRecord:
+        return await self._act(request, workflow_id, "retry", data)
 
     @post("/{workflow_id:str}/cancel", operation_id="cancelWorkflowV1", guards=_WRITE, status_code=202,
           summary="Cancel an unfinished workflow: its completed steps are undone in reverse order")
-    async def cancel(self, workflow_id: WorkflowId, request: Request[Any, Any, Any]) -> WorkflowRecord:
-        return await self._act(request, workflow_id, "cancel")
+    async def cancel(self, workflow_id: WorkflowId, request: Request[Any, Any, Any],
+                     data: JSONBody[WorkflowActionV1 | None] = None) -> WorkflowRecord:
+        return await self._act(request, workflow_id, "cancel", data)
+
+    @post("/{workflow_id:str}/assign", operation_id="assignWorkflowV1", guards=_WRITE, status_code=200,
+          summary="Name who works on a workflow's open exception (replaces an earlier assignee)")
+    async def assign(self, workflow_id: WorkflowId, data: JSONBody[WorkflowAssignV1],
+                     request: Request[Any, Any, Any]) -> AssignmentV1:
+        await _record(request, workflow_id)
+        try:
+            done = await workflows_of(request).assign(workflow_id, data.assignee, actor=_actor(request, data.actor),
+                                                      note=data.note)
+        except ValueError as exc:
+            raise ServiceError(str(exc), slug="conflict") from None
+        return AssignmentV1(assignee=done.assignee, assigned_by=done.assigned_by, assigned_at=done.assigned_at,
+                            note=done.note)
+
+
+def _actor(request: Request[Any, Any, Any], named: str | None) -> str:
+    """The person the calling application names, else the calling client."""
+    return named or current_principal(request).client_id
 
 
 class ExceptionController(Controller):
@@ -129,21 +162,28 @@ class ExceptionController(Controller):
     async def list_exceptions(self, request: Request[Any, Any, Any],
                               owner: FromQuery[ExceptionOwner | None] = None,
                               subject: FromQuery[Annotated[str | None, Parameter(max_length=100)]] = None,
+                              assignee: FromQuery[Annotated[str | None, Parameter(
+                                  max_length=100, description="Only those assigned to this person")]] = None,
                               ) -> ExceptionListV1:
         workflows = workflows_of(request)
         rows = [r for r in await workflows.store.summaries() if r.owner is not None and not r.state.is_terminal
                 and (owner is None or r.owner == owner) and (subject is None or r.subject == subject)]
         now = datetime.now(UTC)
+        records = [r for r in await workflows.store.load_many([row.id for row in rows]) if r.exception is not None]
+        assigned = await workflows.current_assignments(records)
         found: list[ExceptionV1] = []
-        for record in await workflows.store.load_many([row.id for row in rows]):
-            if record.exception is None:
+        for record in records:
+            exc, who = record.exception, assigned.get(record.id)
+            if exc is None or (assignee is not None and (who is None or who.assignee != assignee)):
                 continue
-            exc = record.exception
             found.append(ExceptionV1(workflow_id=record.id, kind=record.kind, subject=record.subject,
                                      state=record.state, business_status=record.business_status, owner=exc.owner,
                                      step=exc.step, reason=exc.reason, fix=exc.fix, code=exc.code,
                                      occurred_at=exc.occurred_at,
-                                     age_seconds=int((now - exc.occurred_at).total_seconds())))
+                                     age_seconds=int((now - exc.occurred_at).total_seconds()),
+                                     assignment=None if who is None else AssignmentV1(
+                                         assignee=who.assignee, assigned_by=who.assigned_by,
+                                         assigned_at=who.assigned_at, note=who.note)))
         found.sort(key=lambda e: e.occurred_at)
         by_owner: dict[str, int] = {}
         for item in found:
