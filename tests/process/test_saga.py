@@ -7,6 +7,7 @@ effects independently of the runner's own bookkeeping.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -209,3 +210,42 @@ class TestExactlyOnce:
             await flows.store.save(record, stale)
         loaded = await flows.store.load(record.id)
         assert all(h.event != "from the stalled worker" for h in loaded.history)
+
+
+class TestIndexMirror:
+    """Each process reads the index through its own mirror; another process's writes must show on the next read."""
+
+    async def test_a_reader_sees_every_write_made_by_another_process_before_its_read(self, redis, key_prefix):
+        keyspace = KeySpace(key_prefix)
+        defs = definitions(Effects(redis, key_prefix), {})
+        writer = Workflows(redis, keyspace, EventBus(redis, keyspace, source="/test"), defs)
+        reader = Workflows(redis, keyspace, EventBus(redis, keyspace, source="/test"), defs)
+        for n in range(5):
+            await writer.start("slow", f"deal-m{n}", {})
+        assert sorted(r.subject for r in await reader.store.summaries()) == [f"deal-m{n}" for n in range(5)]
+
+        record = await writer.store.load("slow:deal-m2")
+        token = await writer.store.acquire(record.id)
+        record.state = WorkflowState.PARKED
+        await writer.store.save(record, token)
+        await writer.start("slow", "deal-m9", {})
+        rows = {r.id: r for r in await reader.store.summaries()}
+        assert rows["slow:deal-m2"].state is WorkflowState.PARKED
+        assert "slow:deal-m9" in rows and len(rows) == 6
+        # What a fresh process would read straight from Redis, row for row.
+        raw = {k.decode(): v for k, v in (await redis.hgetall(writer.store.index_key)).items()}
+        assert {wid: row.state.value for wid, row in rows.items()} == {
+            wid: json.loads(value)["state"] for wid, value in raw.items()}
+
+    async def test_an_index_cleared_behind_the_reader_is_read_again(self, redis, key_prefix):
+        keyspace = KeySpace(key_prefix)
+        defs = definitions(Effects(redis, key_prefix), {})
+        flows = Workflows(redis, keyspace, EventBus(redis, keyspace, source="/test"), defs)
+        for n in range(3):
+            await flows.start("slow", f"deal-c{n}", {})
+        assert len(await flows.store.summaries()) == 3
+        store = flows.store
+        await redis.delete(store.index_key, store.index_version_key, store.index_changes_key)
+        assert await flows.store.summaries() == []
+        await flows.start("slow", "deal-c7", {})
+        assert [r.subject for r in await flows.store.summaries()] == ["deal-c7"]

@@ -10,7 +10,7 @@ that follow an activation (invoice sync, amendment, usage, ...) find them withou
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,11 +18,13 @@ from redis.asyncio import Redis
 
 from contracts.event_payloads import WorkflowCompleted, WorkflowNeedsAttention
 from contracts.events import CloudEvent, build_event, new_event
+from services.process.quote_to_cash.pipeline import DealBoard
 from services.process.quote_to_cash.saga import (
     Assignment,
     PersonRequest,
     RunnerPolicy,
     SagaRunner,
+    Summary,
     WorkflowDefinition,
     WorkflowRecord,
     WorkflowState,
@@ -94,6 +96,8 @@ class Workflows:
         self.bus, self.definitions = bus, definitions
         self.store = WorkflowStore(redis, keyspace, lease_ms=lease_ms)
         self.links = DealLinks(redis, keyspace)
+        self.deals = DealBoard(self.store)
+        """The pipeline rows of this process (grouped by deal, kept current incrementally)."""
         self.runner = SagaRunner(self.store, definitions, systems, kick=self.kick, policy=policy,
                                  on_change=self._announce)
 
@@ -164,8 +168,8 @@ class Workflows:
         await self.store.assign(workflow_id, assignment)
         return assignment
 
-    async def current_assignments(self, records: list[WorkflowRecord]) -> dict[str, Assignment]:
-        """The assignment of each record's open exception (earlier exceptions' assignments do not carry over)."""
+    async def current_assignments(self, records: Sequence[WorkflowRecord | Summary]) -> dict[str, Assignment]:
+        """The assignment of each workflow's open exception (earlier exceptions' assignments do not carry over)."""
         found = await self.store.assignments([r.id for r in records if r.exception is not None])
         by_id = {r.id: r for r in records}
         return {wid: a for wid, a in found.items()

@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery, Parameter
 
 from contracts.process import BusinessStatus, ExceptionOwner
 from services.process.quote_to_cash.api._workflows import workflows_of
+from services.process.quote_to_cash.pipeline import NOT_ABOUT_A_DEAL, DealSummaryV1, deal_of, deal_rows
 from services.process.quote_to_cash.saga import StepFailed, Summary
 from services.process.quote_to_cash.systems import call
 from services.runtime.auth.guards import requires
@@ -25,19 +26,6 @@ __all__ = ["DealController", "DealSummaryV1", "DealViewV1", "deal_rows"]
 _READ = [requires("quote_to_cash:read")]
 DealId = FromPath[Annotated[str, Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", max_length=100,
                                            description="The deal (CRM opportunity) id")]]
-
-
-class DealSummaryV1(msgspec.Struct, frozen=True, kw_only=True):
-    """One deal in the pipeline."""
-
-    opportunity_id: str
-    customer: str | None = None
-    business_status: BusinessStatus
-    owner: ExceptionOwner | None = None
-    """Who must act, when the deal waits for a person."""
-    current_workflow: str
-    workflows: int
-    updated_at: str
 
 
 class DealListV1(msgspec.Struct, frozen=True, kw_only=True):
@@ -64,33 +52,6 @@ class DealViewV1(msgspec.Struct, frozen=True, kw_only=True):
     """Systems that could not be read just now (the rest of the view is still right)."""
 
 
-NOT_ABOUT_A_DEAL = frozenset({"period_close", "reconciliation", "order"})
-"""Workflow kinds whose subject is a period, a run or an order, not a deal."""
-
-
-def deal_of(subject: str) -> str:
-    """The deal a workflow subject belongs to (``<deal>:term-end`` waits apart from the deal's queue)."""
-    return subject.split(":", 1)[0]
-
-
-def deal_rows(rows: list[Summary]) -> list[DealSummaryV1]:
-    """Group workflow index rows by deal into pipeline rows."""
-    by_deal: dict[str, list[Summary]] = {}
-    for row in rows:
-        if row.kind not in NOT_ABOUT_A_DEAL:
-            by_deal.setdefault(deal_of(row.subject), []).append(row)
-    deals = []
-    for subject, flows in by_deal.items():
-        flows.sort(key=lambda r: (r.created_at, r.id))
-        open_ = [r for r in flows if not r.state.is_terminal]
-        current = open_[0] if open_ else flows[-1]
-        deals.append(DealSummaryV1(
-            opportunity_id=subject, customer=next((r.customer for r in flows if r.customer), None),
-            business_status=current.business_status, owner=current.owner, current_workflow=current.id,
-            workflows=len(flows), updated_at=max(r.updated_at for r in flows).isoformat()))
-    return deals
-
-
 class DealController(Controller):
     """The pipeline of deals and the deal view."""
 
@@ -105,7 +66,7 @@ class DealController(Controller):
                          limit: FromQuery[Annotated[int, Parameter(ge=1, le=500)]] = 100,
                          cursor: FromQuery[Annotated[str | None, Parameter(pattern=r"^[0-9]{1,9}$")]] = None,
                          ) -> DealListV1:
-        deals = deal_rows(await workflows_of(request).store.summaries())
+        deals = await workflows_of(request).deals.rows()
         needle = q.lower() if q else None
         deals = [d for d in deals if (owner is None or d.owner == owner)
                  and (needle is None or needle in f"{d.opportunity_id} {d.customer or ''}".lower())]

@@ -166,18 +166,17 @@ class ExceptionController(Controller):
                                   max_length=100, description="Only those assigned to this person")]] = None,
                               ) -> ExceptionListV1:
         workflows = workflows_of(request)
-        rows = [r for r in await workflows.store.summaries() if r.owner is not None and not r.state.is_terminal
+        rows = [r for r in await workflows.store.summaries() if r.exception is not None and not r.state.is_terminal
                 and (owner is None or r.owner == owner) and (subject is None or r.subject == subject)]
+        assigned = await workflows.current_assignments(rows)
         now = datetime.now(UTC)
-        records = [r for r in await workflows.store.load_many([row.id for row in rows]) if r.exception is not None]
-        assigned = await workflows.current_assignments(records)
         found: list[ExceptionV1] = []
-        for record in records:
-            exc, who = record.exception, assigned.get(record.id)
+        for row in rows:
+            exc, who = row.exception, assigned.get(row.id)
             if exc is None or (assignee is not None and (who is None or who.assignee != assignee)):
                 continue
-            found.append(ExceptionV1(workflow_id=record.id, kind=record.kind, subject=record.subject,
-                                     state=record.state, business_status=record.business_status, owner=exc.owner,
+            found.append(ExceptionV1(workflow_id=row.id, kind=row.kind, subject=row.subject,
+                                     state=row.state, business_status=row.business_status, owner=exc.owner,
                                      step=exc.step, reason=exc.reason, fix=exc.fix, code=exc.code,
                                      occurred_at=exc.occurred_at,
                                      age_seconds=int((now - exc.occurred_at).total_seconds()),
