@@ -2,7 +2,7 @@
 
 The committed map gives every canonical object one owner; the process API refuses to start on a map that gives an
 object two owners or none, naming the object. During an amendment, a price someone changed directly in billing
-(Stripe) is not the CRM's booked price: the amendment stops before billing, the ERP or revrec is written, and a
+(Stripe), or seats added there, are not what the CRM booked: the amendment stops before billing, the ERP or revrec is written, and a
 drift exception owned by the team the map names shows both values and the fix.
 """
 
@@ -73,6 +73,16 @@ def stripe_price_change(topology: Topology, subscription_id: str, unit_amount: i
     }).raise_for_status()
 
 
+def stripe_quantity_change(topology: Topology, subscription_id: str, quantity: int) -> None:
+    """Someone adds seats straight in Stripe, without a CRM amendment."""
+    http = topology.stripe.http
+    sub = http.get(f"/v1/subscriptions/{subscription_id}").raise_for_status().json()
+    item = sub["items"]["data"][0]
+    http.post(f"/v1/subscriptions/{subscription_id}", data={
+        "items[0][id]": item["id"], "items[0][quantity]": quantity, "proration_behavior": "none",
+    }).raise_for_status()
+
+
 def revenue_terms(topology: Topology, contract_id: str) -> dict:
     """The revenue contract without its billing documents (payments land there on their own schedule)."""
     view = topology.revrec.get(f"/v1/contracts/{contract_id}").json()
@@ -110,8 +120,8 @@ class TestDrift:
         assert parked["state"] == "parked", parked["history"][-3:]
         exception = parked["exception"]
         assert (exception["code"], exception["owner"], exception["step"]) == ("drift", "sales_ops", "plan"), exception
-        assert f"{product}: crm (owner) books 9000, billing holds 7000" in exception["reason"]
-        assert "put the crm's price back" in exception["fix"]
+        assert f"{product} unit price: crm (owner) books 9000, billing holds 7000" in exception["reason"]
+        assert "put the crm's value back" in exception["fix"] and "unit price" in exception["fix"]
         listed = topology.process.get("/v1/exceptions", params={"owner": "sales_ops"}).json()["data"]
         assert any(e["workflow_id"] == parked["id"] and e["code"] == "drift" for e in listed)
 
@@ -140,3 +150,37 @@ class TestDrift:
         assert done["state"] == "succeeded", done.get("exception")
         sub = topology.billing.get(f"/v1/subscriptions/{activated['external_ids']['subscription_id']}").json()
         assert [i["unit_amount"]["amount_minor"] for i in sub["items"]] == [8_000]
+
+    def test_seats_added_in_billing_are_quantity_drift_and_nothing_follows(self, topology: Topology):
+        product = sku("SEAT")
+        topology.item(product)
+        _, deal = clocked_deal(topology, [seats(product)])
+        activated = topology.wait_for(f"activation:{deal}")
+        assert activated["state"] == "succeeded", activated.get("exception")
+        sub_id = activated["external_ids"]["subscription_id"]
+        contract_id = activated["external_ids"]["revenue_contract_id"]
+        for invoice in topology.billing.get("/v1/invoices", params={"subscription": sub_id}).json()["data"]:
+            assert topology.wait_for(topology.workflow_id_of_invoice(invoice["id"]))["state"] == "succeeded"
+        revenue_before = revenue_terms(topology, contract_id)
+        erp_invoices_before = topology.netsuite.records("invoice")
+        booked = activated["input"]["opportunity"]["lines"][0]
+
+        stripe_quantity_change(topology, sub_id, booked["quantity"] + 4)  # the CRM booked 10 seats
+        change = {"id": f"AMD-{uuid.uuid4().hex[:8]}", "opportunity_id": deal, "effective_date": "2025-01-16",
+                  "currency": "USD", "reason": "Reprice to 80.00",
+                  "changed_lines": [{"action": "update", "line_id": booked["id"], "line": {
+                      **booked, "sale_price": {"amount_minor": 8_000, "currency": "USD"},
+                      "service_start": "2025-01-16"}}]}
+        parked = topology.wait_for(post(topology, f"/v1/deals/{deal}/amendments", change).json()["id"])
+
+        assert parked["state"] == "parked", parked["history"][-3:]
+        exception = parked["exception"]
+        assert (exception["code"], exception["owner"], exception["step"]) == ("drift", "sales_ops", "plan"), exception
+        expected = f"{product} quantity: crm (owner) books {booked['quantity']}, billing holds {booked['quantity'] + 4}"
+        assert expected in exception["reason"], exception["reason"]
+        assert "unit price" not in exception["reason"]  # the price billing holds is still the CRM's
+        sub = topology.billing.get(f"/v1/subscriptions/{sub_id}").json()
+        assert [(i["quantity"], i["unit_amount"]["amount_minor"]) for i in sub["items"]] == [
+            (booked["quantity"] + 4, booked["sale_price"]["amount_minor"])]
+        assert revenue_terms(topology, contract_id) == revenue_before
+        assert topology.netsuite.records("invoice") == erp_invoices_before

@@ -10,21 +10,23 @@ It reads configuration, committed contract files and Redis; it never writes to a
 from services.process.quote_to_cash.governance.catalogue import api_entries, build_catalogue, event_entries
 from services.process.quote_to_cash.governance.sor import (
     DRIFT_CODE,
+    Booked,
     active_map,
-    booked_unit_prices,
-    check_price_drift,
-    record_booked_prices,
+    booked_terms,
+    check_drift,
+    record_booked_terms,
     startup_map,
 )
 
 __all__ = [
     "DRIFT_CODE",
+    "Booked",
     "active_map",
     "api_entries",
-    "booked_unit_prices",
+    "booked_terms",
     "build_catalogue",
-    "check_price_drift",
+    "check_drift",
     "event_entries",
-    "record_booked_prices",
+    "record_booked_terms",
     "startup_map",
 ]

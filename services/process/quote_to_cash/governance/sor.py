@@ -12,16 +12,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from contracts.system_of_record import SystemOfRecordMapV1, load_map, validate_map
 from services.process.quote_to_cash.saga import StepContext, StepFailed
 from services.process.quote_to_cash.systems import call
 
-__all__ = ["DRIFT_CODE", "active_map", "booked_unit_prices", "check_price_drift", "record_booked_prices",
+__all__ = ["DRIFT_CODE", "Booked", "active_map", "booked_terms", "check_drift", "record_booked_terms",
            "startup_map"]
 
 DRIFT_CODE = "drift"
 _BOOKED = "booked_unit_minor:"
 """Deal-link prefix of the unit price revflow last carried from the CRM to billing for a SKU (by an amendment)."""
+_BOOKED_QUANTITY = "booked_quantity:"
+"""Deal-link prefix of the quantity revflow last carried from the CRM to billing for a SKU (by an amendment)."""
+_NOT_SEATS = ("usage", "one_time")
+"""Billing frequencies whose quantity is not a booked count (usage is measured, one-time items are invoiced once)."""
 
 
 @lru_cache(maxsize=1)
@@ -43,43 +49,77 @@ def startup_map(given: SystemOfRecordMapV1 | str | Path | None = None) -> System
     return load_map(given)
 
 
-async def booked_unit_prices(ctx: StepContext, deal: str) -> dict[str, set[int]]:
-    """Unit prices the owner booked per SKU: revflow's last carried price, else the CRM opportunity's lines."""
+class Booked(msgspec.Struct, frozen=True, kw_only=True):
+    """What the owner booked per SKU: the unit prices and the quantity billing should hold."""
+
+    unit_prices: dict[str, set[int]]
+    quantities: dict[str, set[int]]
+    """Each line's quantity and their sum (a ramp deal bills one phase's lines at a time)."""
+
+
+async def booked_terms(ctx: StepContext, deal: str) -> Booked:
+    """The owner's terms per SKU: revflow's last carried price and quantity, else the CRM opportunity's lines."""
     opportunity = await call(ctx.systems.crm, "GET", f"/v1/opportunities/{deal}")
-    booked: dict[str, set[int]] = {}
+    prices: dict[str, set[int]] = {}
+    quantities: dict[str, set[int]] = {}
     for line in opportunity.get("lines", []):
-        booked.setdefault(line["product_sku"], set()).add(int(line["sale_price"]["amount_minor"]))
+        sku = line["product_sku"]
+        prices.setdefault(sku, set()).add(int(line["sale_price"]["amount_minor"]))
+        if line.get("billing_frequency") not in _NOT_SEATS:
+            quantities.setdefault(sku, set()).add(int(line["quantity"]))
+    for sku, each in list(quantities.items()):
+        lines = [int(line["quantity"]) for line in opportunity.get("lines", []) if line["product_sku"] == sku]
+        quantities[sku] = each | {sum(lines)}
     for key, value in (await ctx.systems.links.of(deal)).items():
         if key.startswith(_BOOKED):
-            booked[key.removeprefix(_BOOKED)] = {int(value)}
-    return booked
+            prices[key.removeprefix(_BOOKED)] = {int(value)}
+        elif key.startswith(_BOOKED_QUANTITY):
+            quantities[key.removeprefix(_BOOKED_QUANTITY)] = {int(value)}
+    return Booked(unit_prices=prices, quantities=quantities)
 
 
-async def record_booked_prices(ctx: StepContext, deal: str, changes: list[dict[str, Any]]) -> None:
-    """After billing took an owner's change, remember the prices it now holds as the booked ones."""
-    await ctx.systems.links.record(deal, **{f"{_BOOKED}{c['sku']}": str(c["unit_minor"]) for c in changes})
+async def record_booked_terms(ctx: StepContext, deal: str, changes: list[dict[str, Any]]) -> None:
+    """After billing took an owner's change, remember the prices and quantities it now holds as the booked ones."""
+    await ctx.systems.links.record(deal, **{f"{_BOOKED}{c['sku']}": str(c["unit_minor"]) for c in changes},
+                                   **{f"{_BOOKED_QUANTITY}{c['sku']}": str(c["quantity"]) for c in changes})
 
 
-def check_price_drift(subscription: dict[str, Any], booked: dict[str, set[int]], skus: list[str],
-                      sor: SystemOfRecordMapV1 | None = None) -> list[dict[str, Any]]:
-    """The SKUs whose billing price is not the booked one; raises when there is any.
+def check_drift(subscription: dict[str, Any], booked: Booked, skus: list[str],
+                sor: SystemOfRecordMapV1 | None = None) -> list[dict[str, Any]]:
+    """The SKUs whose billing price or quantity is not the booked one; raises when there is any.
 
     Raises:
-        StepFailed: code ``drift``, owned by the team the map names for ``subscription.unit_price``.
+        StepFailed: code ``drift``, owned by the team the map names for the drifted field (``unit_price`` first).
     """
-    owner = (sor or active_map()).owner_of("subscription", "unit_price")
-    found = []
+    the_map = sor or active_map()
+    found: list[dict[str, Any]] = []
+    held_quantities: dict[str, int] = {}
     for item in subscription["items"]:
-        sku, held = item["product_sku"], int(item["unit_amount"]["amount_minor"])
-        if sku in skus and sku in booked and held not in booked[sku]:
-            found.append({"sku": sku, "owner_value": sorted(booked[sku])[0], "follower_value": held,
-                          "currency": item["unit_amount"]["currency"]})
+        sku = item["product_sku"]
+        if sku not in skus:
+            continue
+        held_price = int(item["unit_amount"]["amount_minor"])
+        if sku in booked.unit_prices and held_price not in booked.unit_prices[sku]:
+            found.append({"sku": sku, "field": "unit_price", "owner_value": sorted(booked.unit_prices[sku])[0],
+                          "follower_value": held_price, "unit": f"{item['unit_amount']['currency']} minor units"})
+        if item.get("billing_frequency") not in _NOT_SEATS:
+            held_quantities[sku] = held_quantities.get(sku, 0) + int(item.get("quantity") or 0)
+    for sku, held in held_quantities.items():
+        if sku in booked.quantities and held not in booked.quantities[sku]:
+            found.append({"sku": sku, "field": "quantity", "owner_value": max(booked.quantities[sku]),
+                          "follower_value": held, "unit": "units"})
     if not found:
         return []
-    values = "; ".join(f"{d['sku']}: {owner.owner} (owner) books {d['owner_value']}, billing holds "
-                       f"{d['follower_value']} ({d['currency']} minor units)" for d in found)
+    owner = the_map.owner_of("subscription", found[0]["field"])
+    def said(d: dict[str, Any]) -> str:
+        who = the_map.owner_of("subscription", d["field"]).owner
+        return (f"{d['sku']} {d['field'].replace('_', ' ')}: {who} (owner) books {d['owner_value']}, "
+                f"billing holds {d['follower_value']} ({d['unit']})")
+
+    values = "; ".join(said(d) for d in found)
+    what = " and ".join(sorted({d["field"].replace("_", " ") for d in found}, reverse=True))
     raise StepFailed(
-        f"price drift on subscription {subscription['id']}: {values}. The billing value was not propagated to the "
+        f"{what} drift on subscription {subscription['id']}: {values}. The billing value was not propagated to the "
         f"ERP or revenue", retryable=False, owner=owner.team, code=DRIFT_CODE,
-        fix=f"The {owner.owner} owns deal prices: put the {owner.owner}'s price back on the billing subscription, "
-            f"or book the new price in the {owner.owner} as an amendment; then resume this workflow.")
+        fix=f"The {owner.owner} owns deal {what}s: put the {owner.owner}'s value back on the billing subscription, "
+            f"or book the new {what} in the {owner.owner} as an amendment; then resume this workflow.")

@@ -325,17 +325,20 @@ def _sku_of(change: LineChange, items: dict[str, Any], booked: dict[str, str]) -
     return booked.get(line_id) or (line_id if line_id in items else None)
 
 
-# -- system-of-record check: billing follows the CRM's deal prices; a price changed in billing is drift ---------------
+# -- system-of-record check: billing follows the CRM's prices and quantities; a change made in billing is drift ------
 
 
 async def _drift_check(ctx: StepContext, deal: str, sub: dict[str, Any], amendment: Amendment) -> None:
-    """Park (code ``drift``) before any system is written when billing's price of a touched line is not the CRM's."""
+    """Park (code ``drift``) before any system is written when billing's price or quantity of a touched line differs.
+
+    The CRM owns both; what billing holds must be what the CRM booked (or what revflow last carried to billing).
+    """
     skus = [c.line.product_sku if c.line else c.line_id or "" for c in amendment.changed_lines
             if c.action is not AmendmentAction.ADD]
     if skus:
         booked_skus = await _booked_skus(ctx, deal)
         skus = [booked_skus.get(s, s) for s in skus]  # a removal names its line id: map it to its SKU
-        sor.check_price_drift(sub, await sor.booked_unit_prices(ctx, deal), skus)
+        sor.check_drift(sub, await sor.booked_terms(ctx, deal), skus)
 
 
 async def plan(ctx: StepContext) -> dict[str, Any]:
@@ -411,7 +414,7 @@ async def _amend(ctx: StepContext, *, reverse: bool) -> Any:
 
 async def billing_change(ctx: StepContext) -> dict[str, Any]:
     result = await _amend(ctx, reverse=False)
-    await sor.record_booked_prices(ctx, ctx.output("validate")["deal"], ctx.output("plan")["changes"])
+    await sor.record_booked_terms(ctx, ctx.output("validate")["deal"], ctx.output("plan")["changes"])
     pending = _net_by_sku(result.get("pending_lines") or [])
     return {"proration": ctx.output("validate")["proration"], "invoice": invoice_summary(result.get("invoice")),
             "pending_by_sku": pending, "items": [{"sku": i["product_sku"], "quantity": i["quantity"]}
