@@ -7,6 +7,7 @@ Changes are made through the pages, which check the person's role and CSRF token
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, Router, get
@@ -18,16 +19,22 @@ from contracts.process import BusinessStatus, ExceptionOwner
 from services.experience.ops_console.access import ACTIONS, Person
 from services.experience.ops_console.clients import NotFoundError
 from services.experience.ops_console.schemas import (
+    CatalogueApiDetailV1,
+    CatalogueV1,
     CloseV1,
     DealPageV1,
     DealStatusV1,
     ExceptionQueueV1,
+    KpisV1,
     MeV1,
     PipelineV1,
     ReconciliationV1,
     RevenueV1,
+    SlosV1,
+    SystemOfRecordV1,
 )
 from services.experience.ops_console.service import MAX_PERIODS, periods_between
+from services.experience.ops_console.views._governance import API_NAME, DEFAULT_DAYS
 from services.experience.ops_console.views._web import console_of, session_of
 from services.runtime.auth.middleware import EXCLUDE_OPT_KEY, REALM, bearer_challenge, enforce_scopes
 from services.runtime.auth.verify import InvalidTokenError
@@ -40,6 +47,7 @@ _PERIOD = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"
 DealId = FromPath[Annotated[str, Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", max_length=100,
                                            description="The deal (CRM opportunity) id")]]
 _Text = Annotated[str | None, Parameter(max_length=100)]
+Days = FromQuery[Annotated[int, Parameter(ge=1, le=365, description="Consumers seen in the last N days")]]
 
 
 async def provide_person(request: Request[Any, Any, Any]) -> Person:
@@ -70,7 +78,7 @@ def _not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[byte
 
 
 class ConsoleApiController(Controller):
-    """Pipeline, deals, exceptions, revenue, reconciliation and close, as JSON."""
+    """Pipeline, deals, exceptions, revenue, reconciliation, close, governance and service levels, as JSON."""
 
     path = "/"
     tags = ["console"]
@@ -140,6 +148,42 @@ class ConsoleApiController(Controller):
     async def period(self, request: Request[Any, Any, Any], person: NamedDependency[Person],
                      period: FromPath[Annotated[str, Parameter(pattern=_PERIOD, max_length=7)]]) -> CloseV1:
         return await console_of(request).close(period)
+
+    @get("/system-of-record", operation_id="getSystemOfRecordMapV1",
+         summary="Which system owns each canonical object (and field), its owning team and its followers")
+    async def system_of_record(self, request: Request[Any, Any, Any],
+                               person: NamedDependency[Person]) -> SystemOfRecordV1:
+        return await console_of(request).system_of_record()
+
+    @get("/catalogue", operation_id="getContractCatalogueV1",
+         summary="Every API (service and major) and event type: owner, status, sunset, consumers seen, "
+                 "deprecated-route callers")
+    async def catalogue(self, request: Request[Any, Any, Any], person: NamedDependency[Person],
+                        days: Days = DEFAULT_DAYS) -> CatalogueV1:
+        return await console_of(request).catalogue(days)
+
+    @get("/catalogue/apis/{name:str}", operation_id="getContractCatalogueApiV1",
+         summary="One API of the catalogue with its changes between versions and its deprecated-route callers")
+    async def catalogue_api(self, request: Request[Any, Any, Any], person: NamedDependency[Person],
+                            name: FromPath[Annotated[str, Parameter(pattern=API_NAME, max_length=45,
+                                                                    description="`service.vN`")]],
+                            days: Days = DEFAULT_DAYS) -> CatalogueApiDetailV1:
+        return await console_of(request).catalogue_api(name, days)
+
+    @get("/slos", operation_id="getServiceLevelsV1",
+         summary="Every SLO: target, events and burn rate per window (1h, 24h, 30d), error budget left, breach "
+                 "and its open exception")
+    async def slos(self, request: Request[Any, Any, Any], person: NamedDependency[Person]) -> SlosV1:
+        return await console_of(request).slos()
+
+    @get("/kpis", operation_id="getKpiReportV1",
+         summary="One period's KPIs: failure rate, event latency, resolution time by owner, dead letters, days to "
+                 "close, manual interventions, billing accuracy, revenue leakage")
+    async def kpis(self, request: Request[Any, Any, Any], person: NamedDependency[Person],
+                   period: FromQuery[Annotated[str | None, Parameter(
+                       pattern=_PERIOD, max_length=7,
+                       description="Accounting period YYYY-MM (this month when absent)")]] = None) -> KpisV1:
+        return await console_of(request).kpis(period or datetime.now(UTC).strftime("%Y-%m"))
 
 
 def api_router() -> Router:

@@ -66,7 +66,8 @@ def create_app(settings: OpsConsoleSettings | None = None, *, verifier: AccessTo
         name=settings.service_name,
         description="Finance-ops console: the pipeline of deals by business status, each deal's workflow timeline, "
                     "the exception queue with resume, retry and cancel, revenue charts, reconciliation and period "
-                    "close. Pages for people at `/`; this JSON API serves the same data.",
+                    "close, and governance: the system-of-record map, the contract catalogue, SLOs and KPIs. Pages "
+                    "for people at `/`; this JSON API serves the same data.",
         routers=[api_router(), page_router(), static_router()],
         lifespans=[wiring],
     )

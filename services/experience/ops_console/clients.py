@@ -153,6 +153,28 @@ class ProcessApi:
         """``GET /v1/periods/{period}``: the close's status and checklist."""
         return await self._read(f"/v1/periods/{_segment(period)}")
 
+    # -- governance and service levels ------------------------------------------------------------------------
+
+    async def system_of_record(self) -> dict[str, Any]:
+        """``GET /v1/system-of-record``: the owner (system and team) of each canonical object and field."""
+        return await self._read("/v1/system-of-record")
+
+    async def catalogue(self, days: int) -> dict[str, Any]:
+        """``GET /v1/catalogue?days=``: every API and event type, owner, status, consumers seen in ``days``."""
+        return await self._read("/v1/catalogue", {"days": days})
+
+    async def catalogue_api(self, name: str, days: int) -> dict[str, Any]:
+        """``GET /v1/catalogue/apis/{service.vN}``: one API with its changes between versions."""
+        return await self._read(f"/v1/catalogue/apis/{_segment(name)}", {"days": days})
+
+    async def slos(self) -> dict[str, Any]:
+        """``GET /v1/slos``: every objective with its windows, error budget, burn rates and breach."""
+        return await self._read("/v1/slos")
+
+    async def kpis(self, period: str) -> dict[str, Any]:
+        """``GET /v1/kpis?period=``: one accounting period's operational and finance KPIs."""
+        return await self._read("/v1/kpis", {"period": period})
+
     # -- requests people make -------------------------------------------------------------------------------
 
     async def act(self, workflow_id: str, action: str, idempotency_key: str) -> ActionOutcome:

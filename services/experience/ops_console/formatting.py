@@ -7,7 +7,7 @@ from typing import Any
 
 from contracts.money import UnknownCurrencyError, exponent
 
-__all__ = ["FILTERS", "STATUS_LABELS", "age", "compact", "label", "money", "when"]
+__all__ = ["FILTERS", "STATUS_LABELS", "age", "compact", "days", "label", "money", "percent", "seconds", "when"]
 
 STATUS_LABELS = {
     "pending_validation": "Pending validation",
@@ -99,4 +99,29 @@ def duration(ms: int | None) -> str:
     return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
 
 
-FILTERS = {"money": money, "compact": compact, "label": label, "age": age, "when": when, "duration": duration}
+def percent(fraction: float | None) -> str:
+    """A fraction as a percentage with at most two decimals: ``0.99`` -> ``99 %``, ``1/3`` -> ``33.33 %``."""
+    if fraction is None:
+        return "-"
+    text = f"{fraction * 100:.2f}".rstrip("0").rstrip(".")
+    return f"{'0' if text in ('-0', '') else text} %"
+
+
+def seconds(value: float | None) -> str:
+    """A length of time: ``0.42 s`` under a minute (two decimals), else as ``age`` writes it."""
+    if value is None:
+        return "-"
+    if value < 60:
+        return f"{value:.2f} s"
+    return age(round(value))
+
+
+def days(value: float | None) -> str:
+    """``2.5 days`` (one decimal)."""
+    if value is None:
+        return "-"
+    return f"{value:.1f} day{'' if f'{value:.1f}' == '1.0' else 's'}"
+
+
+FILTERS = {"money": money, "compact": compact, "label": label, "age": age, "when": when, "duration": duration,
+           "percent": percent, "seconds": seconds, "days": days}

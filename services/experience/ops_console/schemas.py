@@ -10,26 +10,48 @@ from typing import Any
 
 import msgspec
 
+from contracts.money import Money
+
 __all__ = [
+    "ApiConsumerV1",
+    "CatalogueApiDetailV1",
+    "CatalogueApiV1",
+    "CatalogueEventV1",
+    "CatalogueV1",
     "CloseV1",
+    "ConsumerGroupV1",
     "ContractObligationV1",
     "CurrencyRevenueV1",
+    "DeadLetterDepthV1",
     "DeadLetterRowV1",
     "DealPageV1",
     "DealRowV1",
     "DealStatusV1",
+    "DeprecatedCallerV1",
+    "DeprecatedOperationV1",
+    "EventLatencyV1",
     "ExceptionQueueV1",
+    "FieldOwnerRowV1",
     "InvoiceRowV1",
+    "KpisV1",
     "MeV1",
+    "ObjectOwnerRowV1",
     "PipelineV1",
     "QueueItemV1",
     "ReconciliationV1",
+    "ResolutionRowV1",
     "RevenueContractViewV1",
     "RevenuePeriodV1",
     "RevenueV1",
     "RollForwardV1",
     "ScheduleCellV1",
+    "SchemaChangeV1",
+    "SloRowV1",
+    "SloWindowRowV1",
+    "SlosV1",
+    "SpecDiffV1",
     "StepV1",
+    "SystemOfRecordV1",
     "SystemPairV1",
     "WorkflowStatusV1",
     "WorkflowTimelineV1",
@@ -328,3 +350,223 @@ class CloseV1(_Frozen, kw_only=True):
     """The process API's close status of the period (checklist, recognised revenue, journals)."""
     reconciliation: ReconciliationV1 | None = None
     notes: list[str] = []
+
+
+# -- governance: system of record and contract catalogue ----------------------------------------------------------
+
+
+class FieldOwnerRowV1(_Frozen, kw_only=True):
+    """A field owned by another system than its object's owner."""
+
+    field: str
+    owner: str
+    """The system whose value of this field wins."""
+    team: str
+    """The team that fixes drift of this field."""
+    followers: list[str]
+    """Systems that take this field's value from its owner."""
+
+
+class ObjectOwnerRowV1(_Frozen, kw_only=True):
+    object: str
+    owner: str
+    """The system of record of the object."""
+    team: str
+    """The team that answers for the object's data (and owns its drift exceptions)."""
+    followers: list[str]
+    """Systems that hold a copy and take it from the owner: the map's own list when it declares one, else every
+    other known system (the map's rule: only the owner's value wins)."""
+    note: str = ""
+    fields: list[FieldOwnerRowV1] = []
+
+
+class SystemOfRecordV1(_Frozen, kw_only=True):
+    """The system-of-record map the process API applies."""
+
+    version: int
+    systems: list[str]
+    objects: list[ObjectOwnerRowV1]
+
+
+class DeprecatedOperationV1(_Frozen, kw_only=True):
+    operation: str
+    """``METHOD /path``."""
+    sunset: str | None = None
+    """The date after which the operation may be removed (``YYYY-MM-DD``)."""
+
+
+class ApiConsumerV1(_Frozen, kw_only=True):
+    """A client seen calling one of the API's deprecated routes in the window."""
+
+    client_id: str
+    operation: str
+    last_seen: str
+
+
+class SchemaChangeV1(_Frozen, kw_only=True):
+    schema: str
+    fields_added: list[str] = []
+    fields_removed: list[str] = []
+    required_added: list[str] = []
+
+
+class SpecDiffV1(_Frozen, kw_only=True):
+    """What changed from one version of an API's contract to another."""
+
+    from_version: str
+    """``partner.v1``, or ``example.v1 (published)`` for the baseline promised to clients."""
+    to_version: str
+    operations_added: list[str] = []
+    operations_removed: list[str] = []
+    schemas_added: list[str] = []
+    schemas_removed: list[str] = []
+    schemas_changed: list[SchemaChangeV1] = []
+
+
+class CatalogueApiV1(_Frozen, kw_only=True):
+    """One API (a service's major version)."""
+
+    name: str
+    """``service.vN``."""
+    service: str
+    major: int
+    owner: str
+    """The team that answers for the API."""
+    status: str
+    """``active``, ``deprecated`` or ``retired``."""
+    sunset: str | None = None
+    operations: int = 0
+    published: bool = False
+    """Whether a baseline was promised to clients (``contracts/openapi/published``)."""
+    deprecated_operations: list[DeprecatedOperationV1] = []
+    consumers: list[ApiConsumerV1] = []
+    changes: list[SpecDiffV1] = []
+    """Since the published baseline, and from the previous major, when there is one."""
+
+
+class CatalogueApiDetailV1(_Frozen, kw_only=True):
+    window_days: int
+    api: CatalogueApiV1
+
+
+class ConsumerGroupV1(_Frozen, kw_only=True):
+    group: str
+    consumers: int
+    pending: int
+    last_seen: str | None = None
+    seen_in_window: bool = False
+
+
+class CatalogueEventV1(_Frozen, kw_only=True):
+    type: str
+    domain: str
+    major: int
+    owner: str
+    status: str
+    replaced_by: str | None = None
+    description: str = ""
+    consumer_groups: list[ConsumerGroupV1] = []
+
+
+class DeprecatedCallerV1(_Frozen, kw_only=True):
+    """A client that called a deprecated route in the window: who to warn before the sunset."""
+
+    client_id: str
+    api: str
+    operation: str
+    last_seen: str
+    sunset: str | None = None
+
+
+class CatalogueV1(_Frozen, kw_only=True):
+    window_days: int
+    """Consumers are those seen in the last ``window_days`` days."""
+    generated_at: datetime | None = None
+    apis: list[CatalogueApiV1]
+    events: list[CatalogueEventV1]
+    deprecated_callers: list[DeprecatedCallerV1]
+
+
+# -- service levels and KPIs --------------------------------------------------------------------------------------
+
+
+class SloWindowRowV1(_Frozen, kw_only=True):
+    window: str
+    """``1h``, ``24h`` or ``30d``, ending when the objectives were evaluated."""
+    events: int
+    good: int
+    bad: int
+    bad_fraction: float
+    burn_rate: float | None = None
+    """Bad fraction / (1 - objective); ``None`` when a 100 % objective had a bad event (no budget to burn)."""
+
+
+class SloRowV1(_Frozen, kw_only=True):
+    name: str
+    description: str
+    workflow: str
+    objective: float
+    """Target fraction of good events (0.99 = 99 %)."""
+    threshold_seconds: int | None = None
+    windows: list[SloWindowRowV1]
+    error_budget_remaining: float
+    """Of the 30-day window: 1 - bad / allowed bad (negative once overspent)."""
+    breached: bool
+    breach_reason: str | None = None
+    late: list[str] = []
+    """Workflows of the bad events in the 30-day window (the first twenty)."""
+    breach_exception: str | None = None
+    """The open ``slo_breach`` exception of this objective, when the process API has one."""
+
+
+class SlosV1(_Frozen, kw_only=True):
+    evaluated_at: datetime
+    rule: str
+    """When an objective counts as breached."""
+    slos: list[SloRowV1]
+
+
+class EventLatencyV1(_Frozen, kw_only=True):
+    samples: int
+    p50_seconds: float | None = None
+    p99_seconds: float | None = None
+
+
+class ResolutionRowV1(_Frozen, kw_only=True):
+    owner: str
+    raised: int
+    resolved: int
+    open: int
+    mean_seconds: float | None = None
+    """Mean time from the exception to its resolution, over the resolved ones."""
+
+
+class DeadLetterDepthV1(_Frozen, kw_only=True):
+    depth: int
+    by_stream: dict[str, int] = {}
+    oldest_age_seconds: float | None = None
+
+
+class KpisV1(_Frozen, kw_only=True):
+    """One accounting period's operational KPIs and finance outcomes (amounts in minor units)."""
+
+    period: str
+    generated_at: datetime
+    workflows_started: int
+    workflows_failed: int
+    """Workflows started in the period that stopped at least once for a person."""
+    integration_failure_rate: float | None = None
+    event_latency: EventLatencyV1
+    resolution: list[ResolutionRowV1] = []
+    dead_letters: DeadLetterDepthV1
+    """Now, not per period."""
+    days_to_close: float | None = None
+    close_workflow_id: str | None = None
+    manual_interventions: dict[str, int] = {}
+    """``resumes``, ``replays``, ``cancels`` and ``total``."""
+    reconciliation_run: str | None = None
+    contracts_reconciled: int = 0
+    billing_accuracy: float | None = None
+    """Fraction of reconciled contracts where the CRM and billing agree."""
+    booked_not_billed: list[Money] = []
+    billed_not_recognized: list[Money] = []

@@ -1,6 +1,7 @@
 """In a real browser: finance signs in, finds the deal blocked on master data, reads who owns it and the fix,
 creates the missing item in NetSuite, resumes the deal from the console and watches it complete; then opens
-the revenue page and sees the charts.
+the revenue page and sees the charts; and a viewer walks the governance pages (system of record, contract
+catalogue, SLOs, KPIs) from the navigation.
 
 Debian's Chromium, headless, driven by Playwright, against the console served over real HTTP in front of the
 whole chain. The deal page's own script notices the workflows moving and refreshes itself: the test only
@@ -133,3 +134,49 @@ class TestRevenueCharts:
         path = download.value.path()
         assert path is not None
         assert Path(path).read_text().startswith("currency,period,bookings,billings,recognized_revenue")
+
+
+class TestGovernancePages:
+    def test_a_viewer_opens_the_governance_pages_from_the_navigation(self, console: Console, page: Page):
+        sor = console.topology.process.get("/v1/system-of-record").json()
+        customer = next(o for o in sor["objects"] if o["object"] == "customer")
+        apis = {a["name"]: a for a in console.topology.process.get("/v1/catalogue").json()["apis"]}
+        partner = apis["partner.v1"]
+        slos = console.topology.process.get("/v1/slos").json()["slos"]
+        nav = page.get_by_role("navigation", name="Main")
+
+        _sign_in(page, console, "viewer")
+        nav.get_by_role("link", name="System of record").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("System of record")
+        expect(nav.get_by_role("link", name="System of record")).to_have_attribute("aria-current", "page")
+        row = page.locator("#sor-customer")
+        expect(row.locator(".sor-owner")).to_have_text(customer["owner"], ignore_case=True)
+        expect(row.locator(".sor-team")).to_have_text(customer["team"].replace("_", " "), ignore_case=True)
+        expect(page.locator("#sor-version")).to_have_text(str(sor["version"]))
+        _shot(page, "07-system-of-record")
+
+        nav.get_by_role("link", name="Contract catalogue").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Contract catalogue")
+        row = page.locator("tr", has=page.get_by_role("rowheader", name="partner.v1"))
+        expect(row.locator(".api-owner")).to_have_text(partner["owner"])
+        expect(row.locator(".api-status")).to_contain_text(partner["status"], ignore_case=True)
+        expect(row.locator(".api-status")).to_contain_text(f"sunset {partner['sunset']}")
+        _shot(page, "08-catalogue")
+        page.get_by_role("link", name="partner.v2", exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("API partner.v2")
+        expect(page.get_by_role("heading", name="From partner.v1 to partner.v2")).to_be_visible()
+        _shot(page, "09-catalogue-api")
+
+        nav.get_by_role("link", name="SLOs").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Service level objectives")
+        for slo in slos:
+            expect(page.get_by_role("rowheader", name=slo["description"])).to_be_visible()
+        _shot(page, "10-slos")
+
+        nav.get_by_role("link", name="KPIs").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("KPIs")
+        period = page.get_by_label("Accounting period", exact=True).input_value()
+        kpis = console.topology.process.get("/v1/kpis", params={"period": period}).json()
+        expect(page.get_by_role("rowheader", name="Integration failure rate")).to_be_visible()
+        expect(page.locator("#kpi-manual-total")).to_have_text(str(kpis["manual_interventions"]["total"]))
+        _shot(page, "11-kpis")

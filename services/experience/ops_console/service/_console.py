@@ -20,17 +20,29 @@ from redis.asyncio import Redis
 from services.experience.ops_console.access import Person
 from services.experience.ops_console.clients import ActionOutcome, NotFoundError, ProcessApi
 from services.experience.ops_console.schemas import (
+    CatalogueApiDetailV1,
+    CatalogueV1,
     CloseV1,
     DealPageV1,
     DealRowV1,
     DealStatusV1,
     ExceptionQueueV1,
+    KpisV1,
     PipelineV1,
     ReconciliationV1,
     RevenueV1,
+    SlosV1,
+    SystemOfRecordV1,
 )
 from services.experience.ops_console.service._close import reconciliation
 from services.experience.ops_console.service._deal import deal_page, revision
+from services.experience.ops_console.service._governance import (
+    catalogue,
+    catalogue_api,
+    kpi_report,
+    slo_report,
+    system_of_record,
+)
 from services.experience.ops_console.service._queue import exception_queue
 from services.experience.ops_console.service._revenue import previous_period, revenue
 from services.experience.ops_console.settings import OpsConsoleSettings
@@ -183,6 +195,29 @@ class ConsoleService:
 
         found, run = await asyncio.gather(status(), self.reconciliation())
         return CloseV1(period=period, status=found, reconciliation=run, notes=notes)
+
+    # -- governance and service levels ------------------------------------------------------------------------
+
+    async def system_of_record(self) -> SystemOfRecordV1:
+        """The system-of-record map the process API applies."""
+        return system_of_record(await self.api.system_of_record())
+
+    async def catalogue(self, days: int) -> CatalogueV1:
+        """Every API and event type, with the consumers and deprecated-route callers seen in ``days`` days."""
+        return catalogue(await self.api.catalogue(days))
+
+    async def catalogue_api(self, name: str, days: int) -> CatalogueApiDetailV1:
+        """One API (``service.vN``) with its diffs. Raises ``NotFoundError`` when the catalogue has none."""
+        return CatalogueApiDetailV1(window_days=days, api=catalogue_api(await self.api.catalogue_api(name, days)))
+
+    async def slos(self) -> SlosV1:
+        """The SLOs now, each breached one with its open breach exception (owned by integration)."""
+        report, queue = await asyncio.gather(self.api.slos(), self.api.exceptions("integration"))
+        return slo_report(report, queue)
+
+    async def kpis(self, period: str) -> KpisV1:
+        """The KPIs of ``period`` (``YYYY-MM``)."""
+        return kpi_report(await self.api.kpis(period))
 
     # -- requests people make -------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from services.experience.ops_console.views._auth import AuthController
 from services.experience.ops_console.views._close import ClosePagesController
 from services.experience.ops_console.views._deals import DealPagesController
 from services.experience.ops_console.views._exceptions import ExceptionPagesController
+from services.experience.ops_console.views._governance import GovernancePagesController
 from services.experience.ops_console.views._revenue import RevenuePagesController
 from services.experience.ops_console.views._web import PAGE_OPT, Templates, html_exception_handlers
 
@@ -26,7 +27,8 @@ STATIC = Path(__file__).with_name("static")
 def page_router() -> Router:
     """The pages, with errors shown as pages (not problem+json) and sign-in instead of a bearer token."""
     return Router(path="/", route_handlers=[AuthController, DealPagesController, ExceptionPagesController,
-                                            RevenuePagesController, ClosePagesController],
+                                            RevenuePagesController, ClosePagesController,
+                                            GovernancePagesController],
                   exception_handlers=html_exception_handlers, opt=PAGE_OPT, include_in_schema=False)
 
 

@@ -45,7 +45,8 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 NAV = (("/pipeline", "Pipeline"), ("/exceptions", "Exceptions"), ("/revenue", "Revenue"),
-       ("/close", "Reconciliation and close"))
+       ("/close", "Reconciliation and close"), ("/system-of-record", "System of record"),
+       ("/catalogue", "Contract catalogue"), ("/slos", "SLOs"), ("/kpis", "KPIs"))
 
 
 def query(*names: str) -> dict[str, Any]:
