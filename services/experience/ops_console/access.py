@@ -8,6 +8,7 @@ action             roles
 ``resume``         the team that owns the exception (``sales_ops``, ``billing_ops``, ``finance_ops``),
                    and ``finance_ops`` for any exception (it runs the queue, and owns ``integration``)
 ``retry``          as ``resume``
+``assign``         as ``resume`` (name who works on the exception; the assignee needs no role to be named)
 ``cancel``         ``finance_ops`` (cancelling undoes the subscription, orders and revenue: finance decides)
 ``replay``         ``finance_ops``, ``billing_ops`` (dead letters are mostly billing events)
 ``close_period``   ``finance_ops``
@@ -26,14 +27,15 @@ _OWNING_TEAMS = frozenset({"sales_ops", "billing_ops", "finance_ops"})
 ACTIONS: dict[str, frozenset[str]] = {
     "resume": frozenset({"finance_ops"}),
     "retry": frozenset({"finance_ops"}),
+    "assign": frozenset({"finance_ops"}),
     "cancel": frozenset({"finance_ops"}),
     "replay": frozenset({"finance_ops", "billing_ops"}),
     "close_period": frozenset({"finance_ops"}),
     "reconcile": frozenset({"finance_ops"}),
 }
-"""Roles allowed each action whatever the exception's owner (``resume``/``retry`` add the owning team)."""
-ACTION_LABELS = {"resume": "Resume", "retry": "Retry now", "cancel": "Cancel and undo", "replay": "Replay",
-                 "close_period": "Close period", "reconcile": "Reconcile now"}
+"""Roles allowed each action whatever the exception's owner (``resume``/``retry``/``assign`` add the owning team)."""
+ACTION_LABELS = {"resume": "Resume", "retry": "Retry now", "assign": "Assign", "cancel": "Cancel and undo",
+                 "replay": "Replay", "close_period": "Close period", "reconcile": "Reconcile now"}
 
 
 def may(roles: Iterable[str], action: str, owner: str | None = None) -> bool:
@@ -41,7 +43,7 @@ def may(roles: Iterable[str], action: str, owner: str | None = None) -> bool:
     held = frozenset(roles)
     if held & ACTIONS.get(action, frozenset()):
         return True
-    return action in ("resume", "retry") and owner in _OWNING_TEAMS and owner in held
+    return action in ("resume", "retry", "assign") and owner in _OWNING_TEAMS and owner in held
 
 
 @dataclass(frozen=True)
@@ -59,3 +61,8 @@ class Person:
     def actor(self) -> str:
         """How the audit trail names this person."""
         return f"{self.username} ({self.name}) via ops_console"
+
+    @property
+    def named(self) -> str:
+        """How a workflow's history names this person (the process API keeps 100 characters)."""
+        return self.actor[:100]

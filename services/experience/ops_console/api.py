@@ -116,8 +116,10 @@ class ConsoleApiController(Controller):
     async def exceptions(self, request: Request[Any, Any, Any], person: NamedDependency[Person],
                          owner: FromQuery[ExceptionOwner | None] = None,
                          cursor: FromQuery[Annotated[str | None, Parameter(pattern=r"^[0-9]{1,9}$")]] = None,
+                         assignee: FromQuery[Annotated[str | None, Parameter(
+                             max_length=100, description="Only those assigned to this person")]] = None,
                          ) -> ExceptionQueueV1:
-        return await console_of(request).exceptions(owner.value if owner else None, cursor)
+        return await console_of(request).exceptions(owner.value if owner else None, cursor, assignee)
 
     @get("/revenue", operation_id="getRevenueV1",
          summary="Bookings, billings, recognised and deferred revenue and ARR per period, with the roll-forward")

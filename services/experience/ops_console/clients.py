@@ -133,9 +133,9 @@ class ProcessApi:
         """``GET /v1/workflows/{id}``: steps, history, exception, correlation id."""
         return await self._read(f"/v1/workflows/{_segment(workflow_id)}")
 
-    async def exceptions(self, owner: str | None = None) -> dict[str, Any]:
+    async def exceptions(self, owner: str | None = None, assignee: str | None = None) -> dict[str, Any]:
         """``GET /v1/exceptions``: workflows waiting for a person, oldest first."""
-        return await self._read("/v1/exceptions", {"owner": owner})
+        return await self._read("/v1/exceptions", {"owner": owner, "assignee": assignee})
 
     async def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
         """``GET /v1/dead-letters``: events no consumer could handle."""
@@ -177,9 +177,15 @@ class ProcessApi:
 
     # -- requests people make -------------------------------------------------------------------------------
 
-    async def act(self, workflow_id: str, action: str, idempotency_key: str) -> ActionOutcome:
-        """``POST /v1/workflows/{id}/{resume|retry|cancel}``."""
-        return await self._write(f"/v1/workflows/{_segment(workflow_id)}/{action}", idempotency_key)
+    async def act(self, workflow_id: str, action: str, idempotency_key: str, actor: str) -> ActionOutcome:
+        """``POST /v1/workflows/{id}/{resume|retry|cancel}``, naming the person who asks."""
+        return await self._write(f"/v1/workflows/{_segment(workflow_id)}/{action}", idempotency_key,
+                                 {"actor": actor})
+
+    async def assign(self, workflow_id: str, assignee: str, idempotency_key: str, actor: str) -> ActionOutcome:
+        """``POST /v1/workflows/{id}/assign``: name who works on the open exception."""
+        return await self._write(f"/v1/workflows/{_segment(workflow_id)}/assign", idempotency_key,
+                                 {"assignee": assignee, "actor": actor})
 
     async def replay(self, entry_id: str, idempotency_key: str) -> ActionOutcome:
         """``POST /v1/dead-letters/{id}/replay``."""

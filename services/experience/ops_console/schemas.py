@@ -246,6 +246,10 @@ class QueueItemV1(_Frozen, kw_only=True):
     age_seconds: int
     sla_hours: int
     overdue: bool
+    assignee: str | None = None
+    """Who works on it (``None`` while unassigned)."""
+    assigned_by: str | None = None
+    assigned_at: datetime | None = None
 
 
 class DeadLetterRowV1(_Frozen, kw_only=True):

@@ -130,6 +130,8 @@ class TestResume:
         entries = await AuditLog(redis, KeySpace(console.topology.prefix)).entries(count=10_000)
         mine = [e for e in entries if e.subject == workflow_id]
         assert [(e.actor, e.action) for e in mine] == [("finance (Fran Okafor) via ops_console", "ops_console.resume")]
+        resumed = [h for h in done["history"] if h["event"] == "resumed"]
+        assert [h["actor"] for h in resumed] == ["finance (Fran Okafor) via ops_console"]  # the workflow says so too
 
     def test_cancel_by_finance_undoes_the_completed_steps(self, console: Console):
         deal, _ = console.blocked_deal()
@@ -146,6 +148,51 @@ class TestResume:
             console.sign_in("viewer", browser)
             page = browser.get(f"/deals/{deal}").text
         assert 'id="deal-status"><span class="badge badge-cancelled">Cancelled' in page
+
+
+class TestAssign:
+    def test_finance_assigns_the_exception_and_the_assignee_finds_it_under_assigned_to_me(self, console: Console):
+        deal, _ = console.blocked_deal()
+        workflow_id = f"activation:{deal}"
+        with console.browser() as browser:
+            console.sign_in("finance", browser)
+            page = browser.get("/exceptions", params={"owner": "finance_ops"})
+            assert f'action="/workflows/{workflow_id}/assign"' in page.text
+            form = {"csrf_token": csrf_of(page.text), "idempotency_key": key_of(page.text), "assignee": "  maria  ",
+                    "next": "/exceptions?owner=finance_ops"}
+            done = browser.post(f"/workflows/{workflow_id}/assign", data=form)
+            assert (done.status_code, done.headers["location"]) == (303, "/exceptions?owner=finance_ops")
+            assert f"Assign {workflow_id} to maria: accepted." in html.unescape(browser.get("/exceptions").text)
+            blank = browser.post(f"/workflows/{workflow_id}/assign", data={**form, "assignee": " ",
+                                                                          "idempotency_key": "b" * 32})
+            assert blank.status_code == 303
+            assert "name the person" in browser.get("/exceptions").text
+        listed = console.topology.process.get("/v1/exceptions", params={"assignee": "maria"}).json()["data"]
+        [mine] = [e for e in listed if e["workflow_id"] == workflow_id]
+        assert mine["assignment"]["assigned_by"] == "finance (Fran Okafor) via ops_console"
+        with console.browser() as browser:
+            console.sign_in("viewer", browser)
+            everyone = browser.get("/exceptions").text
+            assert f'action="/workflows/{workflow_id}/assign"' not in everyone  # a viewer cannot assign
+            assert "Assigned to me" in everyone
+            theirs = browser.get("/exceptions", params={"assignee": "maria"}).text
+            assert workflow_id in theirs and "Unassigned" not in theirs
+            refused = browser.post(f"/workflows/{workflow_id}/assign", data={
+                "csrf_token": csrf_of(everyone), "idempotency_key": "v" * 32, "assignee": "viewer"})
+            assert refused.status_code == 403
+        again = console.topology.process.get("/v1/exceptions", params={"assignee": "maria"}).json()["data"]
+        assert [e["workflow_id"] for e in again if e["workflow_id"] == workflow_id] == [workflow_id]
+
+    def test_sales_cannot_assign_what_finance_owns(self, console: Console):
+        deal, _ = console.blocked_deal()
+        with console.browser() as browser:
+            console.sign_in("sales", browser)
+            page = browser.get("/exceptions")
+            refused = browser.post(f"/workflows/activation:{deal}/assign", data={
+                "csrf_token": csrf_of(page.text), "idempotency_key": "s" * 32, "assignee": "sales"})
+            assert refused.status_code == 403
+        listed = console.topology.process.get("/v1/exceptions", params={"assignee": "sales"}).json()["data"]
+        assert f"activation:{deal}" not in [e["workflow_id"] for e in listed]
 
 
 class TestDeadLetters:

@@ -150,9 +150,10 @@ class ConsoleService:
 
     # -- exceptions -----------------------------------------------------------------------------------------
 
-    async def exceptions(self, owner: str | None = None, cursor: str | None = None) -> ExceptionQueueV1:
-        """One page of the exception queue (oldest first) and the dead letters."""
-        queue, letters = await asyncio.gather(self.api.exceptions(owner), self.api.dead_letters(100))
+    async def exceptions(self, owner: str | None = None, cursor: str | None = None,
+                         assignee: str | None = None) -> ExceptionQueueV1:
+        """One page of the exception queue (oldest first, only ``assignee``'s when given) and the dead letters."""
+        queue, letters = await asyncio.gather(self.api.exceptions(owner, assignee), self.api.dead_letters(100))
         return exception_queue(queue, letters, self.settings.sla_hours, _now(), start=int(cursor or 0),
                                limit=self.settings.page_size)
 
@@ -233,9 +234,25 @@ class ConsoleService:
         if not person.may(action, owner):
             raise ActionRefusedError(f"{action} needs another role" + (f" (the exception belongs to {owner})"
                                                                        if owner else ""))
-        outcome = await self.api.act(workflow_id, action, idempotency_key)
+        outcome = await self.api.act(workflow_id, action, idempotency_key, person.named)
         before = {k: record.get(k) for k in ("state", "business_status", "exception", "step_index")}
         await self._audit(person, action, workflow_id, before, outcome)
+        return outcome
+
+    async def assign(self, person: Person, workflow_id: str, assignee: str, idempotency_key: str) -> ActionOutcome:
+        """Name who works on a workflow's open exception, for ``person``.
+
+        Raises:
+            NotFoundError: no such workflow.
+            ActionRefusedError: the person's roles do not allow it on this workflow's exception.
+        """
+        record = await self.api.workflow(workflow_id)
+        owner = (record.get("exception") or {}).get("owner")
+        if not person.may("assign", owner):
+            raise ActionRefusedError("assign needs another role" + (f" (the exception belongs to {owner})"
+                                                                    if owner else ""))
+        outcome = await self.api.assign(workflow_id, assignee, idempotency_key, person.named)
+        await self._audit(person, "assign", workflow_id, None, outcome)
         return outcome
 
     async def replay(self, person: Person, entry_id: str, idempotency_key: str) -> ActionOutcome:

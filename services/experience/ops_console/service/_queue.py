@@ -21,6 +21,14 @@ def _dead_letter(entry: Mapping[str, Any]) -> DeadLetterRowV1:
                            event_type=entry.get("event_type") or event.get("type"), subject=event.get("subject"))
 
 
+def _assignment(given: Any) -> dict[str, Any]:
+    if not isinstance(given, Mapping) or not given.get("assignee"):
+        return {}
+    at = given.get("assigned_at")
+    return {"assignee": str(given["assignee"]), "assigned_by": str(given.get("assigned_by") or ""),
+            "assigned_at": datetime.fromisoformat(str(at).replace("Z", "+00:00")) if at else None}
+
+
 def exception_queue(exceptions: Mapping[str, Any], dead_letters: list[Mapping[str, Any]],
                     sla_hours: Mapping[str, int], now: datetime, *, start: int = 0,
                     limit: int = 100) -> ExceptionQueueV1:
@@ -30,7 +38,8 @@ def exception_queue(exceptions: Mapping[str, Any], dead_letters: list[Mapping[st
     items = [QueueItemV1(workflow_id=row["workflow_id"], kind=row["kind"], subject=row["subject"], state=row["state"],
                          business_status=row["business_status"], owner=info.owner, step=info.step, reason=info.reason,
                          fix=info.fix, code=info.code, occurred_at=info.occurred_at, age_seconds=info.age_seconds,
-                         sla_hours=info.sla_hours, overdue=info.overdue)
+                         sla_hours=info.sla_hours, overdue=info.overdue,
+                         **_assignment(row.get("assignment")))
              for row, info in zip(rows[start:start + limit], infos[start:start + limit], strict=True)]
     more = start + limit < len(rows)
     return ExceptionQueueV1(data=items, total=len(rows), by_owner=dict(exceptions.get("by_owner") or {}),
