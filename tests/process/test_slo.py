@@ -165,7 +165,14 @@ class TestBreach:
             queue = client.get("/v1/exceptions", params={"owner": "integration"}).json()
             slos = client.get("/v1/slos").json()
             kpis = client.get("/v1/kpis", params={"period": "2024-13"})
+            close = client.get(f"/v1/periods/{datetime.now(UTC):%Y-%m}").json()
+            pipeline = client.get("/v1/deals", params={"q": "slo"}).json()
         [breach] = queue["data"]
+        # A breach is integration's to answer; it neither holds up finance's close nor shows as a deal.
+        checks = {item["name"]: item for item in close["checklist"]}
+        assert checks["no_open_exceptions"]["ok"], checks["no_open_exceptions"]
+        assert not any(opened[0] in entry for item in close["checklist"] for entry in item["open"])
+        assert [d["opportunity_id"] for d in pipeline["data"]] == ["SLOW"]  # not the breach's "slo:..." subject
         assert (breach["workflow_id"], breach["kind"], breach["owner"]) == (opened[0], "slo_breach", "integration")
         assert "activation:SLOW" in breach["reason"] and "resume" in breach["fix"]
         activation = next(s for s in slos["slos"] if s["name"] == "activation_5m")

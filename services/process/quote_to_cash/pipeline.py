@@ -33,7 +33,7 @@ class DealSummaryV1(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: str
 
 
-NOT_ABOUT_A_DEAL = frozenset({"period_close", "reconciliation", "order"})
+NOT_ABOUT_A_DEAL = frozenset({"period_close", "reconciliation", "order", "slo_breach"})
 """Workflow kinds whose subject is a period, a run or an order, not a deal."""
 
 

@@ -108,16 +108,21 @@ def _period_end(period: str) -> datetime:
     return datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
 
 
+_NOT_BOOKS = frozenset({"period_close", "slo_breach"})
+"""Workflow kinds that change no books, so never hold up a close."""
+
+
 async def workflow_checks(store: WorkflowStore, period: str) -> list[ChecklistItemV1]:
     """Whether every workflow started in or before ``period`` finished, and whether any exception is open.
 
     A workflow sleeping until after the period (a renewal at term end) does not hold up the close; closes
-    themselves are not counted.
+    themselves are not counted, nor service-level breaches (they are about timeliness, not about the books:
+    they stay in integration's queue without holding finance's close).
     """
     end = _period_end(period)
     unfinished, exceptions = [], []
     for row in sorted(await store.summaries(), key=lambda r: (r.created_at, r.id)):
-        if row.kind == PERIOD_CLOSE.kind or row.state.is_terminal:
+        if row.kind in _NOT_BOOKS or row.state.is_terminal:
             continue
         if row.owner is not None:
             exceptions.append(f"{row.id} ({row.business_status}, owner {row.owner}, step {row.step})")
