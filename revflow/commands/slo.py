@@ -71,6 +71,10 @@ def _print_kpis(k: KpiReportV1) -> None:
                            ("billed, never recognised", k.billed_not_recognized)):
         shown = ", ".join(f"{a.amount_minor} {a.currency}" for a in amounts) or "none"
         click.echo(f"  leakage {label}: {shown} (minor units)")
+    for row in k.consistency:
+        pairs = ", ".join(f"{pair} {n}" for pair, n in row.unexplained_by_pair.items()) or "none"
+        click.echo(f"  {row.currency}: booked {row.booked}, billed {row.billed}, recognised {row.recognized}, "
+                   f"deferred {row.deferred} (minor units); unexplained differences: {pairs}")
 
 
 @click.group()

@@ -60,8 +60,9 @@ def _report() -> ReconciliationReport:
         ContractReconciliation(deal="D2", figures=_figures(), differences=[timing, unlinked], explained=1,
                                unexplained=1),
     ]
+    totals = msgspec.structs.replace(_figures(), booked=_usd(90_000), billed=_usd(60_000), recognized=_usd(45_000))
     return ReconciliationReport(as_of=PERIOD, generated_at=at(3, 1, month=4), deals=2, contracts=contracts,
-                                totals=[_figures()], ledger=[], differences=[stopped, timing, unlinked], explained=1,
+                                totals=[totals], ledger=[], differences=[stopped, timing, unlinked], explained=1,
                                 unexplained=2, clean=False)
 
 
@@ -163,10 +164,14 @@ class TestKpis:
         assert report.billing_accuracy == pytest.approx(0.5)  # D1's unbilled_stopped; D2's differences are not
         assert report.booked_not_billed == [_usd(5_000)]
         assert report.billed_not_recognized == [_usd(1_200)]
+        # The run's USD totals, and its two unexplained differences (D2's timing is explained) by system pair.
+        [usd] = report.consistency
+        assert (usd.currency, usd.booked, usd.billed, usd.recognized) == ("USD", 90_000, 60_000, 45_000)
+        assert (usd.unexplained_by_pair, usd.consistent) == ({"billing-revrec": 1, "crm-billing": 1}, False)
 
     async def test_an_empty_period_has_no_rates(self, redis, key_prefix):
         keyspace = KeySpace(key_prefix)
         report = await kpis(WorkflowStore(redis, keyspace), EventBus(redis, keyspace, source="/test"), "2023-01")
         assert (report.workflows_started, report.integration_failure_rate) == (0, None)
         assert report.event_latency.samples == 0 and report.days_to_close is None
-        assert report.reconciliation_run is None and report.billing_accuracy is None
+        assert report.reconciliation_run is None and report.billing_accuracy is None and report.consistency == []

@@ -551,6 +551,18 @@ class DeadLetterDepthV1(_Frozen, kw_only=True):
     oldest_age_seconds: float | None = None
 
 
+class ConsistencyRowV1(_Frozen, kw_only=True):
+    """Bookings -> billings -> revenue of one currency, from the period's reconciliation (minor units)."""
+
+    currency: str
+    booked: int
+    billed: int
+    recognized: int
+    deferred: int
+    unexplained_by_pair: dict[str, int] = {}
+    consistent: bool
+
+
 class KpisV1(_Frozen, kw_only=True):
     """One accounting period's operational KPIs and finance outcomes (amounts in minor units)."""
 
@@ -574,3 +586,5 @@ class KpisV1(_Frozen, kw_only=True):
     """Fraction of reconciled contracts where the CRM and billing agree."""
     booked_not_billed: list[Money] = []
     billed_not_recognized: list[Money] = []
+    consistency: list[ConsistencyRowV1] = []
+    """Per currency; empty when no reconciliation ran for the period."""

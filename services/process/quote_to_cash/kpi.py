@@ -21,6 +21,9 @@ How each figure is measured (reads only; nothing here writes):
   CRM-vs-billing difference. Leakage: per currency, the unexplained differences *booked but never billed*
   (``unbilled_stopped``, ``unbilled_not_recurring``) and *billed but never recognised* (``invoice_not_linked``,
   ``revenue_billing_differs``).
+- **bookings -> billings -> revenue consistency**: from the same run, per currency, what the CRM booked, billing
+  billed and revrec recognised up to the period, and the unexplained differences per pair of systems compared
+  (``crm-billing``, ``billing-erp``, ``billing-revrec``, ``revrec-erp``...); consistent when there are none.
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ import msgspec
 
 from contracts.events import CloudEvent
 from contracts.money import Money
-from services.process.quote_to_cash.reconciliation import ReconciliationReport
+from services.process.quote_to_cash.reconciliation import Difference, ReconciliationReport
 from services.process.quote_to_cash.saga import WorkflowRecord, WorkflowState, WorkflowStore
 from services.runtime.events import EventBus
 
-__all__ = ["DeadLettersV1", "KpiReportV1", "LatencyV1", "ResolutionV1", "kpis", "percentile", "period_bounds"]
+__all__ = ["ConsistencyV1", "DeadLettersV1", "KpiReportV1", "LatencyV1", "ResolutionV1", "kpis", "percentile",
+           "period_bounds"]
 
 _PARALLEL = 32
 _STOPPED = ("parked", "dead_lettered")
@@ -73,6 +77,20 @@ class DeadLettersV1(msgspec.Struct, frozen=True, kw_only=True):
     oldest_age_seconds: float | None
 
 
+class ConsistencyV1(msgspec.Struct, frozen=True, kw_only=True):
+    """Bookings -> billings -> revenue of one currency, as the period's reconciliation found them."""
+
+    currency: str
+    booked: int
+    billed: int
+    """Invoiced by billing up to the period, before credit notes (usage and one-off charges included)."""
+    recognized: int
+    deferred: int
+    unexplained_by_pair: dict[str, int]
+    """Unexplained differences per pair of systems compared (``crm-billing``: 2...)."""
+    consistent: bool
+
+
 class KpiReportV1(msgspec.Struct, frozen=True, kw_only=True):
     """The period's operational KPIs and finance outcomes (amounts in minor units)."""
 
@@ -93,6 +111,8 @@ class KpiReportV1(msgspec.Struct, frozen=True, kw_only=True):
     billing_accuracy: float | None = None
     booked_not_billed: list[Money] = []
     billed_not_recognized: list[Money] = []
+    consistency: list[ConsistencyV1] = []
+    """Per currency; empty when no reconciliation ran for the period."""
 
 
 def period_bounds(period: str) -> tuple[datetime, datetime]:
@@ -214,7 +234,22 @@ def _reconciliation(record: WorkflowRecord | None) -> dict[str, object]:
     contracts = len(report.contracts)
     return {"reconciliation_run": record.id, "contracts_reconciled": contracts,
             "billing_accuracy": (contracts - len(wrong)) / contracts if contracts else None,
-            "booked_not_billed": total(BOOKED_NOT_BILLED), "billed_not_recognized": total(BILLED_NOT_RECOGNISED)}
+            "booked_not_billed": total(BOOKED_NOT_BILLED), "billed_not_recognized": total(BILLED_NOT_RECOGNISED),
+            "consistency": _consistency(report, unexplained)}
+
+
+def _consistency(report: ReconciliationReport, unexplained: list[Difference]) -> list[ConsistencyV1]:
+    rows = []
+    for figures in report.totals:
+        pairs: dict[str, int] = {}
+        for d in unexplained:
+            if d.amount.currency == figures.currency:
+                pairs["-".join(d.systems)] = pairs.get("-".join(d.systems), 0) + 1
+        rows.append(ConsistencyV1(
+            currency=figures.currency, booked=figures.booked.amount_minor, billed=figures.billed.amount_minor,
+            recognized=figures.recognized.amount_minor, deferred=figures.deferred.amount_minor,
+            unexplained_by_pair=dict(sorted(pairs.items())), consistent=not pairs))
+    return rows
 
 
 async def kpis(store: WorkflowStore, bus: EventBus, period: str, now: datetime | None = None) -> KpiReportV1:
