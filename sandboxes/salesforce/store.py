@@ -3,6 +3,12 @@
 Writes happen inside :meth:`OrgState.transaction` blocks: a failure rolls every record, the recycle bin,
 the auto-numbers and the not-yet-sent stage-change events back to where the block began, which is how
 ``allOrNone`` composite requests and collections are emulated.
+
+A transaction copies nothing up front: every change goes through :meth:`OrgState.put`,
+:meth:`OrgState.remove`, :meth:`OrgState.discard` or (before a stored record is changed in place)
+:meth:`OrgState.touch`, which note in an undo log what they replace. A rollback replays that log backwards,
+so a write costs what it touches, not what the org holds. Transactions nest (each collection record is a
+savepoint inside an ``allOrNone`` request); the log is dropped when the outermost one commits.
 """
 
 from __future__ import annotations
@@ -29,12 +35,75 @@ def _utcnow() -> datetime:
 
 @dataclass
 class Snapshot:
-    """What a transaction restores on rollback."""
+    """Where a transaction began: what a rollback restores."""
 
-    records: dict[str, dict[str, dict[str, Any]]]
-    recycle: dict[str, tuple[str, dict[str, Any]]]
+    undo: int
+    """Length of the undo log."""
     numbers: dict[str, int]
     events: int
+
+
+_ABSENT: Any = object()
+"""Undo-log marker: the key was not there before."""
+
+
+class _Put:
+    """Undo of a change to a live record's slot (insert, replace or remove)."""
+
+    __slots__ = ("previous", "record_id", "sobject")
+
+    def __init__(self, sobject: str, record_id: str, previous: Any) -> None:
+        self.sobject, self.record_id, self.previous = sobject, record_id, previous
+
+    def undo(self, state: OrgState) -> None:
+        bucket = state.records[self.sobject]
+        if self.previous is _ABSENT:
+            bucket.pop(self.record_id, None)
+        else:
+            bucket[self.record_id] = self.previous
+
+
+class _Order:
+    """Undo of a removal's effect on creation order: the type's ids as they stood before the first removal."""
+
+    __slots__ = ("ids", "sobject")
+
+    def __init__(self, sobject: str, ids: list[str]) -> None:
+        self.sobject, self.ids = sobject, ids
+
+    def undo(self, state: OrgState) -> None:
+        bucket = state.records[self.sobject]
+        ordered = {rid: bucket[rid] for rid in self.ids if rid in bucket}
+        bucket.clear()
+        bucket.update(ordered)
+
+
+class _Fields:
+    """Undo of in-place changes to a stored record: its fields as they were."""
+
+    __slots__ = ("fields", "record")
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        self.record, self.fields = record, dict(record)
+
+    def undo(self, state: OrgState) -> None:
+        self.record.clear()
+        self.record.update(self.fields)
+
+
+class _Bin:
+    """Undo of a recycle-bin entry."""
+
+    __slots__ = ("previous", "record_id")
+
+    def __init__(self, record_id: str, previous: Any) -> None:
+        self.record_id, self.previous = record_id, previous
+
+    def undo(self, state: OrgState) -> None:
+        if self.previous is _ABSENT:
+            state.recycle.pop(self.record_id, None)
+        else:
+            state.recycle[self.record_id] = self.previous
 
 
 @dataclass
@@ -62,17 +131,20 @@ class OrgState:
     """Opportunity stage changes not yet handed to the outbound-message notifier."""
 
     def __post_init__(self) -> None:
+        self._undo: list[_Put | _Order | _Fields | _Bin] = []
+        self._frames: list[set[str]] = []
+        """Per open transaction, the types whose creation order it has saved."""
         self._seed_org()
 
     def _seed_org(self) -> None:
         # A real org always has its standard price book; products get their standard prices there.
         now = self.stamp()
         pid = self.ids.new("01s")
-        self.records["Pricebook2"][pid] = {
+        self.put("Pricebook2", {
             "Id": pid, "IsDeleted": False, "Name": "Standard Price Book", "IsActive": True, "IsStandard": True,
             "Description": None, "CreatedDate": now, "CreatedById": USER_ID, "LastModifiedDate": now,
             "LastModifiedById": USER_ID, "SystemModstamp": now, "Revflow_Id__c": None, "Legacy_Id__c": None,
-        }
+        })
 
     def stamp(self) -> str:
         """The current instant in Salesforce's datetime format (``2024-05-01T10:00:00.000+0000``)."""
@@ -117,17 +189,54 @@ class OrgState:
             live += [rec for name, rec in self.recycle.values() if name == sobject]
         return live
 
+    # --- changes (the only way records and the recycle bin change, so a rollback can undo them) ----
+
+    def put(self, sobject: str, record: dict[str, Any]) -> None:
+        """Store ``record`` under its Id (a new record goes last in creation order; a replaced one keeps its place)."""
+        bucket = self.records[sobject]
+        if self._frames:
+            self._undo.append(_Put(sobject, record["Id"], bucket.get(record["Id"], _ABSENT)))
+        bucket[record["Id"]] = record
+
+    def remove(self, sobject: str, record_id: str) -> dict[str, Any]:
+        """Take a live record out of the org (the caller bins it); returns it."""
+        bucket = self.records[sobject]
+        if self._frames:
+            if sobject not in self._frames[-1]:
+                self._frames[-1].add(sobject)
+                self._undo.append(_Order(sobject, list(bucket)))
+            self._undo.append(_Put(sobject, record_id, bucket[record_id]))
+        return bucket.pop(record_id)
+
+    def discard(self, record_id: str, sobject: str, record: dict[str, Any]) -> None:
+        """Put a deleted record in the recycle bin."""
+        if self._frames:
+            self._undo.append(_Bin(record_id, self.recycle.get(record_id, _ABSENT)))
+        self.recycle[record_id] = (sobject, record)
+
+    def touch(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Call before changing a stored record in place (a roll-up, a cleared lookup); returns it."""
+        if self._frames:
+            self._undo.append(_Fields(record))
+        return record
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Roll every change back when the block raises."""
-        snap = Snapshot(copy.deepcopy(self.records), copy.deepcopy(self.recycle), dict(self.numbers),
-                        len(self.events))
+        snap = Snapshot(len(self._undo), dict(self.numbers), len(self.events))
+        self._frames.append(set())
         try:
             yield
         except BaseException:
-            self.records, self.recycle, self.numbers = snap.records, snap.recycle, snap.numbers
+            while len(self._undo) > snap.undo:
+                self._undo.pop().undo(self)
+            self.numbers = snap.numbers
             del self.events[snap.events:]
             raise
+        finally:
+            self._frames.pop()
+            if not self._frames:
+                self._undo.clear()
 
     # --- admin protocol -------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """The record service's model: record types, the in-memory store, body parsing, business rules, rendering."""
 
-from .business import derived, finish, invoice_remaining
+from .business import Ledger, derived, finish, invoice_remaining
 from .render import collection, ref_name, render_record, render_sublist
 from .store import SEED_ACCOUNTS, NetSuiteState
 from .types import RECORD_TYPES, RecordType, canonical_type
@@ -9,6 +9,7 @@ from .values import Parsed, parse_body
 __all__ = [
     "RECORD_TYPES",
     "SEED_ACCOUNTS",
+    "Ledger",
     "NetSuiteState",
     "Parsed",
     "RecordType",

@@ -13,6 +13,7 @@ is edited or deleted. Rules and their errors:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -20,7 +21,7 @@ from ..errors import NetSuiteError, user_error
 from .store import NetSuiteState
 from .types import RECORD_TYPES
 
-__all__ = ["CENT", "dec", "derived", "finish", "invoice_remaining", "money"]
+__all__ = ["CENT", "Ledger", "dec", "derived", "finish", "invoice_remaining", "money"]
 
 CENT = Decimal("0.01")
 _STATUS = {"salesOrder": ("F", "Pending Billing"), "invoice": ("A", "Open"), "creditMemo": ("A", "Open"),
@@ -174,16 +175,51 @@ def _payment(state: NetSuiteState, record: dict[str, Any]) -> None:
 
 def derived(state: NetSuiteState, record: dict[str, Any]) -> dict[str, Any]:
     """Fields NetSuite computes on read: status, amount remaining."""
+    return _derived(record, lambda invoice: invoice_remaining(state, invoice),
+                    lambda order_id: any((inv["fields"].get("createdFrom") or {}).get("id") == order_id
+                                         for inv in state.records["invoice"].values()))
+
+
+class Ledger:
+    """:func:`derived` for many records at once (a SuiteQL table build).
+
+    What applies to each invoice and which orders are billed are indexed in one pass over the payments,
+    credit memos and invoices, instead of one pass per record.
+
+    Args:
+        state: The store, as it stands (build a new ledger after a write).
+    """
+
+    def __init__(self, state: NetSuiteState) -> None:
+        # Summed in the order invoice_remaining adds them (payments, then credit memos), so totals are identical.
+        self.paid: dict[Any, Decimal] = {}
+        for payment in state.records["customerPayment"].values():
+            for line in payment["sublists"].get("apply", []):
+                if line.get("apply", True):
+                    doc = (line.get("doc") or {}).get("id")
+                    self.paid[doc] = self.paid.get(doc, Decimal(0)) + dec(line.get("amount"))
+        for memo in state.records["creditMemo"].values():
+            source = (memo["fields"].get("createdFrom") or {}).get("id")
+            self.paid[source] = self.paid.get(source, Decimal(0)) + dec(memo["fields"].get("applied"))
+        self.billed = {(inv["fields"].get("createdFrom") or {}).get("id") for inv in state.records["invoice"].values()}
+
+    def derived(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The same as :func:`derived` for ``record``."""
+        return _derived(record, lambda invoice: dec(invoice["fields"].get("total"))
+                        - self.paid.get(invoice["id"], Decimal(0)), lambda order_id: order_id in self.billed)
+
+
+def _derived(record: dict[str, Any], remaining_of: Callable[[dict[str, Any]], Decimal],
+             billed: Callable[[str], bool]) -> dict[str, Any]:
     rtype = record["type"]
     if rtype not in _STATUS:
         return {}
     code, name = _STATUS[rtype]
     out: dict[str, Any] = {}
-    if rtype == "salesOrder" and any((inv["fields"].get("createdFrom") or {}).get("id") == record["id"]
-                                     for inv in state.records["invoice"].values()):
+    if rtype == "salesOrder" and billed(record["id"]):
         code, name = "G", "Billed"
     elif rtype == "invoice":
-        remaining = invoice_remaining(state, record)
+        remaining = remaining_of(record)
         out = {"amountRemaining": money(remaining)}
         if remaining <= 0:
             code, name = "B", "Paid In Full"

@@ -58,6 +58,7 @@ def update(state: NetSuiteState, record: dict[str, Any], body: Any, *, strict: b
     work["modified"] = state.now()
     record.clear()
     record.update(work)
+    state.changed()
     return record
 
 
@@ -76,7 +77,7 @@ def delete(state: NetSuiteState, record: dict[str, Any]) -> None:
     """Delete a record nothing else refers to."""
     if state.referrers(record):
         raise user_error("This record cannot be deleted because it has dependent records.")
-    del state.records[record["type"]][record["id"]]
+    state.remove(record)
 
 
 def transform(state: NetSuiteState, source: dict[str, Any], target: str, body: Any, *,

@@ -47,6 +47,10 @@ class NetSuiteState:
     clock: Callable[[], float] = time.time
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    version: int = 0
+    """Bumped by every change to the records (:meth:`changed`); what is computed from them is kept per version."""
+    memo: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    """Values computed from the records (the SuiteQL tables), each with the :attr:`version` it was computed at."""
 
     def __post_init__(self) -> None:
         self.reset()
@@ -67,13 +71,26 @@ class NetSuiteState:
         self.counters[table] = self.counters.get(table, 0) + 1
         return str(self.counters[table])
 
+    def changed(self) -> None:
+        """Note a change to the records: whatever was computed from them is out of date.
+
+        Every write calls it: :meth:`add`, :meth:`remove`, an update in place, reset and restore.
+        """
+        self.version += 1
+
     def add(self, rtype: str, fields: dict[str, Any], sublists: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         """Store a new record and return it."""
         stamp = self.now()
         record = {"id": self.new_id(rtype), "type": rtype, "fields": fields, "sublists": sublists,
                   "created": stamp, "modified": stamp}
         self.records[rtype][record["id"]] = record
+        self.changed()
         return record
+
+    def remove(self, record: dict[str, Any]) -> None:
+        """Delete a stored record."""
+        del self.records[record["type"]][record["id"]]
+        self.changed()
 
     def get(self, rtype: str, record_id: str) -> dict[str, Any]:
         """A record by internal id, or NetSuite's 404 ``NONEXISTENT_ID``."""
@@ -100,9 +117,11 @@ class NetSuiteState:
 
     def find(self, family: str, record_id: str) -> dict[str, Any] | None:
         """A record of a family by internal id (ids are unique within a family)."""
-        for record in self.family(family):
-            if record["id"] == record_id:
-                return record
+        if family in RECORD_TYPES:
+            return self.records[family].get(record_id)
+        for rtype, spec in RECORD_TYPES.items():
+            if spec.table == family and (found := self.records[rtype].get(record_id)) is not None:
+                return found
         return None
 
     def referrers(self, record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -116,6 +135,7 @@ class NetSuiteState:
         """Forget every record and reseed the chart of accounts."""
         self.records = {name: {} for name in RECORD_TYPES}
         self.counters = {}
+        self.changed()
         for number, name, kind in SEED_ACCOUNTS:
             self.add("account", {"acctNumber": number, "acctName": name, "acctType": kind, "isInactive": False},
                      {})
@@ -134,6 +154,7 @@ class NetSuiteState:
         saved = data.get("records", {})
         self.records = {name: dict(saved.get(name, {})) for name in RECORD_TYPES}
         self.counters = {k: int(v) for k, v in data.get("counters", {}).items()}
+        self.changed()
 
 
 def _refers(record: dict[str, Any], rtype: str, record_id: str) -> bool:

@@ -1,4 +1,4 @@
-"""The SuiteQL tables, projected from the record store on each query.
+"""The SuiteQL tables, projected from the record store (once per version of the records, then reused).
 
 Tables: ``customer``, ``item``, ``account``, ``transaction`` (``type`` ``SalesOrd``, ``CustInvc``,
 ``CustCred``, ``CustPymt``, ``Journal``) and ``transactionline``. Ids and references are integers,
@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ..records import RECORD_TYPES, NetSuiteState, derived
+from ..records import RECORD_TYPES, Ledger, NetSuiteState
 from .evaluate import Table
 
 __all__ = ["build_tables"]
@@ -110,15 +110,17 @@ def _transactions(state: NetSuiteState) -> tuple[Table, Table, dict[tuple[str, s
     heads: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
     statuses: dict[tuple[str, str], str] = {}
+    ledger = Ledger(state)
     for rtype, spec in RECORD_TYPES.items():
         if spec.table != "transaction":
             continue
         for r in state.records[rtype].values():
             f = r["fields"]
-            status = derived(state, r).get("status", {})
+            computed = ledger.derived(r)
+            status = computed.get("status", {})
             statuses[(spec.code or "", status.get("id", ""))] = status.get("refName", "")
             entity = _id(f.get("entity") or f.get("customer"))
-            remaining = derived(state, r).get("amountRemaining")
+            remaining = computed.get("amountRemaining")
             heads.append({"id": int(r["id"]), "tranid": f.get("tranId"), "type": spec.code,
                           "recordtype": rtype.lower(), "trandate": _day(f.get("tranDate")), "entity": entity,
                           "memo": f.get("memo"), "externalid": f.get("externalId"), "status": status.get("id"),
@@ -161,7 +163,19 @@ def _lines(record: dict[str, Any], code: str, entity: int | None, head: dict[str
 
 
 def build_tables(state: NetSuiteState) -> dict[str, Table]:
-    """Every SuiteQL table as the state stands now, with display names for ``BUILTIN.DF``."""
+    """Every SuiteQL table as the state stands now, with display names for ``BUILTIN.DF``.
+
+    The tables are built once per :attr:`~NetSuiteState.version` of the records and shared by the queries
+    until the next write, so they are read-only: a query builds its own result rows.
+    """
+    cached = state.memo.get("suiteql")
+    if cached is None or cached[0] != state.version:
+        cached = (state.version, _build(state))
+        state.memo["suiteql"] = cached
+    return dict(cached[1])
+
+
+def _build(state: NetSuiteState) -> dict[str, Table]:
     customers, items, accounts = _customers(state), _items(state), _accounts(state)
     transactions, lines, statuses = _transactions(state)
     names = {

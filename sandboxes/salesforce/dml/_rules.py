@@ -106,7 +106,7 @@ def _line_item(state: OrgState, new: dict[str, Any], old: dict[str, Any] | None,
             raise _integrity("PricebookEntryId (pricebook entry currency code does not match opportunity currency "
                              "code)", ["PricebookEntryId"])
         if opp["Pricebook2Id"] is None:
-            opp["Pricebook2Id"] = entry["Pricebook2Id"]
+            state.touch(opp)["Pricebook2Id"] = entry["Pricebook2Id"]
         elif opp["Pricebook2Id"] != entry["Pricebook2Id"]:
             raise _integrity("PricebookEntryId (pricebook entry is in a different pricebook than the one assigned "
                              "to the opportunity)", ["PricebookEntryId"])
@@ -161,6 +161,7 @@ def _roll_up(state: OrgState, opportunity_id: str) -> None:
     if opp is None:
         return
     lines = [li for li in state.records["OpportunityLineItem"].values() if li["OpportunityId"] == opportunity_id]
+    state.touch(opp)
     opp["HasOpportunityLineItem"] = bool(lines)
     opp["Amount"] = round(sum(li["TotalPrice"] for li in lines), 2) if lines else opp["Amount"]
     opp["LastModifiedDate"] = opp["SystemModstamp"] = state.stamp()

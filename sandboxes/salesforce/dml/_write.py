@@ -111,7 +111,7 @@ def create(state: OrgState, sobject: str, body: Any) -> str:
     record.update(values)
     _check(state, obj, record)
     before_save(state, obj.name, record, None, set(values))
-    state.records[obj.name][record["Id"]] = record
+    state.put(obj.name, record)
     after_save(state, obj.name, record, None)
     return str(record["Id"])
 
@@ -125,7 +125,7 @@ def update(state: OrgState, sobject: str, record_id: str, body: Any) -> str:
     _check(state, obj, new)
     before_save(state, obj.name, new, old, set(values))
     new["LastModifiedDate"] = new["SystemModstamp"] = state.stamp()
-    state.records[obj.name][new["Id"]] = new
+    state.put(obj.name, new)
     after_save(state, obj.name, new, old)
     return str(new["Id"])
 
@@ -139,9 +139,9 @@ def delete(state: OrgState, sobject: str, record_id: str) -> None:
             if rel.cascade_delete:
                 delete(state, rel.child, child["Id"])
             else:
-                child[rel.field] = None
-    state.records[obj.name].pop(record["Id"])
-    state.recycle[record["Id"]] = (obj.name, {**record, "IsDeleted": True})
+                state.touch(child)[rel.field] = None
+    state.remove(obj.name, record["Id"])
+    state.discard(record["Id"], obj.name, {**record, "IsDeleted": True})
     after_delete(state, obj.name, record)
 
 
