@@ -43,15 +43,23 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _REQUIRED = ("index", "actor", "action", "subject", "timestamp", "before_digest", "after_digest",
              "prev_hash", "hash")
 
-# KEYS: stream, head. ARGV: expected head hash ('' = empty chain), new hash, new count, field/value pairs.
+# KEYS: stream, head. ARGV: expected head hash ('' = empty chain), new head hash, new count, number of entries,
+# then per entry: its number of field/value items, then the items. All the entries or none are appended.
 _APPEND_LUA = """
 local head = redis.call('HMGET', KEYS[2], 'hash', 'count')
 local current = head[1] or ''
 if current ~= ARGV[1] then return {0, current, head[2] or '0'} end
-local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 4))
-redis.call('HSET', KEYS[2], 'hash', ARGV[2], 'count', ARGV[3], 'id', id)
-return {1, id}
+local ids, pos = {}, 5
+for i = 1, tonumber(ARGV[4]) do
+  local n = tonumber(ARGV[pos])
+  ids[i] = redis.call('XADD', KEYS[1], '*', unpack(ARGV, pos + 1, pos + n))
+  pos = pos + n + 1
+end
+redis.call('HSET', KEYS[2], 'hash', ARGV[2], 'count', ARGV[3], 'id', ids[#ids])
+return {1, ids}
 """
+_BATCH = 100
+"""Entries appended in one compare-and-append at most."""
 
 
 class AuditConflictError(RuntimeError):
@@ -123,30 +131,63 @@ class AuditLog:
         self.head = keyspace.tagged("audit", "head")
         self.max_tries = max_tries
         self._append = redis.register_script(_APPEND_LUA)
+        self._queued: list[tuple[dict[str, str], asyncio.Future[AuditEntry]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._known_head: tuple[str, int] | None = None
 
     async def append(self, actor: str, action: str, subject: str, before: Any, after: Any,
                      correlation_id: str | None = None) -> AuditEntry:
         """Append an entry for one write; ``correlation_id`` defaults to the current one.
 
+        Appends of one process are written in order by one writer, many per compare-and-append (group commit):
+        concurrent requests do not race each other for the head, only other processes do. It returns once the
+        entry is in the chain.
+
         Raises:
             AuditConflictError: lost the race for the head ``max_tries`` times.
         """
         base = {"actor": actor, "action": action, "subject": subject, "before_digest": digest(before),
-                "after_digest": digest(after)}
+                "after_digest": digest(after), "timestamp": datetime.now(UTC).isoformat(timespec="microseconds")}
         correlation_id = correlation_id or current_correlation_id()
         if correlation_id:
             base["correlation_id"] = correlation_id
-        head_hash, count = await self._read_head()
+        done: asyncio.Future[AuditEntry] = asyncio.get_running_loop().create_future()
+        self._queued.append((base, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_queued())
+        return await done
+
+    async def _write_queued(self) -> None:
+        while self._queued:
+            batch, self._queued = self._queued[:_BATCH], self._queued[_BATCH:]
+            try:
+                entries = await self._append_batch([base for base, _ in batch])
+            except Exception as exc:  # handed to every caller of the batch
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (_, done), entry in zip(batch, entries, strict=True):
+                if not done.done():  # a caller that gave up still gets its entry written
+                    done.set_result(entry)
+
+    async def _append_batch(self, bases: list[dict[str, str]]) -> list[AuditEntry]:
+        head_hash, count = self._known_head or await self._read_head()
         for attempt in range(self.max_tries):
-            fields = {**base, "index": str(count), "prev_hash": head_hash or GENESIS,
-                      "timestamp": datetime.now(UTC).isoformat(timespec="microseconds")}
-            fields["hash"] = _entry_hash(fields)
-            flat = [x for pair in fields.items() for x in pair]
-            reply = await self._append(keys=[self.stream, self.head],
-                                       args=[head_hash, fields["hash"], count + 1, *flat])
+            chained, prev = [], head_hash
+            for offset, base in enumerate(bases):
+                fields = {**base, "index": str(count + offset), "prev_hash": prev or GENESIS}
+                fields["hash"] = prev = _entry_hash(fields)
+                chained.append(fields)
+            args: list[Any] = [head_hash, prev, count + len(chained), len(chained)]
+            for fields in chained:
+                args += [len(fields) * 2, *(x for pair in fields.items() for x in pair)]
+            reply = await self._append(keys=[self.stream, self.head], args=args)
             if int(reply[0]) == 1:
-                return _to_entry(_str(reply[1]), fields)
+                self._known_head = (prev, count + len(chained))
+                return [_to_entry(_str(i), f) for i, f in zip(reply[1], chained, strict=True)]
             head_hash, count = _str(reply[1]), int(reply[2])
+            self._known_head = None
             # Lost the race for the head: back off a little (full jitter) so writers stop colliding in lockstep.
             await asyncio.sleep(random.uniform(0, min(0.05, 0.0005 * 2 ** min(attempt, 10))))
         raise AuditConflictError(f"could not append to {self.stream} after {self.max_tries} tries")

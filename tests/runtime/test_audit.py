@@ -93,6 +93,29 @@ class TestAppend:
         assert result.ok and result.count == 80
 
 
+    async def test_one_process_appends_in_call_order_with_few_round_trips(self, log: AuditLog, redis: Redis) -> None:
+        before = await _script_calls(redis)
+        entries = await asyncio.gather(*(log.append("svc", "invoice.post", f"inv-{i}", None, {"n": i})
+                                         for i in range(50)))
+        assert [e.subject for e in sorted(entries, key=lambda e: e.index)] == [f"inv-{i}" for i in range(50)]
+        assert (await log.verify()).count == 50
+        # Group commit: 50 concurrent appends of one process reach Redis in a few compare-and-appends, not 50+.
+        assert await _script_calls(redis) - before < 10
+
+    async def test_a_caller_that_gives_up_still_gets_its_entry_in_the_chain(self, log: AuditLog) -> None:
+        waiting = asyncio.ensure_future(log.append("svc", "invoice.post", "inv-gone", None, {"n": 1}))
+        await asyncio.sleep(0)
+        waiting.cancel()
+        await log.append("svc", "invoice.post", "inv-next", None, {"n": 2})
+        assert [e.subject for e in await log.entries()] == ["inv-gone", "inv-next"]
+        assert (await log.verify()).ok
+
+
+async def _script_calls(redis: Redis) -> int:
+    stats = await redis.info("commandstats")
+    return sum(int(v["calls"]) for k, v in stats.items() if k in ("cmdstat_evalsha", "cmdstat_eval"))
+
+
 class TestTamperDetection:
     async def test_edited_field(self, redis: Redis, log: AuditLog) -> None:
         await seed(log)
