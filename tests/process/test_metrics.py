@@ -120,6 +120,28 @@ class TestMetrics:
         assert {k for c in before for row in c["periods"] for k, v in row.items() if k != "period" and v} == set()
 
 
+class TestMetricsKeepUp:
+    def test_a_deal_activated_after_a_read_is_counted_in_the_next_one(self, topology: Topology):
+        line = {"sku": f"MET-LATE-{uuid.uuid4().hex[:5].upper()}", "quantity": 3, "list": 7_000, "sale": 7_000,
+                "start": "2023-05-01", "end": "2024-04-30", "frequency": "monthly"}
+        before = _metrics(topology, "2023-05", "2023-05").json()
+        booked_before = sum(row["bookings"] for c in before["currencies"] for row in c["periods"])
+        activated(topology, [line], close_date="2023-05-01")
+
+        after = _metrics(topology, "2023-05", "2023-05").json()
+
+        assert after["deals"] == before["deals"] + 1 and after["stale_deals"] == 0
+        booked_after = sum(row["bookings"] for c in after["currencies"] for row in c["periods"])
+        assert booked_after - booked_before == 3 * 7_000 * 12
+        # Revenue of May 2023: 3 seats at 70.00 a month, the first of twelve exact-day months.
+        [usd] = [c for c in after["currencies"] if c["currency"] == "USD"]
+        revenue = monthly_exact_days(3 * 7_000 * 12, date(2023, 5, 1), date(2024, 4, 30))
+        before_usd = [c for c in before["currencies"] if c["currency"] == "USD"]
+        recognised_before = before_usd[0]["periods"][0]["recognized_revenue"] if before_usd else 0
+        assert usd["periods"][0]["recognized_revenue"] - recognised_before == revenue["2023-05"]
+        assert after["figures_as_of"] is not None
+
+
 class TestMetricsRequests:
     @pytest.mark.parametrize(("start", "end", "field"), [("2025-06", "2025-05", "from"), ("2015-01", "2025-12", "to"),
                                                           ("2025-13", "2025-12", "from")])

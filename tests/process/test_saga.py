@@ -233,7 +233,7 @@ class TestIndexMirror:
         assert rows["slow:deal-m2"].state is WorkflowState.PARKED
         assert "slow:deal-m9" in rows and len(rows) == 6
         # What a fresh process would read straight from Redis, row for row.
-        raw = {k.decode(): v for k, v in (await redis.hgetall(writer.store.index_key)).items()}
+        raw = {k.decode(): v for k, v in (await redis.hgetall(writer.store.index.key)).items()}
         assert {wid: row.state.value for wid, row in rows.items()} == {
             wid: json.loads(value)["state"] for wid, value in raw.items()}
 
@@ -245,7 +245,7 @@ class TestIndexMirror:
             await flows.start("slow", f"deal-c{n}", {})
         assert len(await flows.store.summaries()) == 3
         store = flows.store
-        await redis.delete(store.index_key, store.index_version_key, store.index_changes_key)
+        await redis.delete(store.index.key, store.index.version_key, store.index.changes_key)
         assert await flows.store.summaries() == []
         await flows.start("slow", "deal-c7", {})
         assert [r.subject for r in await flows.store.summaries()] == ["deal-c7"]

@@ -2,8 +2,8 @@
 
 The committed map gives every canonical object one owner; the process API refuses to start on a map that gives an
 object two owners or none, naming the object. During an amendment, a price someone changed directly in billing
-(Stripe), or seats added there, are not what the CRM booked: the amendment stops before billing, the ERP or revrec is written, and a
-drift exception owned by the team the map names shows both values and the fix.
+(Stripe), or seats added there, are not what the CRM booked: the amendment stops before billing, the ERP or
+revrec is written, and a drift exception owned by the team the map names shows both values and the fix.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 
 from contracts.event_payloads import WorkflowCompleted, WorkflowNeedsAttention
 from contracts.events import CloudEvent, build_event, new_event
+from services.process.quote_to_cash.metrics_book import MetricsBook
 from services.process.quote_to_cash.pipeline import DealBoard
 from services.process.quote_to_cash.saga import (
     Assignment,
@@ -98,6 +99,8 @@ class Workflows:
         self.links = DealLinks(redis, keyspace)
         self.deals = DealBoard(self.store)
         """The pipeline rows of this process (grouped by deal, kept current incrementally)."""
+        self.metrics = MetricsBook(redis, keyspace)
+        """Every activated deal's finance figures per period, summed incrementally."""
         self.runner = SagaRunner(self.store, definitions, systems, kick=self.kick, policy=policy,
                                  on_change=self._announce)
 

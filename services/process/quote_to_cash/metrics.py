@@ -25,7 +25,7 @@ import asyncio
 import calendar
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -34,13 +34,14 @@ from contracts.deals import Opportunity
 from services.process.quote_to_cash.reconciliation import invoice_period, periods_between
 from services.process.quote_to_cash.systems import call
 
-__all__ = ["MAX_PERIODS", "CurrencyMetricsV1", "MetricsTotalV1", "MetricsV1", "PeriodMetricsV1", "metrics"]
+__all__ = ["FIELDS", "MAX_PERIODS", "CurrencyMetricsV1", "MetricsTotalV1", "MetricsV1", "PeriodMetricsV1", "Series",
+           "check_range", "currency_metrics", "deal_series", "metrics", "read_deal"]
 
 MAX_PERIODS = 120
 """The longest range one request may ask for (ten years of months)."""
 _BILLED = ("open", "paid", "uncollectible")
 _PARALLEL = 8
-_FIELDS = ("bookings", "billings", "recognized_revenue", "deferred_revenue", "arr")
+FIELDS = ("bookings", "billings", "recognized_revenue", "deferred_revenue", "arr")
 
 
 class PeriodMetricsV1(msgspec.Struct, frozen=True, kw_only=True):
@@ -80,6 +81,10 @@ class MetricsV1(msgspec.Struct, frozen=True, kw_only=True):
     deals: int
     """Deals counted (every activated deal)."""
     currencies: list[CurrencyMetricsV1]
+    stale_deals: int = 0
+    """Deals whose figures predate their latest activity and are still being read again (0: all current)."""
+    figures_as_of: datetime | None = None
+    """When the oldest figure counted was read from the systems of record."""
 
 
 def _last_day(period: str) -> date:
@@ -92,7 +97,7 @@ def _day(value: Any) -> date | None:
 
 
 @dataclass
-class _Series:
+class Series:
     """One currency's figures by period."""
 
     values: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -114,7 +119,8 @@ def _active(subscription: dict[str, Any] | None, day: date) -> bool:
     return subscription.get("status") != "canceled"
 
 
-def _deal_series(series: _Series, periods: list[str], deal: Opportunity, facts: dict[str, Any]) -> None:
+def deal_series(series: Series, periods: list[str], deal: Opportunity, facts: dict[str, Any]) -> None:
+    """Add one deal's figures for ``periods`` to ``series`` (the rules are in the module docstring)."""
     # Imported here, not at the top: the workflows package imports the reconciliation this module builds on.
     from services.process.quote_to_cash.workflows.deal_terms import DealProblem, booked_amount
 
@@ -138,7 +144,8 @@ def _deal_series(series: _Series, periods: list[str], deal: Opportunity, facts: 
                                           and line.service_start <= day <= line.service_end))
 
 
-async def _read(systems: Any, links: Any, deal: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+async def read_deal(systems: Any, links: Any, deal: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """One deal's CRM opportunity (``None`` when gone) and its billing and revrec facts, read from the systems."""
     ids = await links.of(deal)
     opportunity = await call(systems.crm, "GET", f"/v1/opportunities/{deal}", missing_ok=True)
     facts: dict[str, Any] = {"invoices": [], "roll_forward": [], "subscription": None}
@@ -154,37 +161,51 @@ async def _read(systems: Any, links: Any, deal: str) -> tuple[dict[str, Any] | N
     return opportunity, facts
 
 
-async def metrics(systems: Any, links: Any, start: str, end: str) -> MetricsV1:
-    """The metrics of every activated deal for the periods ``start`` to ``end`` (``YYYY-MM``, both included).
+def check_range(start: str, end: str) -> list[str]:
+    """The periods ``start`` to ``end`` (both included).
 
     Raises:
         ValueError: the range is empty or longer than ``MAX_PERIODS``.
-        StepFailed: a system could not be read.
     """
     periods = list(periods_between(start, end))
     if not periods:
         raise ValueError(f"from: {start} is after to ({end})")
     if len(periods) > MAX_PERIODS:
         raise ValueError(f"to: at most {MAX_PERIODS} periods per request; {start}..{end} has {len(periods)}")
+    return periods
+
+
+async def metrics(systems: Any, links: Any, start: str, end: str) -> MetricsV1:
+    """The metrics of every activated deal for the periods ``start`` to ``end``, read live from every system.
+
+    O(deals) calls: the API answers from ``MetricsBook`` instead; this is the reference it is checked against.
+
+    Raises:
+        ValueError: the range is empty or longer than ``MAX_PERIODS``.
+        StepFailed: a system could not be read.
+    """
+    periods = check_range(start, end)
     deals = await links.deals()
     gate = asyncio.Semaphore(_PARALLEL)
 
     async def one(deal: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         async with gate:
-            return await _read(systems, links, deal)
+            return await read_deal(systems, links, deal)
 
-    by_currency: dict[str, _Series] = {}
+    by_currency: dict[str, Series] = {}
     for opportunity, facts in await asyncio.gather(*(one(deal) for deal in deals)):
         if opportunity is None:
             continue  # gone from the CRM: the reconciliation reports it
         deal = msgspec.convert(opportunity, Opportunity)
-        _deal_series(by_currency.setdefault(deal.currency, _Series()), periods, deal, facts)
+        deal_series(by_currency.setdefault(deal.currency, Series()), periods, deal, facts)
     return MetricsV1(from_period=start, to_period=end, deals=len(deals),
-                     currencies=[_currency(code, series, periods) for code, series in sorted(by_currency.items())])
+                     currencies=[currency_metrics(code, series.values, periods)
+                                 for code, series in sorted(by_currency.items())])
 
 
-def _currency(code: str, series: _Series, periods: list[str]) -> CurrencyMetricsV1:
-    rows = [PeriodMetricsV1(period=p, **{name: series.values.get(name, {}).get(p, 0) for name in _FIELDS})
+def currency_metrics(code: str, values: dict[str, dict[str, int]], periods: list[str]) -> CurrencyMetricsV1:
+    """One currency's rows for ``periods`` from its figures by metric and period."""
+    rows = [PeriodMetricsV1(period=p, **{name: values.get(name, {}).get(p, 0) for name in FIELDS})
             for p in periods]
     last = rows[-1]
     return CurrencyMetricsV1(currency=code, periods=rows, total=MetricsTotalV1(

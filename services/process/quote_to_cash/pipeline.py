@@ -7,6 +7,7 @@ for), or of its latest workflow when all have finished.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -73,12 +74,13 @@ class DealBoard:
         self._seen: dict[str, Summary] = {}
         self._flows: dict[str, dict[str, Summary]] = {}
         self._rows: dict[str, DealSummaryV1] = {}
+        self._latest: dict[str, datetime] = {}
         self._lock = asyncio.Lock()
 
     async def rows(self) -> list[DealSummaryV1]:
         """Every deal's pipeline row, as of now."""
         async with self._lock:
-            index = await self._store.index()
+            index = await self._store.rows_by_id()
             dirty: set[str] = set()
             for workflow_id, row in index.items():
                 if self._seen.get(workflow_id) is not row:
@@ -89,10 +91,17 @@ class DealBoard:
                 flows = self._flows.get(deal)
                 if flows:
                     [self._rows[deal]] = deal_rows(list(flows.values()))
+                    self._latest[deal] = max(r.updated_at for r in flows.values())
                 else:
                     self._flows.pop(deal, None)
                     self._rows.pop(deal, None)
+                    self._latest.pop(deal, None)
             return list(self._rows.values())
+
+    async def activity(self) -> dict[str, datetime]:
+        """When each deal's workflows last changed (what its finance figures may have moved with)."""
+        await self.rows()
+        return dict(self._latest)
 
     def _place(self, workflow_id: str, row: Summary | None, dirty: set[str]) -> None:
         old = self._seen.pop(workflow_id, None)

@@ -42,6 +42,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from contracts.process import BusinessStatus, ExceptionOwner
+from services.process.quote_to_cash.mirror import HashMirror, VersionedHash
 from services.runtime.metrics import REGISTRY
 from services.runtime.redis import KeySpace
 
@@ -49,7 +50,6 @@ __all__ = [
     "Assignment",
     "ExceptionRecord",
     "HistoryEntry",
-    "IndexMirror",
     "LeaseLost",
     "PersonRequest",
     "Step",
@@ -291,15 +291,6 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])
 """
-_INDEX = """
-local version = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[3], version, ARGV[1])
-return version
-"""
-# The index row, the index's version and the row's place in the change order move together, so a reader that
-# has seen version v knows exactly which rows changed after it (ZRANGEBYSCORE (v +inf).
-
 _ZREM_IF_SCORE = """
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if score and tonumber(score) <= tonumber(ARGV[2]) then return redis.call('ZREM', KEYS[1], ARGV[1]) end
@@ -341,12 +332,10 @@ class WorkflowStore:
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
         self._zrem_if = redis.register_script(_ZREM_IF_SCORE)
-        self._write_index = redis.register_script(_INDEX)
-        self.index_key = keyspace.tagged("q2c:index")
-        self.index_version_key = keyspace.tagged("q2c:index", "version")
-        self.index_changes_key = keyspace.tagged("q2c:index", "changes")
+        self.index = VersionedHash(redis, keyspace, "q2c:index")
+        """The listing index: one row per workflow, mirrored by every process that lists workflows."""
         self.timers_key = keyspace.tagged("q2c:timers")
-        self._mirror = IndexMirror(self)
+        self._mirror = HashMirror(self.index, _summary_decoder.decode)
 
     def record_key(self, workflow_id: str) -> str:
         return self.keyspace.tagged(f"wf:{workflow_id}")
@@ -409,14 +398,13 @@ class WorkflowStore:
                           step=record.steps[min(record.step_index, len(record.steps) - 1)].name if record.steps
                           else None, created_at=record.created_at, updated_at=record.updated_at, customer=customer,
                           exception=record.exception)
-        await self._write_index(keys=[self.index_key, self.index_version_key, self.index_changes_key],
-                                args=[record.id, _encoder.encode(summary)])
+        await self.index.put(record.id, _encoder.encode(summary))
 
     async def summaries(self) -> list[Summary]:
         """Every workflow's index row, as of now (read through this process's mirror of the index)."""
         return list((await self._mirror.rows()).values())
 
-    async def index(self) -> dict[str, Summary]:
+    async def rows_by_id(self) -> dict[str, Summary]:
         """Every workflow's index row by workflow id, as of now; a changed row is a new object."""
         return await self._mirror.rows()
 
@@ -487,59 +475,6 @@ class WorkflowStore:
     async def clear_timer(self, workflow_id: str, score: float) -> None:
         """Remove the wake-up unless it was moved later meanwhile."""
         await self._zrem_if(keys=[self.timers_key], args=[workflow_id, score])
-
-
-class IndexMirror:
-    """This process's copy of the workflow index, brought up to date on each read by the rows changed since.
-
-    The first read loads the whole hash; later reads fetch only the rows whose change-order score is above the
-    version last seen (``ZRANGEBYSCORE``, then ``HMGET``), so a read costs what changed, not the book's size. A
-    read never returns rows older than the index at the moment it began: every write moves the version, the
-    row and its change score in one script.
-    """
-
-    def __init__(self, store: WorkflowStore, *, reload_after: int = 5_000) -> None:
-        self._store, self._reload_after = store, reload_after
-        self._rows: dict[str, Summary] = {}
-        self._version: int | None = None
-        self._lock = asyncio.Lock()
-
-    async def rows(self) -> dict[str, Summary]:
-        """A copy of the index by workflow id, up to date as of this call."""
-        async with self._lock:
-            if self._version is None or not await self._catch_up():
-                await self._load()
-            return dict(self._rows)
-
-    async def _load(self) -> None:
-        redis, store = self._store.redis, self._store
-        version = int(await redis.get(store.index_version_key) or 0)
-        raw = await redis.hgetall(store.index_key)
-        self._rows = {(k.decode() if isinstance(k, bytes) else k): _summary_decoder.decode(v) for k, v in raw.items()}
-        self._version = version
-
-    async def _catch_up(self) -> bool:
-        """Apply the rows changed since the last read; ``False`` when so many changed that a reload is cheaper."""
-        redis, store = self._store.redis, self._store
-        async with redis.pipeline(transaction=False) as pipe:
-            pipe.get(store.index_version_key)
-            pipe.zrangebyscore(store.index_changes_key, f"({self._version}", "+inf", withscores=True,
-                               start=0, num=self._reload_after + 1)
-            version, changed = await pipe.execute()
-        if int(version or 0) < (self._version or 0):
-            return False  # the index went back in time (restored or cleared): what we hold is not a base
-        if not changed:
-            return True
-        if len(changed) > self._reload_after:
-            return False
-        ids = [member.decode() if isinstance(member, bytes) else member for member, _ in changed]
-        for workflow_id, raw in zip(ids, await redis.hmget(store.index_key, ids), strict=True):
-            if raw is None:
-                self._rows.pop(workflow_id, None)
-            else:
-                self._rows[workflow_id] = _summary_decoder.decode(raw)
-        self._version = max(self._version or 0, int(max(score for _, score in changed)))
-        return True
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:

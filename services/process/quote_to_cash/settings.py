@@ -31,6 +31,10 @@ class QuoteToCashSettings(RuntimeSettings, frozen=True, kw_only=True):
     retry_base_seconds: float = 0.5
     retry_cap_seconds: float = 30.0
     upstream_timeout_seconds: float = 10.0
+    metrics_sweep_seconds: float = 15.0
+    """How often one worker reads again the deals whose finance figures predate their latest change."""
+    metrics_inline_limit: int = 100
+    """Stale deals a metrics request reads again itself before answering (the sweep reads the rest)."""
 
 
 def load_settings() -> QuoteToCashSettings:

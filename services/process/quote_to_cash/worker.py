@@ -18,6 +18,7 @@ from opentelemetry.trace import TracerProvider
 from redis.asyncio import Redis
 
 from services.process.quote_to_cash.engine import KICK_STREAM, Workflows
+from services.process.quote_to_cash.metrics_book import MetricsSweep
 from services.process.quote_to_cash.saga import RunnerPolicy
 from services.process.quote_to_cash.settings import QuoteToCashSettings
 from services.process.quote_to_cash.slo import SloMonitor
@@ -46,6 +47,7 @@ async def open_workflows(settings: QuoteToCashSettings, redis: Redis, *, with_sy
     policy = RunnerPolicy(max_attempts=settings.max_attempts, retry_base_s=settings.retry_base_seconds,
                           retry_cap_s=settings.retry_cap_seconds)
     workflows = Workflows(redis, keyspace, bus, DEFINITIONS, policy=policy, lease_ms=settings.lease_ms)
+    workflows.metrics.inline_limit = settings.metrics_inline_limit
     if not with_systems:
         yield workflows
         return
@@ -77,6 +79,8 @@ class Worker:
         keyspace = KeySpace(settings.key_prefix)
         triggers = Triggers(workflows)
         self.slo = SloMonitor(workflows)
+        self.metrics = MetricsSweep(workflows.metrics, redis, KeySpace(settings.key_prefix),
+                                    interval_s=settings.metrics_sweep_seconds)
         common = {"claim_idle_ms": settings.claim_idle_ms, "tracer_provider": tracer_provider}
         self.consumers = [
             Consumer(redis, keyspace, KICK_STREAM, RUNNER_GROUP, f"{self.name}-{i}", workflows.handle_kick,
@@ -104,6 +108,8 @@ class Worker:
             try:
                 await self.workflows.fire_timers()
                 await self.slo.tick()  # evaluates the SLOs once a minute across workers, opens breach exceptions
+                await self.metrics.tick(self.workflows.runner.systems, self.workflows.links,
+                                        self.workflows.deals.activity)
             except Exception:
                 _log.exception("timer loop failed; retrying")
             with suppress(TimeoutError):

@@ -18,7 +18,7 @@ from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 from contracts.problems import FieldError
 from contracts.process import BusinessStatus
 from services.process.quote_to_cash.api._workflows import workflows_of
-from services.process.quote_to_cash.metrics import MetricsV1, metrics
+from services.process.quote_to_cash.metrics import MetricsV1
 from services.process.quote_to_cash.reconciliation import ReconciliationReport
 from services.process.quote_to_cash.saga import ExceptionRecord, StepFailed, WorkflowRecord, WorkflowState
 from services.process.quote_to_cash.workflows.reconciliation import RECONCILIATION, SUBJECT
@@ -135,7 +135,8 @@ class MetricsController(Controller):
             raise ServiceError("This process has no clients for the system APIs.", slug="upstream-unavailable",
                                retryable=True)
         try:
-            return await metrics(systems, workflows.links, start, end)
+            return await workflows.metrics.report(systems, workflows.links, await workflows.deals.activity(),
+                                                  start, end)
         except ValueError as exc:
             name, _, message = str(exc).partition(": ")
             raise ServiceError(message, slug="validation", errors=[
