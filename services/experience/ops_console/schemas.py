@@ -320,6 +320,10 @@ class RevenueV1(_Frozen, kw_only=True):
     currencies: list[CurrencyRevenueV1]
     as_of: datetime
     """When the figures were read from the process API (they are cached briefly)."""
+    figures_as_of: datetime | None = None
+    """When the process API read the oldest deal figure counted from the systems of record."""
+    stale_deals: int = 0
+    """Deals whose latest change is not in the figures yet (being read again)."""
 
 
 # -- reconciliation and close -----------------------------------------------------------------------------------

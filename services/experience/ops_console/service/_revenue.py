@@ -63,8 +63,11 @@ def _currency(block: Mapping[str, Any], first: str) -> CurrencyRevenueV1:
 
 def revenue(metrics: Mapping[str, Any], first: str, last: str, as_of: datetime) -> RevenueV1:
     """``metrics`` covers ``previous_period(first)`` to ``last``; the figures cover ``first`` to ``last``."""
+    read = metrics.get("figures_as_of")
     return RevenueV1(from_period=first, to_period=last, deals=int(metrics.get("deals", 0)),
-                     currencies=[_currency(block, first) for block in metrics.get("currencies") or []], as_of=as_of)
+                     currencies=[_currency(block, first) for block in metrics.get("currencies") or []], as_of=as_of,
+                     figures_as_of=datetime.fromisoformat(str(read).replace("Z", "+00:00")) if read else None,
+                     stale_deals=int(metrics.get("stale_deals") or 0))
 
 
 def revenue_csv(report: RevenueV1, exponent: Any) -> str:
