@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from services.example.schemas import AccountCreate, AccountPage, AccountPatch, AccountView, Pong
 from services.example.service import AccountNotFound, AccountService
+from services.runtime.app import links_to
 from services.runtime.auth.guards import requires
 from services.runtime.idempotency import IDEMPOTENCY_OPT
 from services.runtime.problems import ServiceError
@@ -29,6 +30,8 @@ def provide_service(request: Request[Any, Any, Any]) -> AccountService:
 
 
 _SERVICE = {"service": Provide(provide_service, sync_to_thread=False)}
+_ID = "$response.body#/id"
+"""Where an account's id is in a response (the value OpenAPI links pass on)."""
 
 
 class PingController(Controller):
@@ -46,7 +49,8 @@ class AccountController(Controller):
     tags = ["accounts"]
     dependencies = _SERVICE
 
-    @post("/", operation_id="createAccountV1", guards=[requires("example:write")], opt={IDEMPOTENCY_OPT: "required"},
+    @post("/", operation_id="createAccountV1", guards=[requires("example:write")],
+          opt={IDEMPOTENCY_OPT: "required", **links_to("getAccountV1", "updateAccountV1", account_id=_ID)},
           summary="Create an account (requires Idempotency-Key)")
     async def create(self, data: JSONBody[AccountCreate], service: NamedDependency[AccountService],
                      request: Request[Any, Any, Any]) -> AccountView:
@@ -60,11 +64,13 @@ class AccountController(Controller):
     ) -> AccountPage:
         return await service.list(limit, cursor)
 
-    @get("/{account_id:str}", operation_id="getAccountV1", guards=[requires("example:read")])
+    @get("/{account_id:str}", operation_id="getAccountV1", guards=[requires("example:read")],
+         opt=links_to("updateAccountV1", account_id=_ID))
     async def read(self, account_id: AccountId, service: NamedDependency[AccountService]) -> AccountView:
         return await service.get(account_id)
 
-    @patch("/{account_id:str}", operation_id="updateAccountV1", guards=[requires("example:write")])
+    @patch("/{account_id:str}", operation_id="updateAccountV1", guards=[requires("example:write")],
+           opt=links_to("getAccountV1", account_id=_ID))
     async def update(self, account_id: AccountId, data: JSONBody[AccountPatch],
                      service: NamedDependency[AccountService], request: Request[Any, Any, Any]) -> AccountView:
         return await service.update(account_id, data, actor=request.user.client_id)

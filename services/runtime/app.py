@@ -28,7 +28,7 @@ from litestar.datastructures import State
 from litestar.enums import ParamType
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
-from litestar.openapi.spec import Components, OpenAPIType, Schema, SecurityScheme
+from litestar.openapi.spec import Components, Link, OpenAPIType, Schema, SecurityScheme
 from litestar.openapi.spec import Parameter as OpenAPIParameter
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 
@@ -46,10 +46,13 @@ from services.runtime.strict_query import QUERY_LIST_OPT, QUERY_OPT, StrictQuery
 from services.runtime.telemetry import EdgeMiddleware, configure_logging, create_tracer_provider
 from services.runtime.versioning import DEPRECATION_OPT, DeprecationHeadersMiddleware
 
-__all__ = ["PUBLIC_PATHS", "ReadinessCheck", "ServiceSpec", "create_service_app"]
+__all__ = ["LINKS_OPT", "PUBLIC_PATHS", "ReadinessCheck", "ServiceSpec", "create_service_app", "links_to"]
 
 PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema", "/.well-known")
 """Paths answered without a token (the auth middleware's ``DEFAULT_EXCLUDE`` patterns match exactly these)."""
+
+LINKS_OPT = "openapi_links"
+"""Handler ``opt`` key: OpenAPI links (``{name: Link}``) of the handler's success response (see ``links_to``)."""
 
 # PUT is idempotent by its HTTP semantics (a full replacement): it needs no key, as the draft says.
 _STATE_CHANGING = frozenset({"POST", "PATCH", "DELETE"})
@@ -133,7 +136,8 @@ def _complete_from_openapi(app: Litestar) -> None:
     """Complete the OpenAPI document and the handlers from each other.
 
     Declares ``Idempotency-Key`` on state-changing operations and optional request bodies as optional (Litestar
-    marks every body required), and records each route's query parameters.
+    marks every body required), records each route's query parameters, and attaches the links a handler
+    declares (``LINKS_OPT``) to its success response.
     """
     schema = app.openapi_schema
     for route in app.routes:
@@ -146,6 +150,10 @@ def _complete_from_openapi(app: Litestar) -> None:
                      if getattr(p, "param_in", None) == ParamType.QUERY]
             handler.opt[QUERY_OPT] = frozenset(p.name for p in query)
             handler.opt[QUERY_LIST_OPT] = frozenset(p.name for p in query if _allows_list(p.schema))
+            for op in operations if LINKS_OPT in handler.opt else ():
+                success = op and (op.responses or {}).get(str(handler.status_code))
+                if success:
+                    success.links = {**(success.links or {}), **handler.opt[LINKS_OPT]}
             data = handler.parsed_fn_signature.parameters.get("data")
             if data is not None and data.is_optional:
                 for op in operations:
@@ -162,6 +170,16 @@ def _complete_from_openapi(app: Litestar) -> None:
                     name="Idempotency-Key", param_in=ParamType.HEADER, required=mode == "required",
                     description="Makes a retry safe: the first response under this key is replayed for 24 h.",
                     schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$"))]
+
+
+def links_to(*operation_ids: str, **parameters: str) -> dict[str, dict[str, Link]]:
+    """An ``opt`` entry declaring OpenAPI links from a handler's success response to other operations.
+
+    Each link is named by its target's ``operationId`` and passes ``parameters`` (name -> runtime expression,
+    e.g. ``account_id="$response.body#/id"``). Clients and schemathesis' stateful tests follow them:
+    ``opt={**links_to("getAccountV1", "updateAccountV1", account_id="$response.body#/id")}``.
+    """
+    return {LINKS_OPT: {target: Link(operation_id=target, parameters=dict(parameters)) for target in operation_ids}}
 
 
 def _allows_list(schema: Any) -> bool:

@@ -3,7 +3,7 @@
 Schemathesis generates valid and invalid requests for every operation and checks that the service never
 answers 5xx, answers only documented status codes and content types, that response bodies match their
 schemas, and that invalid input is rejected. Requests go through the whole stack (auth, idempotency,
-problems) in-process.
+problems) in-process. A stateful run follows the document's links: create -> read -> update an account.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 from services.example.app import create_app
 from services.example.settings import ExampleSettings
 from tests.conftest import REDIS_URL
-from tests.support.contract_fuzzing import examples
+from tests.support.contract_fuzzing import examples, run_stateful_flows
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]
@@ -57,3 +57,11 @@ def test_operation_honours_its_contract(example_schema, issuer, method, path, mo
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     run()
+
+
+def test_stateful_flows_honour_the_contract(example_schema, issuer):
+    run_stateful_flows(example_schema.app, issuer.token("example:read example:write"), {
+        "createAccountV1": {"getAccountV1", "updateAccountV1"},
+        "getAccountV1": {"updateAccountV1"},
+        "updateAccountV1": {"getAccountV1"},
+    })

@@ -16,6 +16,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
+from services.runtime.app import links_to
 from services.runtime.auth.guards import requires
 from services.runtime.idempotency import IDEMPOTENCY_OPT
 from services.system.revrec.errors import field_error
@@ -62,6 +63,8 @@ Basis = FromQuery[Annotated[JournalBasisV1, Parameter(
                 "remeasurement")]]
 _READ, _WRITE = [requires("revrec:read")], [requires("revrec:write")]
 _IDEMPOTENT = {IDEMPOTENCY_OPT: "required"}
+_CONTRACT_ID = "$response.body#/contract/id"
+"""Where a contract's id is in a ``ContractViewV1`` (the value OpenAPI links pass on)."""
 _STATELESS = {IDEMPOTENCY_OPT: "off"}
 
 
@@ -88,13 +91,15 @@ class ContractController(Controller):
     tags = ["contracts"]
     dependencies = _SERVICE
 
-    @post("/", operation_id="registerContractV1", guards=_WRITE, opt=_IDEMPOTENT,
+    @post("/", operation_id="registerContractV1", guards=_WRITE,
+          opt={**_IDEMPOTENT, **links_to("getContractV1", "modifyContractV1", contract_id=_CONTRACT_ID)},
           summary="Register a contract: allocate the price and schedule every obligation")
     async def register(self, data: JSONBody[RegisterContractV1], service: NamedDependency[RevrecService],
                        request: Request[Any, Any, Any]) -> ContractViewV1:
         return await service.register(data, actor=request.user.client_id)
 
-    @get("/{contract_id:str}", operation_id="getContractV1", guards=_READ)
+    @get("/{contract_id:str}", operation_id="getContractV1", guards=_READ,
+         opt=links_to("modifyContractV1", contract_id=_CONTRACT_ID))
     async def read(self, contract_id: ContractId, service: NamedDependency[RevrecService]) -> ContractViewV1:
         return await service.get(contract_id)
 

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 from services.system.erp.app import create_app
 from services.system.erp.settings import ErpSettings
 from tests.conftest import REDIS_URL
-from tests.support.contract_fuzzing import examples
+from tests.support.contract_fuzzing import examples, run_stateful_flows
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]
@@ -63,3 +63,8 @@ def test_operation_honours_its_contract(erp_schema, issuer, method, path, mode):
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     run()
+
+
+def test_stateful_flows_honour_the_contract(erp_schema, issuer):
+    run_stateful_flows(erp_schema.app, issuer.token("erp:read erp:write", audience="erp"),
+                       {"upsertCustomerV1": {"getCustomerV1"}})

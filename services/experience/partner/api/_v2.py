@@ -46,6 +46,7 @@ from services.experience.partner.schemas import (
 )
 from services.experience.partner.service import PartnerService
 from services.experience.partner.webhooks import WebhookService
+from services.runtime.app import links_to
 
 __all__ = ["V2_CONTROLLERS"]
 
@@ -58,6 +59,7 @@ class OrderControllerV2(Controller):
     dependencies = DEPENDENCIES
 
     @post("/", operation_id="submitOrderV2", guards=WRITE, status_code=202,
+          opt=links_to("getOrderV2", order_id="$response.body#/id"),
           summary="Submit an order (idempotent by id): it becomes a deal and an activation")
     async def submit(self, data: JSONBody[OrderSubmissionV2], request: Request[Any, Any, Any],
                      partner: NamedDependency[PartnerService]) -> OrderV2:

@@ -26,6 +26,7 @@ from services.process.quote_to_cash.schemas import (
     WorkflowListV1,
     WorkflowStartV1,
 )
+from services.runtime.app import links_to
 from services.runtime.auth.guards import current_principal, requires
 from services.runtime.events import DeadLetter, DeadLetterNotFoundError
 from services.runtime.problems import ServiceError
@@ -59,6 +60,7 @@ class WorkflowController(Controller):
     tags = ["workflows"]
 
     @post("/", operation_id="startWorkflowV1", guards=_WRITE, status_code=201,
+          opt=links_to("getWorkflowV1", "cancelWorkflowV1", workflow_id="$response.body#/id"),
           summary="Start a workflow (idempotent by id: a repeat answers 200 with the first run)")
     async def start(self, data: JSONBody[WorkflowStartV1], request: Request[Any, Any, Any]) -> Response[WorkflowRecord]:
         try:
@@ -101,6 +103,7 @@ class WorkflowController(Controller):
                               next_cursor=str(start + limit) if more else None)
 
     @get("/{workflow_id:str}", operation_id="getWorkflowV1", guards=_READ,
+         opt=links_to("cancelWorkflowV1", workflow_id="$response.body#/id"),
          summary="A workflow: state, business status, every step with its output, history, exception")
     async def read(self, workflow_id: WorkflowId, request: Request[Any, Any, Any]) -> WorkflowRecord:
         return await _record(request, workflow_id)

@@ -8,6 +8,7 @@ from litestar import Controller, Request, get, put
 from litestar.di import NamedDependency
 
 from contracts.parties import Customer
+from services.runtime.app import links_to
 from services.runtime.auth.guards import requires
 from services.system.billing.api import _examples
 from services.system.billing.api._common import SERVICE, BusinessKey, SkuParam, body, caller_of
@@ -25,6 +26,7 @@ class CustomerController(Controller):
     dependencies = SERVICE
 
     @put("/{key:str}", operation_id="upsertCustomerV1", guards=[requires("billing:write")],
+         opt=links_to("getCustomerV1", key="$request.path.key"),
          summary="Create or update the billing customer of a business key",
          description="Naturally idempotent: repeating it leaves one vendor customer with these details.")
     async def upsert(self, key: BusinessKey,

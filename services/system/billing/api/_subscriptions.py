@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from contracts.billing import Subscription
+from services.runtime.app import links_to
 from services.runtime.auth.guards import requires
 from services.runtime.idempotency import IDEMPOTENCY_OPT
 from services.system.billing.api import _examples
@@ -26,6 +27,8 @@ __all__ = ["SubscriptionController"]
 
 SubscriptionId = FromPath[DocumentId]
 _KEYED = {IDEMPOTENCY_OPT: "required"}
+_CHANGES = ("amendSubscriptionV1", "cancelSubscriptionV1")
+_ID = "$response.body#/id"
 _CREATE = (
     "Recurring and usage items become the subscription's `items`. A `one_time` item (a setup fee) is billed once, "
     "on the subscription's first invoice, next to the first period of the recurring items: that invoice "
@@ -42,13 +45,15 @@ class SubscriptionController(Controller):
     tags = ["subscriptions"]
     dependencies = SERVICE
 
-    @post("/", operation_id="createSubscriptionV1", guards=[requires("billing:write")], opt=_KEYED,
+    @post("/", operation_id="createSubscriptionV1", guards=[requires("billing:write")],
+          opt={**_KEYED, **links_to("getSubscriptionV1", *_CHANGES, subscription_id=_ID)},
           summary="Create a subscription (requires Idempotency-Key)", description=_CREATE)
     async def create(self, data: Annotated[SubscriptionCreateV1, body("New subscription", _examples.SUBSCRIPTION)],
                      service: NamedDependency[BillingService], request: Request[Any, Any, Any]) -> Subscription:
         return await service.create_subscription(data, caller_of(request))
 
     @get("/{subscription_id:str}", operation_id="getSubscriptionV1", guards=[requires("billing:read")],
+         opt=links_to(*_CHANGES, subscription_id=_ID),
          summary="A subscription")
     async def read(self, subscription_id: SubscriptionId, service: NamedDependency[BillingService]) -> Subscription:
         return await service.get_subscription(subscription_id)

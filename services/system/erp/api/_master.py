@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 
 from contracts.catalog import Product
 from contracts.parties import Customer
+from services.runtime.app import links_to
 from services.runtime.auth.guards import requires
 from services.system.erp.api import _examples
 from services.system.erp.api._common import SERVICE, BusinessKey, SkuParam, body, caller_of
@@ -25,6 +26,7 @@ class CustomerController(Controller):
     dependencies = SERVICE
 
     @put("/{key:str}", operation_id="upsertCustomerV1", guards=[requires("erp:write")],
+         opt=links_to("getCustomerV1", key="$request.path.key"),
          summary="Create or update the ERP customer of a business key",
          description="Naturally idempotent: an upsert by external id, so a repeat leaves one ERP customer.")
     async def upsert(self, key: BusinessKey,
