@@ -22,6 +22,8 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+import msgspec.inspect
 from litestar import Litestar, MediaType, Request, Response, Router, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
@@ -136,10 +138,14 @@ def _complete_from_openapi(app: Litestar) -> None:
     """Complete the OpenAPI document and the handlers from each other.
 
     Declares ``Idempotency-Key`` on state-changing operations and optional request bodies as optional (Litestar
-    marks every body required), records each route's query parameters, and attaches the links a handler
-    declares (``LINKS_OPT``) to its success response.
+    marks every body required), records each route's query parameters, attaches the links a handler declares
+    (``LINKS_OPT``) to its success response, and marks the bodies that refuse unknown fields
+    (``forbid_unknown_fields``) as ``additionalProperties: false``, so the document says what the service does.
     """
     schema = app.openapi_schema
+    _forbid_unknown_fields(schema, [handler.parsed_fn_signature.parameters["data"].annotation
+                                    for route in app.routes for handler in getattr(route, "route_handlers", ())
+                                    if "data" in handler.parsed_fn_signature.parameters])
     for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):
             path_item = (schema.paths or {}).get(route.path_format)
@@ -170,6 +176,29 @@ def _complete_from_openapi(app: Litestar) -> None:
                     name="Idempotency-Key", param_in=ParamType.HEADER, required=mode == "required",
                     description="Makes a retry safe: the first response under this key is replayed for 24 h.",
                     schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$"))]
+
+
+def _forbid_unknown_fields(schema: Any, body_types: list[Any]) -> None:
+    strict: set[str] = set()
+    seen: set[int] = set()
+
+    def walk(info: Any) -> None:
+        if id(info) in seen:
+            return
+        seen.add(id(info))
+        if isinstance(info, msgspec.inspect.StructType) and info.forbid_unknown_fields:
+            strict.add(info.cls.__name__)
+        for name in getattr(info, "__struct_fields__", ()):
+            value = getattr(info, name)
+            for item in value if isinstance(value, tuple) else (value,):
+                if isinstance(item, (msgspec.inspect.Type, msgspec.inspect.Field)):
+                    walk(item)
+
+    for info in msgspec.inspect.multi_type_info(body_types):
+        walk(info)
+    for name, component in ((schema.components.schemas or {}) if schema.components else {}).items():
+        if name in strict and isinstance(component, Schema) and component.additional_properties is None:
+            component.additional_properties = False
 
 
 def links_to(*operation_ids: str, **parameters: str) -> dict[str, dict[str, Link]]:

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
@@ -62,6 +62,9 @@ def fuzz_operation(schema: Any, method: str, path: str, mode: GenerationMode, be
     @settings(max_examples=examples(max_examples), deadline=None, suppress_health_check=list(HealthCheck),
               database=None)
     def run(case: Any) -> None:
+        # A query parameter whose value is an empty list or object goes out as nothing at all, so a negative case
+        # whose only fault is such an unknown parameter is a valid request the service rightly answers.
+        assume(mode is GenerationMode.POSITIVE or not any(v in ([], {}) for v in (case.query or {}).values()))
         headers = {**(case.headers or {}), "Authorization": f"Bearer {bearer}"}
         if method in ("POST", "PATCH", "DELETE") and mode is GenerationMode.POSITIVE:
             headers.setdefault("Idempotency-Key", uuid.uuid4().hex)
