@@ -24,6 +24,7 @@ from services.process.quote_to_cash.reconciliation import (
 from services.process.quote_to_cash.saga import HistoryEntry, WorkflowState, WorkflowStore
 from services.process.quote_to_cash.workflows import DEFINITIONS
 from services.runtime.events import EventBus
+from services.runtime.events._keys import dlq_registry_key
 from services.runtime.redis import KeySpace
 
 PERIOD = "2024-03"
@@ -124,6 +125,7 @@ async def _seed(redis, store: WorkflowStore, bus: EventBus) -> None:
         await _publish(redis, bus, "process", when, attention,
                        {"workflow_id": wid, "owner": owner, "occurred_at": when.isoformat()})
     dlq = bus.stream_key("billing") + ":dlq"
+    await redis.sadd(dlq_registry_key(bus.keyspace), "billing")  # as the consumer that dead-letters registers it
     await redis.xadd(dlq, {"event": b"", "error": "boom", "attempts": 5, "stream": bus.stream_key("billing"),
                            "stream_id": "1-0", "group": "g", "consumer": "c",
                            "failed_at": (NOW - timedelta(hours=2)).isoformat()})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import msgspec
@@ -19,7 +18,15 @@ from services.runtime.events._deadletter import (
     parse_dead_letter,
     refresh_depth,
 )
-from services.runtime.events._keys import EVENT_FIELD, dlq_key, domain_of, encode_envelope, stream_key, text
+from services.runtime.events._keys import (
+    EVENT_FIELD,
+    dlq_key,
+    dlq_registry_key,
+    domain_of,
+    encode_envelope,
+    stream_key,
+    text,
+)
 from services.runtime.metrics import EVENTS_PUBLISHED
 from services.runtime.redis import KeySpace
 
@@ -28,7 +35,6 @@ __all__ = ["DEFAULT_MAXLEN", "EventBus"]
 DEFAULT_MAXLEN = 100_000
 """Approximate cap of each stream; trimming never waits for consumers, so size it above any backlog."""
 
-_GLOB = re.compile(r"([*?\[\]\\])")
 
 
 class EventBus:
@@ -78,13 +84,8 @@ class EventBus:
         return await self.publish(new_event(type=type, source=self.source, data=data, subject=subject))
 
     async def dead_letter_streams(self) -> list[str]:
-        """Names of the streams that have a dead-letter stream (found by SCAN: an admin operation)."""
-        pattern = _GLOB.sub(r"\\\1", self.keyspace.prefix) + "{events:*}:dlq"
-        names = set()
-        async for raw in self.redis.scan_iter(match=pattern, count=1000, _type="STREAM"):
-            key = text(raw) or ""
-            names.add(key[len(self.keyspace.prefix) + len("{events:"):-len("}:dlq")])
-        return sorted(names)
+        """Names of the streams that have (or had) dead letters: consumers register a stream on its first one."""
+        return sorted(text(raw) or "" for raw in await self.redis.smembers(dlq_registry_key(self.keyspace)))
 
     async def list_dead_letters(self, stream: str | None = None, *, count: int = 100,
                                 start: str = "-") -> list[DeadLetter]:

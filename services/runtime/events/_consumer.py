@@ -41,6 +41,7 @@ from services.runtime.events._keys import (
     GROUP_FIELD,
     decode_envelope,
     dlq_key,
+    dlq_registry_key,
     marker_key,
     stream_key,
     text,
@@ -100,8 +101,9 @@ class Consumer:
         if max_attempts < 1:
             raise ValueError("max_attempts must be >= 1")
         self.redis, self.group, self.name, self.handler = redis, group, name, handler
-        self.stream = stream_key(keyspace, stream)
+        self.stream, self.stream_name = stream_key(keyspace, stream), stream
         self.dlq = dlq_key(self.stream)
+        self.dlq_registry = dlq_registry_key(keyspace)
         self.max_attempts, self.claim_idle_ms, self.batch_size = max_attempts, claim_idle_ms, batch_size
         self.processed_ttl_s, self.start_id = processed_ttl_s, start_id
         self._tracer = trace.get_tracer("revflow.events", tracer_provider=tracer_provider)
@@ -235,6 +237,9 @@ class Consumer:
         record = dead_letter_fields(raw_event=fields.get(EVENT_FIELD.encode()), error=error,
                                     attempts=deliveries, stream=self.stream, stream_id=entry_id,
                                     group=self.group, consumer=self.name, event=event)
+        # Registered first (another hash slot, so not in the transaction): a registered stream without dead letters
+        # is harmless, a dead letter nobody can list is not.
+        await self.redis.sadd(self.dlq_registry, self.stream_name)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.xadd(self.dlq, record)  # never trimmed: a dead letter leaves only by replay or by hand
             pipe.xack(self.stream, self.group, entry_id)

@@ -23,6 +23,7 @@ __all__ = [
     "REPLAY_FIELD",
     "decode_envelope",
     "dlq_key",
+    "dlq_registry_key",
     "domain_of",
     "encode_envelope",
     "marker_key",
@@ -61,6 +62,11 @@ def stream_key(keyspace: KeySpace, stream: str) -> str:
     if not _NAME.match(stream):
         raise ValueError(f"stream name {stream!r} must match {_NAME.pattern}")
     return keyspace.tagged(f"events:{stream}")
+
+
+def dlq_registry_key(keyspace: KeySpace) -> str:
+    """The set of stream names that have (or had) a dead-letter stream: listing them needs no SCAN."""
+    return keyspace.tagged("events", "dead-letter-streams")
 
 
 def dlq_key(stream_key_: str) -> str:
