@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from .syntax import (
@@ -106,6 +107,24 @@ def _children(node: Any) -> tuple[Any, ...]:
     return ()
 
 
+_NUMBER_LISTS: dict[int, tuple[InList, frozenset[Any] | None]] = {}
+
+
+def _number_list(node: InList) -> frozenset[Any] | None:
+    """The values of an ``IN`` list made only of number literals (compared as numbers whatever the left side)."""
+    cached = _NUMBER_LISTS.get(id(node))
+    if cached is not None and cached[0] is node:
+        return cached[1]
+    numbers = None
+    if node.items and all(isinstance(i, Literal) and isinstance(i.value, int | Decimal)
+                          and not isinstance(i.value, bool) for i in node.items):
+        numbers = frozenset(number(i.value) for i in node.items)  # type: ignore[attr-defined]
+    if len(_NUMBER_LISTS) > 256:
+        _NUMBER_LISTS.clear()
+    _NUMBER_LISTS[id(node)] = (node, numbers)
+    return numbers
+
+
 def _and(a: bool | None, b: bool | None) -> bool | None:
     if a is False or b is False:
         return False
@@ -148,9 +167,12 @@ class _Eval:
                 return None if inner is None else not inner
             return None if inner is None else -number(inner)
         if isinstance(node, Binary):
-            if node.op in ("AND", "OR"):
+            if node.op in ("AND", "OR"):  # the right side is not evaluated when the left decides (as Oracle may)
+                left = self.value(node.left, row)
+                if left is (node.op == "OR"):
+                    return left
                 combine = _and if node.op == "AND" else _or
-                return combine(self.value(node.left, row), self.value(node.right, row))
+                return combine(left, self.value(node.right, row))
             if node.op in ("+", "-", "*", "/", "||"):
                 return _arith(node.op, self.value(node.left, row), self.value(node.right, row))
             return compare(node.op, self.value(node.left, row), self.value(node.right, row))
@@ -161,6 +183,9 @@ class _Eval:
             return (self.value(node.expr, row) is None) != node.negated
         if isinstance(node, InList):
             left = self.value(node.expr, row)
+            numbers = _number_list(node)
+            if numbers is not None and left is not None:  # a list of number literals: one set lookup
+                return (number(left) in numbers) != node.negated
             found: bool | None = False
             for item in node.items:
                 found = _or(found, compare("=", left, self.value(item, row)))

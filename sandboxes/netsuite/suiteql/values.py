@@ -7,6 +7,7 @@ implicit conversion does; anything compared with NULL is unknown (``None``).
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from datetime import date, datetime
@@ -47,13 +48,17 @@ def _align(a: Any, b: Any) -> tuple[Any, Any]:
     return a, b
 
 
+_COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, ">": operator.gt, "<=": operator.le,
+            ">=": operator.ge}
+
+
 def compare(op: str, a: Any, b: Any) -> bool | None:
     """``a <op> b`` with implicit conversion; None when either side is NULL."""
     if a is None or b is None:
         return None
     a, b = _align(a, b)
     try:
-        return {"=": a == b, "!=": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+        return bool(_COMPARE[op](a, b))
     except TypeError:
         raise QueryError(f"Cannot compare '{a}' with '{b}'.") from None
 

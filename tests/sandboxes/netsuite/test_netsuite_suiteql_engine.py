@@ -132,3 +132,31 @@ class TestRender:
         assert render(date(2025, 1, 5)) == "1/5/2025"
         assert render(Decimal("800.00")) == "800" and render(Decimal("99.50")) == "99.5"
         assert render(None) is None and render(7) == "7"
+
+
+class TestNumberLists:
+    """``IN`` over number literals takes a set lookup; the answers must be those of comparing one by one."""
+
+    def test_number_list_matches_text_and_number_columns_as_numbers(self) -> None:
+        rows = [{"id": n, "ref": str(n), "amount": Decimal(n) / 2} for n in range(1, 7)] + [
+            {"id": 7, "ref": None, "amount": None}]
+        table = {"t": Table("t", ("id", "ref", "amount"), rows)}
+        wanted = [2, 4, 5]
+        listed = ", ".join(str(n) for n in wanted)
+        by_id = [r["id"] for r in execute(parse(f"SELECT id FROM t WHERE id IN ({listed})"), table)]
+        by_text = [r["id"] for r in execute(parse(f"SELECT id FROM t WHERE ref IN ({listed})"), table)]
+        not_in = [r["id"] for r in execute(parse(f"SELECT id FROM t WHERE ref NOT IN ({listed})"), table)]
+        halves = [r["id"] for r in execute(parse("SELECT id FROM t WHERE amount IN (1, 2.5)"), table)]
+        assert by_id == by_text == wanted
+        assert not_in == [1, 3, 6]  # NULL is neither in nor not in
+        assert halves == [2, 5]
+
+    def test_a_word_compared_with_a_number_list_is_an_invalid_number(self) -> None:
+        table = {"t": Table("t", ("id", "ref"), [{"id": 1, "ref": "abc"}])}
+        with pytest.raises(QueryError, match="Invalid number"):
+            execute(parse("SELECT id FROM t WHERE ref IN (1, 2)"), table)
+
+    def test_and_does_not_evaluate_its_right_side_when_the_left_is_false(self) -> None:
+        table = {"t": Table("t", ("id", "ref"), [{"id": 1, "ref": "abc"}, {"id": 2, "ref": "7"}])}
+        found = execute(parse("SELECT id FROM t WHERE id = 2 AND ref IN (7)"), table)
+        assert [r["id"] for r in found] == [2]
