@@ -12,7 +12,11 @@ state), then measures:
    timestamp to the receiver holding the signed request (consumer group, tenant routing, fan-out, schedule,
    claim, signature, POST), with the dispatchers polling every 50 ms.
 
-Run: ``uv run python bench/partner.py [--requests 300] [--events 50]``. Figures go to stdout.
+The baseline, measured in the same run on the same server, is ``GET /health``; the webhook latency is also
+given in dispatcher polling intervals.
+
+Run: ``uv run python bench/partner.py [--requests 300] [--events 50] [--quick]`` (``--quick``: 30 requests,
+5 events). Figures go to stdout; ``uv run revflow bench partner`` records them in ``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from contracts.deals import DealLine  # noqa: E402
 from contracts.event_payloads import WorkflowCompleted  # noqa: E402
 from contracts.events import build_event  # noqa: E402
 from contracts.money import Money  # noqa: E402
+from revflow.benchmarks import BenchResult, Figure, Ratio  # noqa: E402
 from services.experience.partner.app import create_app  # noqa: E402
 from services.experience.partner.settings import PartnerSettings  # noqa: E402
 from services.experience.partner.tenancy import OrderRecord, TenantIndex  # noqa: E402
@@ -49,6 +54,8 @@ from services.runtime.redis import KeySpace, create_redis  # noqa: E402
 from services.runtime.testing import free_port, serve_in_thread  # noqa: E402
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+POLL_SECONDS = 0.05
+FULL, QUICK = (300, 50), (30, 5)
 
 
 class Receiver:
@@ -73,13 +80,19 @@ class Receiver:
         await send({"type": "http.response.body", "body": b""})
 
 
-def _stats(ms: list[float]) -> str:
+def _p50_p99_max(ms: list[float]) -> tuple[float, float, float]:
     ordered = sorted(ms)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return f"p50 {statistics.median(ordered):7.2f} ms   p99 {p99:7.2f} ms   max {ordered[-1]:7.2f} ms"
+    return statistics.median(ordered), p99, ordered[-1]
 
 
-def request_latency(http: httpx.Client, n: int) -> None:
+def _stats(ms: list[float]) -> str:
+    p50, p99, top = _p50_p99_max(ms)
+    return f"p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   max {top:7.2f} ms"
+
+
+def request_latency(http: httpx.Client, n: int) -> dict[str, list[float]]:
+    out = {}
     for path in ("/health", "/v2/webhooks"):
         http.get(path).raise_for_status()
         timings = []
@@ -88,6 +101,8 @@ def request_latency(http: httpx.Client, n: int) -> None:
             http.get(path).raise_for_status()
             timings.append((time.perf_counter() - started) * 1000)
         print(f"GET {path:<14} {_stats(timings)}")
+        out[path] = timings
+    return out
 
 
 async def _seed(prefix: str, tenant: str, deal: str) -> None:
@@ -111,7 +126,7 @@ async def _publish(prefix: str, deal: str, kind: str) -> str:
     return entry
 
 
-def event_to_delivery(http: httpx.Client, receiver: Receiver, prefix: str, n: int) -> None:
+def event_to_delivery(http: httpx.Client, receiver: Receiver, prefix: str, n: int) -> list[float]:
     deal = f"006BENCH{uuid.uuid4().hex[:6]}"
     asyncio.run(_seed(prefix, "bench", deal))
     hook = http.post("/v2/webhooks", json={"url": receiver.url, "events": ["*"]}).raise_for_status().json()
@@ -126,13 +141,10 @@ def event_to_delivery(http: httpx.Client, receiver: Receiver, prefix: str, n: in
         [new] = set(receiver.arrived) - before
         latencies.append(receiver.arrived[new] - published)
     print(f"event -> webhook   {_stats(latencies)}   ({n} events, webhook {hook['id']})")
+    return latencies
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--events", type=int, default=50)
-    args = parser.parse_args()
+def measure(requests: int, events: int) -> BenchResult:
     logging.disable(logging.WARNING)
     prefix = f"bench:{uuid.uuid4().hex[:8]}:"
     port = free_port()
@@ -140,7 +152,7 @@ def main() -> None:
                "partner:write"), audiences=("partner",), tenant="bench"),)
     issuer = create_issuer(IssuerSettings(issuer_url=f"http://127.0.0.1:{port}", clients=clients))
     settings = PartnerSettings(issuer_url=f"http://127.0.0.1:{port}", redis_url=REDIS_URL, key_prefix=prefix,
-                               webhook_poll_seconds=0.05, webhook_allow_private_networks=True)
+                               webhook_poll_seconds=POLL_SECONDS, webhook_allow_private_networks=True)
     receiver = Receiver()
     try:
         with serve_in_thread(issuer, port=port), serve_in_thread(create_app(settings)) as one, \
@@ -149,14 +161,49 @@ def main() -> None:
             token = httpx.post(f"http://127.0.0.1:{port}/oauth/token", auth=("bench-partner", "bench-secret"),
                                data={"grant_type": "client_credentials"}).raise_for_status().json()["access_token"]
             with httpx.Client(base_url=one.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
-                request_latency(http, args.requests)
-                event_to_delivery(http, receiver, prefix, args.events)
+                latency = request_latency(http, requests)
+                delivery = event_to_delivery(http, receiver, prefix, events)
     finally:
         r = sync_redis.Redis.from_url(REDIS_URL)
         keys = list(r.scan_iter(match=prefix + "*", count=1000))
         if keys:
             r.unlink(*keys)
         r.close()
+    return _result(latency, delivery, requests, events)
+
+
+def _result(latency: dict[str, list[float]], delivery: list[float], requests: int, events: int) -> BenchResult:
+    health, hooks, event = (_p50_p99_max(latency["/health"]), _p50_p99_max(latency["/v2/webhooks"]),
+                            _p50_p99_max(delivery))
+    figures = [Figure(name=f"{label} {stat} ({n})", value=value, unit="ms")
+               for label, stats, n in (("GET /health (baseline)", health, f"{requests} requests"),
+                                       ("GET /v2/webhooks", hooks, f"{requests} requests"),
+                                       ("event -> webhook", event, f"{events} events"))
+               for stat, value in zip(("p50", "p99"), stats[:2], strict=True)]
+    return BenchResult(
+        title="Partner API", settings=f"--requests {requests} --events {events}",
+        baseline="`GET /health` on the same partner API server (no auth, no Redis), sequential from one client",
+        figures=figures,
+        ratios=[Ratio(name="`GET /v2/webhooks` p50 / `GET /health` p50 (token, GCRA in Redis, tenant read)",
+                      value=hooks[0] / health[0], percent=False),
+                Ratio(name=f"event -> webhook p50 / the dispatchers' polling interval ({POLL_SECONDS * 1000:.0f} ms)",
+                      value=event[0] / (POLL_SECONDS * 1000), percent=False)],
+        notes=["Issuer, two partner API replicas and a webhook receiver in one process over loopback; "
+               "events published one at a time on the `process` stream."])
+
+
+def run(quick: bool) -> BenchResult:
+    requests, events = QUICK if quick else FULL
+    return measure(requests, events)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=FULL[0])
+    parser.add_argument("--events", type=int, default=FULL[1])
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK[0]} requests, {QUICK[1]} events")
+    args = parser.parse_args()
+    measure(*(QUICK if args.quick else (args.requests, args.events)))
 
 
 if __name__ == "__main__":

@@ -12,8 +12,10 @@ worker, pinned to core 0), with the load generator (wrk, pinned to core 1) at 64
 3. A two-hop chain (A calls B per request) using the runtime's upstream client vs aiohttp's client used
    directly. Target >= 80%.
 
-Run: ``uv run python bench/runtime.py [--seconds 8] [--rounds 2]`` (needs ``wrk``: ``apt-get install wrk``).
-Figures go to stdout; record them in ``bench/RESULTS.md``.
+Run: ``uv run python bench/runtime.py [--seconds 6] [--rounds 2] [--quick]`` (needs ``wrk``: ``apt-get install
+wrk``; ``--quick``: one round of 1 s per scenario, warmed up with a few requests instead of 2 s of load, without
+the bare POST that makes no Redis round trip, the hops' far end on the bare server).
+Figures go to stdout; ``uv run revflow bench runtime`` records them in ``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -37,12 +39,14 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from revflow.benchmarks import BenchResult, Ratio, Table  # noqa: E402
 from services.runtime.auth.issuer.app import create_app as create_issuer  # noqa: E402
 from services.runtime.auth.issuer.settings import ClientConfig, IssuerSettings  # noqa: E402
 from services.runtime.testing import free_port, serve_in_thread  # noqa: E402
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CONNECTIONS = 64
+FULL, QUICK = (6, 2), (1, 1)
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
@@ -55,27 +59,67 @@ class Run:
 
 
 class Server:
-    """``granian`` serving one factory on one worker, pinned to core 0."""
+    """``granian`` serving one factory on one worker, pinned to core 0 once it has started.
+
+    The servers start side by side on every core (starting is importing, and nothing is measured then); once one
+    answers, every thread of it and of its worker process is pinned to core 0, where it is measured.
+    """
 
     def __init__(self, factory: str, env: dict[str, str]) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        cmd = ["taskset", "-c", "0", sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
-               "--workers", "1", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-               factory]
+        cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--workers", "1",
+               "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning", factory]
+        self.factory = factory
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
+
+    def ready(self, seconds: float = 60) -> Server:
+        """Wait until it answers (the servers start side by side, then are waited for one by one)."""
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.factory} exited with status {self.proc.returncode}")
             try:
                 httpx.get(f"{self.url}/v1/ping", timeout=0.5)
-                return
             except httpx.TransportError:
                 time.sleep(0.1)
-        raise RuntimeError(f"{factory} did not start")
+                continue
+            self._pin(core=0)
+            return self
+        raise RuntimeError(f"{self.factory} did not start")
+
+    def _pin(self, core: int) -> None:
+        parents: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+        tree, frontier = {self.proc.pid}, [self.proc.pid]
+        while frontier:
+            parent = frontier.pop()
+            children = [p for p, pp in parents.items() if pp == parent and p not in tree]
+            tree.update(children)
+            frontier += children
+        for pid in tree:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                try:
+                    os.sched_setaffinity(int(task.name), {core})
+                    pinned = os.sched_getaffinity(int(task.name))
+                except ProcessLookupError:  # a thread that ended meanwhile
+                    continue
+                if pinned != {core}:
+                    raise RuntimeError(f"{self.factory}: thread {task.name} could not be pinned to core {core}")
+        if len(tree) < 2:
+            raise RuntimeError(f"{self.factory}: no granian worker process found to pin")
 
     def stop(self) -> None:
         self.proc.terminate()
-        self.proc.wait(10)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
 
 
 _POST_SCRIPT = """
@@ -111,9 +155,23 @@ def _percentile(out: str, pct: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def measure(server: Server, path: str, seconds: int, label: str, **kw: str | None) -> Run:
-    wrk(server.url + path, 2, label, **kw)  # warm-up: connections, JIT-free caches, token cache, pools
+def measure(server: Server, path: str, seconds: int, label: str, *, quick: bool = False, **kw: str | None) -> Run:
+    if quick:  # warm-up: token cache, pools; a few requests where a full run gives 2 s of load
+        _warm(server.url + path, **kw)
+    else:
+        wrk(server.url + path, 2, label, **kw)  # warm-up: connections, JIT-free caches, token cache, pools
     return wrk(server.url + path, seconds, label, **kw)
+
+
+def _warm(url: str, *, token: str | None = None, post_path: str | None = None) -> None:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(headers=headers, timeout=10) as client:
+        for _ in range(20):
+            if post_path is None:
+                client.get(url).raise_for_status()
+            else:
+                client.post(url, json={"amount": 1200, "note": "bench"},
+                            headers={"Idempotency-Key": uuid.uuid4().hex}).raise_for_status()
 
 
 def best(runs: list[Run]) -> Run:
@@ -131,11 +189,23 @@ def _issuer_app() -> tuple[object, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=FULL[0])
+    parser.add_argument("--rounds", type=int, default=FULL[1])
+    parser.add_argument("--quick", action="store_true", help="One round of 1 s per scenario, a light warm-up")
     ns = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: apt-get install wrk")
+    if ns.quick:
+        ns.seconds, ns.rounds = QUICK
+    bench(ns)
+
+
+def run(quick: bool) -> BenchResult:
+    seconds, rounds = QUICK if quick else FULL
+    return bench(argparse.Namespace(seconds=seconds, rounds=rounds, quick=quick))
+
+
+def bench(ns: argparse.Namespace) -> BenchResult:
+    if shutil.which("wrk") is None or shutil.which("taskset") is None:
+        raise RuntimeError("wrk and taskset are needed: apt-get install wrk util-linux")
     issuer_app, port = _issuer_app()
     with serve_in_thread(issuer_app, port=port) as issuer:
         token = httpx.post(f"{issuer.url}/oauth/token", auth=("bench", "bench-secret"),
@@ -143,20 +213,25 @@ def main() -> None:
         env = {"BENCH_ISSUER_URL": issuer.url, "BENCH_REDIS_URL": REDIS_URL,
                "BENCH_PREFIX": f"bench:{uuid.uuid4().hex[:8]}:"}
         results = _run_all(env, token, ns)
-    _report({label: best(runs) for label, runs in results.items()}, ns)
+    return _report({label: best(runs) for label, runs in results.items()}, ns)
 
 
 def _run_all(env: dict[str, str], token: str, ns: argparse.Namespace) -> dict[str, list[Run]]:
     results: dict[str, list[Run]] = {}
     servers: list[Server] = []
     try:
-        full, bare, target = (Server("bench.apps:full_stack_app", env), Server("bench.apps:bare_app", env),
-                              Server("bench.apps:bare_app", env))
+        full, bare = Server("bench.apps:full_stack_app", env), Server("bench.apps:bare_app", env)
+        servers += [full, bare]
+        # The hops' far end: a bare server of its own, or in short mode the bare one (one process fewer to start).
+        target = bare if ns.quick else Server("bench.apps:bare_app", env)
+        servers += [] if ns.quick else [target]
         sampled = Server("bench.apps:full_stack_app", {**env, "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
                                                        "OTEL_TRACES_SAMPLER_ARG": "0.1"})
         hop_rt = Server("bench.apps:hop_runtime_app", {**env, "BENCH_TARGET_URL": target.url})
         hop_aio = Server("bench.apps:hop_aiohttp_app", {**env, "BENCH_TARGET_URL": target.url})
-        servers += [full, sampled, bare, target, hop_rt, hop_aio]
+        servers += [sampled, hop_rt, hop_aio]
+        for server in servers:
+            server.ready()
         plan = [
             ("bare GET", bare, "/v1/ping", {}),
             ("full-stack GET", full, "/v1/ping", {"token": token}),
@@ -167,10 +242,12 @@ def _run_all(env: dict[str, str], token: str, ns: argparse.Namespace) -> dict[st
             ("two-hop via aiohttp", hop_aio, "/v1/hop", {}),
             ("two-hop via runtime client", hop_rt, "/v1/hop", {}),
         ]
+        if ns.quick:  # short mode measures what the ratios need; the bare POST without Redis is context
+            plan = [step for step in plan if step[0] != "bare POST (no Redis)"]
         for round_ in range(ns.rounds):
             for label, server, path, kw in plan:
                 path = path or kw["post_path"]
-                results.setdefault(label, []).append(measure(server, path, ns.seconds, label, **kw))
+                results.setdefault(label, []).append(measure(server, path, ns.seconds, label, quick=ns.quick, **kw))
                 print(f"  round {round_ + 1}: {label}: {results[label][-1].rps:,.0f} req/s", file=sys.stderr)
     finally:
         for server in servers:
@@ -178,7 +255,7 @@ def _run_all(env: dict[str, str], token: str, ns: argparse.Namespace) -> dict[st
     return results
 
 
-def _report(r: dict[str, Run], ns: argparse.Namespace) -> None:
+def _report(r: dict[str, Run], ns: argparse.Namespace) -> BenchResult:
     print(f"\nruntime benchmark: granian 1 worker on core 0, wrk -t1 -c{CONNECTIONS} on core 1, "
           f"{ns.seconds}s x {ns.rounds} rounds (median req/s; latency of the best round)\n")
     print(f"{'scenario':38} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
@@ -196,6 +273,16 @@ def _report(r: dict[str, Run], ns: argparse.Namespace) -> None:
     for name, ratio, target in ratios:
         verdict = "meets" if ratio >= target else "BELOW"
         print(f"{name:48} {ratio:6.1%}  (target >= {target:.0%}: {verdict})")
+    return BenchResult(
+        title="Runtime", settings=f"--seconds {ns.seconds} --rounds {ns.rounds}",
+        baseline="bare Litestar on the same kind of server: bare GET, bare POST making the same two Redis round "
+                 "trips, a two-hop chain calling aiohttp directly",
+        ratios=[Ratio(name=name.strip(), value=ratio, target=target) for name, ratio, target in ratios],
+        tables=[Table(columns=["scenario", "req/s", "p50 ms", "p99 ms"],
+                      rows=[[run.label, f"{run.rps:,.0f}", f"{run.p50_ms:.2f}", f"{run.p99_ms:.2f}"]
+                            for run in r.values()])],
+        notes=[f"granian, one worker, pinned to core 0; wrk -t1 -c{CONNECTIONS}, pinned to core 1; Redis on loopback. "
+               "Median req/s of the rounds; latency of the best round."])
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from __future__ import annotations
 import click
 
 from revflow.commands import audit, check, contracts, demo, dlq, serve, slo, token, up, worker
+from revflow.commands.bench import bench
+from revflow.commands.chaos import chaos
 from revflow.compose import compose
 
 __all__ = ["cli", "main"]
@@ -32,6 +34,8 @@ cli.add_command(token.token)
 cli.add_command(worker.worker)
 cli.add_command(check.check)
 cli.add_command(slo.slo)
+cli.add_command(bench)
+cli.add_command(chaos)
 
 
 def main() -> None:

@@ -7,8 +7,10 @@ Redis-compatible server (fakeredis) is started on loopback and the launcher says
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -220,8 +222,9 @@ def running_topology(components: Sequence[Component], *, timeout: float = 90.0) 
             log = LOG_DIR / f"{component.name}.log"
             log.parent.mkdir(parents=True, exist_ok=True)
             with log.open("ab") as sink:
+                # Its own process group: the server's worker processes are stopped with it, even by SIGKILL.
                 proc = subprocess.Popen([sys.executable, "-m", "revflow.cli", *command(component)],
-                                        env=env, stdout=sink, stderr=sink)
+                                        env=env, stdout=sink, stderr=sink, start_new_session=True)
             running.processes.append(proc)
             started.append((component, proc))
         for component, proc in started:
@@ -229,9 +232,13 @@ def running_topology(components: Sequence[Component], *, timeout: float = 90.0) 
         yield running
     finally:
         for proc in running.processes:
-            proc.terminate()
+            _signal_group(proc, signal.SIGTERM)
         for proc in running.processes:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            _signal_group(proc, signal.SIGKILL)  # whatever of the group is left (server workers)
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
