@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import uuid
 from collections.abc import Callable
@@ -212,6 +213,8 @@ def demo(platform: bool) -> None:
     """Start revflow if needed and drive real quote-to-cash stories through it; non-zero exit on any failure."""
     console = Console(width=None if sys.stdout.isatty() else 140)
     failures = 0
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # stop what was started (its own process groups) like Ctrl-C does
+        signal.signal(sig, signal.default_int_handler)
     with running_topology(TOPOLOGY) as running, httpx.Client(timeout=10) as client:
         print_topology(console, running)
         if platform:

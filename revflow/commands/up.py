@@ -40,7 +40,8 @@ def up() -> None:
     """Start the issuer and every service as its own process; Ctrl-C stops them all."""
     console = Console()
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal stops them too (they run in their own groups)
+        signal.signal(sig, lambda *_: stop.set())
     with running_topology(TOPOLOGY) as running:
         print_topology(console, running)
         console.print("Press Ctrl-C to stop.")

@@ -8,6 +8,7 @@ from its OpenAPI operation when the app is built. A parameter that takes one val
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -41,7 +42,7 @@ class StrictQueryMiddleware(ASGIMiddleware):
                 await _refuse(send, scope, unknown, allowed)
                 return
             lists = opt.get(QUERY_LIST_OPT, allowed)
-            repeated = sorted({name for name in given if given.count(name) > 1} - lists)
+            repeated = sorted({name for name, times in Counter(given).items() if times > 1} - lists)
             if repeated:
                 await _refuse_repeated(send, scope, repeated)
                 return

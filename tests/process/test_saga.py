@@ -245,7 +245,20 @@ class TestIndexMirror:
             await flows.start("slow", f"deal-c{n}", {})
         assert len(await flows.store.summaries()) == 3
         store = flows.store
-        await redis.delete(store.index.key, store.index.version_key, store.index.changes_key)
+        await redis.delete(store.index.key, store.index.version_key, store.index.changes_key, store.index.epoch_key)
         assert await flows.store.summaries() == []
         await flows.start("slow", "deal-c7", {})
         assert [r.subject for r in await flows.store.summaries()] == ["deal-c7"]
+
+    async def test_an_index_cleared_and_refilled_past_the_version_seen_is_read_again(self, redis, key_prefix):
+        keyspace = KeySpace(key_prefix)
+        flows = Workflows(redis, keyspace, EventBus(redis, keyspace, source="/test"),
+                          definitions(Effects(redis, key_prefix), {}))
+        for n in range(2):
+            await flows.start("slow", f"deal-r{n}", {})
+        assert len(await flows.store.summaries()) == 2  # this process has seen version 2
+        store = flows.store
+        await redis.delete(store.index.key, store.index.version_key, store.index.changes_key, store.index.epoch_key)
+        for n in range(4):  # refilled behind the mirror's back, up to version 4
+            await flows.start("slow", f"deal-s{n}", {})
+        assert sorted(r.subject for r in await flows.store.summaries()) == [f"deal-s{n}" for n in range(4)]

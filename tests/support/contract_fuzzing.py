@@ -85,10 +85,10 @@ def run_stateful_flows(app: Any, bearer: str, flows: Mapping[str, set[str]], *, 
     why where they are named: generated bodies that rarely pass the target's business rules).
 
     Only the declared links are followed (schemathesis' own link inference is off) and requests are valid ones:
-    invalid input is the stateless tests' job, and a rejected step ends a chain. The services reject body fields
-    their documents do not name (msgspec's ``forbid_unknown_fields`` does not show in OpenAPI), so the flows
-    run on a copy of the document whose objects are closed (``additionalProperties: false``); responses are
-    checked against it too, so an undocumented response field fails.
+    invalid input is the stateless tests' job, and a rejected step ends a chain. The flows run on a copy of the
+    document whose every object is closed (``additionalProperties: false``; the documents close only the bodies
+    that refuse unknown fields), so generated bodies carry no field a service would refuse, and responses are
+    checked against it too: an undocumented response field fails.
 
     ``scenarios`` (call sequences) and ``steps`` (calls per sequence) are the CI profile;
     ``REVFLOW_FUZZ_STATEFUL_SCENARIOS`` and ``REVFLOW_FUZZ_STATEFUL_STEPS`` override them

@@ -14,6 +14,8 @@ and the answer says how many are pending (``stale_deals``) and when its oldest f
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from bisect import bisect_left
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +39,7 @@ from services.runtime.redis import KeySpace
 __all__ = ["DealFigures", "MetricsBook", "MetricsSweep", "read_figures"]
 
 _PARALLEL = 8
+_log = logging.getLogger("revflow.process")
 _CLOCK_SKEW = timedelta(seconds=2)
 """Figures read this close to a workflow change (clocks of two processes) are read again, to be safe."""
 
@@ -111,11 +114,20 @@ class MetricsBook:
         await asyncio.gather(*(one(deal) for deal in deals))
         return len(deals)
 
-    async def stale(self, links: Any, activity: dict[str, datetime]) -> list[str]:
-        """Activated deals with no figures, or figures read before (or about when) the deal's latest change."""
+    async def stale(self, links: Any, activity: dict[str, datetime], *,
+                    max_age: timedelta | None = None) -> list[str]:
+        """Activated deals whose figures are missing or out of date, oldest figures first.
+
+        Out of date: read before (or about when) the deal's latest workflow change, or, with ``max_age``, read
+        longer ago than that (a change made in a vendor's own UI moves no workflow).
+        """
         held = await self._mirror.rows()
-        return [deal for deal in await links.deals() if (f := held.get(deal)) is None
-                or (deal in activity and activity[deal] >= f.read_at - _CLOCK_SKEW)]
+        oldest_allowed = datetime.now(UTC) - max_age if max_age is not None else None
+        found = [deal for deal in await links.deals() if (f := held.get(deal)) is None
+                 or (deal in activity and activity[deal] >= f.read_at - _CLOCK_SKEW)
+                 or (oldest_allowed is not None and f.read_at < oldest_allowed)]
+        never = datetime.min.replace(tzinfo=UTC)
+        return sorted(found, key=lambda d: held[d].read_at if d in held else never)
 
     async def report(self, systems: Any, links: Any, activity: dict[str, datetime], start: str,
                      end: str) -> MetricsV1:
@@ -129,10 +141,10 @@ class MetricsBook:
         stale = await self.stale(links, activity)
         if stale and systems is not None:
             await self.refresh(systems, links, stale[:self.inline_limit])
-        async with self._lock:
-            held = await self._sync()
         deals = await links.deals()
-        counted = [held[d] for d in deals if d in held]
+        async with self._lock:
+            held = await self._sync(set(deals))
+        counted = list(held.values())
         refreshed = min(len(stale), self.inline_limit) if systems is not None else 0
         return MetricsV1(
             from_period=start, to_period=end, deals=len(deals),
@@ -140,8 +152,12 @@ class MetricsBook:
                         for code, count in sorted(self._deals_in.items()) if count],
             stale_deals=len(stale) - refreshed, figures_as_of=min((f.read_at for f in counted), default=None))
 
-    async def _sync(self) -> dict[str, DealFigures]:
-        held = await self._mirror.rows()
+    async def _sync(self, activated: set[str]) -> dict[str, DealFigures]:
+        """Bring the sums to the figures held for the ``activated`` deals.
+
+        A deal that left the set (one whose subscription a renewal took over) no longer counts.
+        """
+        held = {deal: f for deal, f in (await self._mirror.rows()).items() if deal in activated}
         for deal, figures in held.items():
             old = self._seen.get(deal)
             if old is not figures:
@@ -183,8 +199,8 @@ class MetricsSweep:
     """Reads stale deals again in the background, so requests seldom have to (one worker per interval)."""
 
     def __init__(self, book: MetricsBook, redis: Any, keyspace: KeySpace, *, interval_s: float = 15.0,
-                 batch: int = 500) -> None:
-        self.book, self.redis, self.interval_s, self.batch = book, redis, interval_s, batch
+                 batch: int = 500, max_age: timedelta = timedelta(hours=1)) -> None:
+        self.book, self.redis, self.interval_s, self.batch, self.max_age = book, redis, interval_s, batch, max_age
         self.lock_key = keyspace.tagged("q2c:metrics:sweep")
         self._next = 0.0
 
@@ -196,5 +212,15 @@ class MetricsSweep:
         self._next = now + self.interval_s
         if not await self.redis.set(self.lock_key, "1", nx=True, px=int(self.interval_s * 1000)):
             return None
-        stale = await self.book.stale(links, await activity())
+        stale = await self.book.stale(links, await activity(), max_age=self.max_age)
         return await self.book.refresh(systems, links, stale[:self.batch]) if stale else 0
+
+    async def run(self, stop: asyncio.Event, systems: Any, links: Any, activity: Any) -> None:
+        """Sweep every interval until ``stop`` is set (its own task: a slow vendor must not hold up timers)."""
+        while not stop.is_set():
+            try:
+                await self.tick(systems, links, activity)
+            except Exception:
+                _log.exception("metrics sweep failed; retrying next interval")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), min(self.interval_s, 1.0))

@@ -4,7 +4,9 @@
 all in one script, so a reader that has seen version ``v`` knows exactly which fields changed after it
 (``ZRANGEBYSCORE (v +inf``). ``HashMirror`` is such a reader: the first read loads the whole hash; later reads
 fetch only the changed fields, so a read costs what changed, not the size of the hash. A read never returns
-fields older than the hash at the moment it began. The three keys share one hash tag (one Cluster slot).
+fields older than the hash at the moment it began. An epoch, set with the first write after the keys were
+created, tells a mirror that the hash was cleared and written again behind it. The keys share one hash tag
+(one Cluster slot).
 
 Used for the workflow index (the pipeline, exception queue and listings read it) and the metrics ledger.
 """
@@ -12,6 +14,7 @@ Used for the workflow index (the pipeline, exception queue and listings read it)
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -24,6 +27,7 @@ __all__ = ["HashMirror", "VersionedHash"]
 T = TypeVar("T")
 
 _PUT = """
+if redis.call('EXISTS', KEYS[4]) == 0 then redis.call('SET', KEYS[4], ARGV[3]) end
 local version = redis.call('INCR', KEYS[2])
 if ARGV[2] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 redis.call('ZADD', KEYS[3], version, ARGV[1])
@@ -43,11 +47,13 @@ class VersionedHash:
         self.key = keyspace.tagged(name)
         self.version_key = keyspace.tagged(name, "version")
         self.changes_key = keyspace.tagged(name, "changes")
+        self.epoch_key = keyspace.tagged(name, "epoch")
         self._put = redis.register_script(_PUT)
 
     async def put(self, field: str, value: bytes) -> int:
         """Write ``field`` (an empty value deletes it); the hash's new version."""
-        return int(await self._put(keys=[self.key, self.version_key, self.changes_key], args=[field, value]))
+        return int(await self._put(keys=[self.key, self.version_key, self.changes_key, self.epoch_key],
+                                   args=[field, value, uuid.uuid4().hex]))
 
     async def delete(self, field: str) -> int:
         return await self.put(field, b"")
@@ -60,6 +66,7 @@ class HashMirror(Generic[T]):
         self._source, self._decode, self._reload_after = source, decode, reload_after
         self._rows: dict[str, T] = {}
         self._version: int | None = None
+        self._epoch: bytes | None = None
         self._lock = asyncio.Lock()
 
     async def rows(self) -> dict[str, T]:
@@ -71,21 +78,25 @@ class HashMirror(Generic[T]):
 
     async def _load(self) -> None:
         redis, source = self._source.redis, self._source
-        version = int(await redis.get(source.version_key) or 0)
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.get(source.version_key)
+            pipe.get(source.epoch_key)
+            version, epoch = await pipe.execute()
         raw = await redis.hgetall(source.key)
         self._rows = {_text(k): self._decode(v) for k, v in raw.items()}
-        self._version = version
+        self._version, self._epoch = int(version or 0), epoch
 
     async def _catch_up(self) -> bool:
         """Apply the fields changed since the last read; ``False`` when a reload is needed or cheaper."""
         redis, source = self._source.redis, self._source
         async with redis.pipeline(transaction=False) as pipe:
             pipe.get(source.version_key)
+            pipe.get(source.epoch_key)
             pipe.zrangebyscore(source.changes_key, f"({self._version}", "+inf", withscores=True,
                                start=0, num=self._reload_after + 1)
-            version, changed = await pipe.execute()
-        if int(version or 0) < (self._version or 0):
-            return False  # the hash went back in time (restored or cleared): what we hold is not a base
+            version, epoch, changed = await pipe.execute()
+        if epoch != self._epoch or int(version or 0) < (self._version or 0):
+            return False  # the hash was cleared or restored behind us: what we hold is not a base
         if not changed:
             return True
         if len(changed) > self._reload_after:

@@ -97,6 +97,8 @@ class Worker:
         _log.info("quote-to-cash worker %s: %d runners", self.name, self.settings.concurrency)
         tasks = [asyncio.create_task(c.run(stop, block_ms=500)) for c in self.consumers]
         tasks.append(asyncio.create_task(self._timers(stop)))
+        tasks.append(asyncio.create_task(self.metrics.run(stop, self.workflows.runner.systems, self.workflows.links,
+                                                          self.workflows.deals.activity)))
         try:
             await asyncio.gather(*tasks)
         finally:
@@ -108,8 +110,6 @@ class Worker:
             try:
                 await self.workflows.fire_timers()
                 await self.slo.tick()  # evaluates the SLOs once a minute across workers, opens breach exceptions
-                await self.metrics.tick(self.workflows.runner.systems, self.workflows.links,
-                                        self.workflows.deals.activity)
             except Exception:
                 _log.exception("timer loop failed; retrying")
             with suppress(TimeoutError):

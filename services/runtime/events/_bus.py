@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -29,6 +30,8 @@ from services.runtime.events._keys import (
 )
 from services.runtime.metrics import EVENTS_PUBLISHED
 from services.runtime.redis import KeySpace
+
+_GLOB = re.compile(r"([*?\[\]\\])")
 
 __all__ = ["DEFAULT_MAXLEN", "EventBus"]
 
@@ -84,8 +87,26 @@ class EventBus:
         return await self.publish(new_event(type=type, source=self.source, data=data, subject=subject))
 
     async def dead_letter_streams(self) -> list[str]:
-        """Names of the streams that have (or had) dead letters: consumers register a stream on its first one."""
-        return sorted(text(raw) or "" for raw in await self.redis.smembers(dlq_registry_key(self.keyspace)))
+        """Names of the streams that have (or had) dead letters: consumers register a stream on its first one.
+
+        Dead letters written before the registry existed are found once per deployment by a SCAN, which then
+        records that it ran.
+        """
+        registry = dlq_registry_key(self.keyspace)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.smembers(registry)
+            pipe.exists(f"{registry}:backfilled")
+            members, backfilled = await pipe.execute()
+        names = {text(raw) or "" for raw in members}
+        if not backfilled:
+            pattern = _GLOB.sub(r"\\\1", self.keyspace.prefix) + "{events:*}:dlq"
+            async for raw in self.redis.scan_iter(match=pattern, count=1000, _type="STREAM"):
+                key = text(raw) or ""
+                names.add(key[len(self.keyspace.prefix) + len("{events:"):-len("}:dlq")])
+            if names:
+                await self.redis.sadd(registry, *names)
+            await self.redis.set(f"{registry}:backfilled", "1")
+        return sorted(names)
 
     async def list_dead_letters(self, stream: str | None = None, *, count: int = 100,
                                 start: str = "-") -> list[DeadLetter]:

@@ -192,6 +192,13 @@ class TestCatalogue:
         partner = next(a for a in catalogue["apis"] if a["name"] == "partner.v1")
         assert partner["status"] == "deprecated" and partner["sunset"]
 
+    @pytest.mark.parametrize("days", ["\u00b2", "0", "366", "9" * 5000, "-1", "ab"])
+    def test_a_bad_window_shows_the_default_and_says_so(self, viewer: httpx.Client, days: str):
+        for path in ("/catalogue", "/catalogue/apis/example.v1"):
+            page = viewer.get(path, params={"days": days})
+            assert page.status_code == 200, (path, days)
+            assert "whole number of days from 1 to 365" in page.text
+
     def test_the_client_calling_a_deprecated_route_is_named(self, console: Console, viewer: httpx.Client):
         example = next(a for a in _process(console, "/v1/catalogue", days=1)["apis"] if a["name"] == "example.v1")
         [call] = example["consumers"]

@@ -26,7 +26,7 @@ def window_days(params: Any) -> tuple[int, str | None]:
     given = params.get("days") or ""
     if not given:
         return DEFAULT_DAYS, None
-    if given.isdigit() and 1 <= int(given) <= 365:
+    if given.isascii() and given.isdigit() and len(given) <= 3 and 1 <= int(given) <= 365:
         return int(given), None
     return DEFAULT_DAYS, f"The window is a whole number of days from 1 to 365; showing {DEFAULT_DAYS} days instead."
 

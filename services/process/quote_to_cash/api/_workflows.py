@@ -169,8 +169,13 @@ class ExceptionController(Controller):
                                   max_length=100, description="Only those assigned to this person")]] = None,
                               ) -> ExceptionListV1:
         workflows = workflows_of(request)
-        rows = [r for r in await workflows.store.summaries() if r.exception is not None and not r.state.is_terminal
-                and (owner is None or r.owner == owner) and (subject is None or r.subject == subject)]
+        rows: list[Any] = [r for r in await workflows.store.summaries() if r.owner is not None
+                           and not r.state.is_terminal and (owner is None or r.owner == owner)
+                           and (subject is None or r.subject == subject)]
+        older = [r.id for r in rows if r.exception is None]  # indexed before rows carried the exception
+        if older:
+            loaded = {record.id: record for record in await workflows.store.load_many(older)}
+            rows = [loaded.get(r.id, r) if r.exception is None else r for r in rows]
         assigned = await workflows.current_assignments(rows)
         now = datetime.now(UTC)
         found: list[ExceptionV1] = []

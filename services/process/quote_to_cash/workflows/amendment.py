@@ -429,6 +429,9 @@ async def revert_billing(ctx: StepContext) -> None:
     """
     checked = ctx.output("validate")
     result = await _amend(ctx, reverse=True)
+    await sor.record_booked_terms(ctx, checked["deal"], [  # billing holds the old terms again: they are the booked ones
+        {"sku": c["sku"], "unit_minor": c["old_unit_minor"], "quantity": c["old_quantity"]}
+        for c in ctx.output("plan")["changes"]])
     await adjust_erp(ctx, checked["deal"], checked["subscription_id"], invoice_summary(result.get("invoice")),
                      checked["revenue_contract_id"])
 
