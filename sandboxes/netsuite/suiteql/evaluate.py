@@ -214,14 +214,49 @@ class _Eval:
         return FUNCTIONS[node.name][0](*(self.value(arg, row) for arg in node.args))
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | Decimal) and not isinstance(value, bool)
+
+
+def _equi_join(join: Any, scope: _Scope) -> tuple[Column, str, dict[Decimal, list[dict[str, Any]]]] | None:
+    """An index for ``ON x.a = joined.b`` over a column holding only numbers (ids), else ``None``.
+
+    Returns the other side's column, the joined column and the joined table's rows by number; a join of another
+    shape is evaluated pair by pair.
+    """
+    on, alias = join.on, join.table.alias
+    if not (isinstance(on, Binary) and on.op == "=" and isinstance(on.left, Column) and isinstance(on.right, Column)):
+        return None
+    sides = [(scope.resolve(on.left), on.right), (scope.resolve(on.right), on.left)]
+    for (owner, name), other in sides:
+        if owner == alias and scope.resolve(other)[0] != alias:
+            index: dict[Decimal, list[dict[str, Any]]] = {}
+            for record in scope.tables[alias].rows:
+                value = record.get(name)
+                if value is None:
+                    continue
+                if not _is_number(value):
+                    return None
+                index.setdefault(Decimal(value), []).append(record)
+            return other, name, index
+    return None
+
+
 def _rows(select: Select, scope: _Scope, ev: _Eval) -> list[Row]:
     rows: list[Row] = [{select.table.alias: r} for r in scope.tables[select.table.alias].rows]
     for join in select.joins:
         joined: list[Row] = []
+        alias, hashed = join.table.alias, _equi_join(join, scope)
         for row in rows:
-            matches = [{**row, join.table.alias: r} for r in scope.tables[join.table.alias].rows
-                       if ev.value(join.on, {**row, join.table.alias: r}) is True]
-            joined += matches or ([{**row, join.table.alias: None}] if join.kind == "LEFT" else [])
+            probe = ev.value(hashed[0], row) if hashed is not None else None
+            if hashed is not None and (probe is None or _is_number(probe)):
+                # Same answers as comparing every pair: numbers equal as numbers, NULL equals nothing.
+                found = hashed[2].get(Decimal(probe), []) if probe is not None else []
+                matches = [{**row, alias: r} for r in found]
+            else:
+                matches = [{**row, alias: r} for r in scope.tables[alias].rows
+                           if ev.value(join.on, {**row, alias: r}) is True]
+            joined += matches or ([{**row, alias: None}] if join.kind == "LEFT" else [])
         rows = joined
     if select.where is not None:
         rows = [row for row in rows if ev.value(select.where, row) is True]

@@ -160,3 +160,26 @@ class TestNumberLists:
         table = {"t": Table("t", ("id", "ref"), [{"id": 1, "ref": "abc"}, {"id": 2, "ref": "7"}])}
         found = execute(parse("SELECT id FROM t WHERE id = 2 AND ref IN (7)"), table)
         assert [r["id"] for r in found] == [2]
+
+
+class TestIdJoins:
+    """Joins on ids take an index; their answers must be those of comparing every pair."""
+
+    def test_inner_and_left_joins_on_ids_match_pairwise_answers(self) -> None:
+        lines = [{"id": 100 + n, "transaction": t, "amount": Decimal(n)} for n, t in
+                 enumerate([10, 10, 11, 12, 99, None])]
+        table = {**tables(), "transactionline": Table("transactionline", ("id", "transaction", "amount"), lines)}
+        inner = execute(parse("SELECT t.id AS t, l.id AS l FROM transaction t JOIN transactionline l "
+                              "ON l.transaction = t.id"), table)
+        left = execute(parse("SELECT t.id AS t, l.id AS l FROM transaction t LEFT JOIN transactionline l "
+                             "ON t.id = l.transaction"), table)
+        expected = [(t["id"], line["id"]) for t in TRANSACTIONS for line in lines if line["transaction"] == t["id"]]
+        assert [(r["t"], r["l"]) for r in inner] == expected == [(10, 100), (10, 101), (11, 102), (12, 103)]
+        assert [(r["t"], r.get("l")) for r in left] == [*expected, (13, None)]
+
+    def test_a_text_id_still_joins_as_a_number(self) -> None:
+        lines = [{"id": 1, "transaction": 11}]
+        table = {"t": Table("t", ("id", "ref"), [{"id": 1, "ref": "11"}, {"id": 2, "ref": "12"}]),
+                 "l": Table("l", ("id", "transaction"), lines)}
+        found = execute(parse("SELECT t.id AS t FROM t JOIN l ON l.transaction = t.ref"), table)
+        assert [r["t"] for r in found] == [1]
