@@ -132,13 +132,16 @@ def event_to_delivery(http: httpx.Client, receiver: Receiver, prefix: str, n: in
     hook = http.post("/v2/webhooks", json={"url": receiver.url, "events": ["*"]}).raise_for_status().json()
     latencies = []
     for _ in range(n):
+        before = set(receiver.arrived)  # taken before publishing: a fast delivery must not land in it
         entry = asyncio.run(_publish(prefix, deal, "usage"))
         published = int(entry.split("-")[0])
         deadline = time.monotonic() + 30
-        before = set(receiver.arrived)
         while time.monotonic() < deadline and set(receiver.arrived) == before:
             time.sleep(0.001)
-        [new] = set(receiver.arrived) - before
+        arrived = set(receiver.arrived) - before
+        if len(arrived) != 1:
+            raise RuntimeError(f"expected one webhook delivery within 30 s of the event, got {len(arrived)}")
+        [new] = arrived
         latencies.append(receiver.arrived[new] - published)
     print(f"event -> webhook   {_stats(latencies)}   ({n} events, webhook {hook['id']})")
     return latencies
