@@ -84,11 +84,8 @@ def issuer() -> Iterator[Issuer]:
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-@pytest.fixture(scope="module")
-def module_key_prefix() -> Iterator[str]:
-    """A key prefix shared by one test module (for module-scoped apps); its keys are deleted afterwards."""
-    prefix = f"test:{uuid.uuid4().hex[:12]}:module:"
-    yield prefix
+def delete_keys(prefix: str) -> None:
+    """Delete every key under ``prefix`` in the Redis at REDIS_URL (synchronously, for fixture teardowns)."""
     import redis as sync_redis
 
     client = sync_redis.Redis.from_url(REDIS_URL)
@@ -98,3 +95,11 @@ def module_key_prefix() -> Iterator[str]:
             client.unlink(*keys)
     finally:
         client.close()
+
+
+@pytest.fixture(scope="module")
+def module_key_prefix() -> Iterator[str]:
+    """A key prefix shared by one test module (for module-scoped apps); its keys are deleted afterwards."""
+    prefix = f"test:{uuid.uuid4().hex[:12]}:module:"
+    yield prefix
+    delete_keys(prefix)

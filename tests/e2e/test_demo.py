@@ -8,10 +8,8 @@ import sys
 import uuid
 from pathlib import Path
 
-import redis
-
 from revflow.stories.quote_to_cash import STORIES
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, delete_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,11 +21,7 @@ def test_revflow_demo_runs_every_step_and_exits_zero():
         result = subprocess.run([sys.executable, "-m", "revflow.cli", "demo"], cwd=ROOT, capture_output=True,
                                 text=True, timeout=600, env=env)
     finally:
-        client = redis.Redis.from_url(REDIS_URL)
-        keys = list(client.scan_iter(match=prefix + "*", count=1000))
-        if keys:
-            client.unlink(*keys)
-        client.close()
+        delete_keys(prefix)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Everything reconciled" in result.stdout
     assert result.stdout.count("│ ok ") == 7 + len(STORIES), result.stdout

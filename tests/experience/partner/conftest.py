@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-import redis as sync_redis
 
 from contracts.deals import DealLine
 from contracts.parties import Customer
@@ -33,7 +32,7 @@ from services.runtime.auth.issuer.keys import SigningKeys
 from services.runtime.auth.issuer.settings import ClientConfig, IssuerSettings
 from services.runtime.redis import KeySpace, create_redis
 from services.runtime.testing import free_port, serve_in_thread
-from tests.conftest import REDIS_URL, TEST_AUDIENCES, TEST_CLIENT_ID, TEST_CLIENT_SECRET, Issuer
+from tests.conftest import REDIS_URL, TEST_AUDIENCES, TEST_CLIENT_ID, TEST_CLIENT_SECRET, Issuer, delete_keys
 from tests.process.topology import Topology, running_topology
 from tests.system.crm.journeys import account
 
@@ -95,13 +94,7 @@ def partner_issuer() -> Iterator[PartnerIssuer]:
 def partner_prefix() -> Iterator[str]:
     prefix = f"test:{uuid.uuid4().hex[:12]}:partner:"
     yield prefix
-    client = sync_redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter(match=prefix + "*", count=1000))
-        if keys:
-            client.unlink(*keys)
-    finally:
-        client.close()
+    delete_keys(prefix)
 
 
 @pytest.fixture(scope="session")

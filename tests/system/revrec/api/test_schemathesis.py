@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis as redis_sync
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -26,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 
 from services.system.revrec.app import create_app
 from services.system.revrec.settings import RevrecSettings
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, delete_keys
 from tests.support.contract_fuzzing import examples, run_stateful_flows
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
@@ -45,11 +44,7 @@ def revrec_schema(issuer) -> Iterator[schemathesis.schemas.BaseSchema]:
     prefix = f"test:{uuid.uuid4().hex[:12]}:schemathesis:"
     app = create_app(RevrecSettings(issuer_url=issuer.url, redis_url=REDIS_URL, key_prefix=prefix))
     yield schemathesis.openapi.from_asgi("/schema/openapi.json", app)
-    client = redis_sync.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(match=prefix + "*", count=1000))
-    if keys:
-        client.unlink(*keys)
-    client.close()
+    delete_keys(prefix)
 
 
 @pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda m: m.value)
