@@ -3,8 +3,11 @@
 Rules come in through ``POST /__sandbox/faults`` (see :mod:`sandboxes._kit.admin`). Each rule may target a
 route pattern (a regular expression on ``"METHOD /path"``) and injects, in this order: a timeout (accept and
 never answer, bounded), a 429 burst, an error (before the handler runs, or after it ran so the response is
-lost), and latency. Every draw comes from one ``random.Random(seed)``, so a sequential client sees the same
-faults on every run. Bodies and headers are the vendor's own, supplied by a :class:`VendorFaults`.
+lost), and latency: a fixed delay with jitter on every request, and latency spikes, which slow a few requests
+that no other fault hit and then let them succeed (a slow success, unlike a timeout). Every draw comes from
+generators seeded by ``seed``, so a sequential client sees the same faults on every run; spikes draw from a
+generator of their own, so adding them to a rule leaves the rule's other faults where they were. Bodies and
+headers are the vendor's own, supplied by a :class:`VendorFaults`.
 """
 
 from __future__ import annotations
@@ -60,6 +63,13 @@ class FaultRule:
     """Probability a request is accepted and never answered."""
     hang_seconds: float = 30.0
     """How long a timed-out request hangs before the connection is answered with a 5xx (bounded)."""
+    spike_rate: float = 0.0
+    """Probability a request no other fault hits is slowed by ``spike_ms`` and then handled normally."""
+    spike_ms: int = 0
+    """Length of a latency spike (bounded like ``hang_seconds``)."""
+    spike_after: bool = False
+    """Hold the handler's answer for the spike rather than the request: the work is done (a write committed)
+    before the caller starts waiting, so a caller that gives up early retries a write that already happened."""
 
     def matches(self, method: str, path: str) -> bool:
         """Whether the rule applies to this request."""
@@ -99,6 +109,7 @@ class FaultConfig:
             raise ValueError(str(exc)) from exc
         for rule in rules:
             rule.hang_seconds = min(float(rule.hang_seconds), MAX_HANG_SECONDS)
+            rule.spike_ms = min(int(rule.spike_ms), int(MAX_HANG_SECONDS * 1000))
             if rule.route is not None:
                 try:
                     re.compile(rule.route)
@@ -120,6 +131,8 @@ class Decision:
     rate_limited: int | None = None
     error: int | None = None
     error_after: int | None = None
+    spike: float = 0.0
+    spike_after: bool = False
 
 
 class FaultInjector:
@@ -133,6 +146,7 @@ class FaultInjector:
         """Replace the config and restart the random sequence."""
         self.config = config
         self._rng = random.Random(config.seed)
+        self._spike_rng = random.Random(None if config.seed is None else f"spike:{config.seed}")
         self._bursts: dict[int, int] = {}
         self.injected = []
 
@@ -154,6 +168,7 @@ class FaultInjector:
         rng = self._rng
         # Draw every number on every request so the sequence does not depend on which branch fires.
         hang, burst, error, after, jitter = (rng.random() for _ in range(5))
+        spike = self._spike_rng.random()
         delay = rule.latency_ms / 1000 + (jitter * rule.jitter_ms / 1000)
         if self._bursts.get(index, 0) > 0:
             self._bursts[index] -= 1
@@ -167,6 +182,8 @@ class FaultInjector:
             return Decision(delay=delay, error=rule.error_status)
         if after < rule.error_after_rate:
             return Decision(delay=delay, error_after=rule.error_status)
+        if spike < rule.spike_rate and rule.spike_ms > 0:
+            return Decision(delay=delay, spike=rule.spike_ms / 1000, spike_after=rule.spike_after)
         return Decision(delay=delay)
 
 
@@ -194,6 +211,8 @@ class FaultMiddleware:
         decision = self.injector.decide(scope["method"], scope["path"])
         if decision.delay:
             await asyncio.sleep(decision.delay)
+        if decision.spike and not decision.spike_after:
+            await asyncio.sleep(decision.spike)
         if decision.hang is not None:
             await _hang(receive, decision.hang)
             await _answer(send, 504, *self.vendor.error_response(504))
@@ -204,12 +223,25 @@ class FaultMiddleware:
         elif decision.error_after is not None:
             await self.app(scope, receive, _swallow)
             await _answer(send, decision.error_after, *self.vendor.error_response(decision.error_after))
+        elif decision.spike_after:
+            await self.app(scope, receive, _held(send, decision.spike))
         else:
             await self.app(scope, receive, send)
 
 
 async def _swallow(message: dict[str, Any]) -> None:
     """Drop the real response: the work happened but the client never hears of it."""
+
+
+def _held(send: Any, seconds: float) -> Any:
+    """``send`` that waits ``seconds`` before the response starts: the handler has finished its work by then."""
+
+    async def held(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            await asyncio.sleep(seconds)
+        await send(message)
+
+    return held
 
 
 async def _hang(receive: Any, seconds: float) -> None:

@@ -1,10 +1,11 @@
 """Push + pull: every closed-won deal is announced exactly once, even when push notifications are lost.
 
 The CRM API's push URL is registered at the sandbox, whose sender posts Outbound Messages (Salesforce) or
-signed webhooks (HubSpot) as the vendor does. Push is then switched off for some deals (Salesforce: no
-listener; HubSpot: no listener for some, and half the deliveries dropped by the sandbox's delivery faults).
-A pull (``POST /v1/sync/closed-won``) finds every deal push missed, and a second pull, a redelivered push and
-the overlap of the watermark publish nothing more. Events are counted on the Redis stream with the runtime's
+signed webhooks (HubSpot) as the vendor does. Half the deals are pushed; the notifications of the other half
+are lost (Salesforce: the listener is unreachable, so each delivery is retried and given up; HubSpot: the
+sandbox's delivery faults drop every delivery). A pull (``POST /v1/sync/closed-won``) finds every deal push
+missed; a second pull, which re-reads the watermark's overlap, and every notification delivered again once
+the listener is back publish nothing more. Events are counted on the Redis stream with the runtime's
 Consumer.
 """
 
@@ -31,9 +32,13 @@ async def drain(redis, key_prefix: str) -> list:
     return seen
 
 
+def _push_url(vendor, api_url: str) -> str:
+    return f"{api_url}/v1/webhooks/{vendor.vendor}"
+
+
 def _pushing_api(start_crm, vendor):
     port = free_port()
-    vendor.push_to(f"http://127.0.0.1:{port}/v1/webhooks/{vendor.vendor}")
+    vendor.push_to(_push_url(vendor, f"http://127.0.0.1:{port}"))
     return start_crm(port=port)
 
 
@@ -48,9 +53,10 @@ class TestPushAndPull:
         vendor.flush_push()
         pushed = await drain(redis, key_prefix)
         assert sorted(e.subject for e in pushed) == sorted(deals[:3])
-        vendor.push_to(None)  # notifications for the rest are lost
+        vendor.hold_push()  # notifications for the rest are lost
         for deal in deals[3:]:
             vendor.win(deal)
+        vendor.flush_push()
         assert await drain(redis, key_prefix) == []
         first = crm.ok("POST", "/v1/sync/closed-won")
         assert (first["examined"], first["published"]) == (6, 3)
@@ -58,6 +64,9 @@ class TestPushAndPull:
         assert sorted(e.subject for e in pulled) == sorted(deals[3:])
         again = crm.ok("POST", "/v1/sync/closed-won")
         assert again["published"] == 0 and await drain(redis, key_prefix) == []
+        vendor.release_push(_push_url(vendor, crm.url))  # all six notifications again
+        vendor.flush_push()
+        assert await drain(redis, key_prefix) == []
         event = pulled[0]
         payload = decode_event_data(event)
         assert event.type == "revflow.crm.opportunity.closed_won.v1" and event.source == "/services/system/crm"

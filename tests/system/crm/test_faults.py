@@ -1,12 +1,17 @@
-"""Fault tolerance: a flaky, rate-limiting, slow CRM loses and duplicates nothing; a dead one fails fast.
+"""Fault tolerance: a flaky, rate-limiting, slow CRM loses and duplicates nothing; a down one fails fast.
 
 At the issue's scale: ``ACCOUNTS`` = 200 account upserts (``REVFLOW_FAULT_BATCH=n`` runs ``n`` instead) through
 ``WORKERS`` concurrent callers while the sandbox answers 20% of calls with 5xx (5% after committing, so the
 answer is lost), starts 429 bursts (Salesforce answers its own 403 ``REQUEST_LIMIT_EXCEEDED`` instead), delays
-every call by up to 150 ms and lets 1% of calls hang 2 s before answering 504 (the latency spikes; the kit's only
-delay that hits a few calls rather than all is a hang). The faults are seeded. Callers behave like the process
-tier's saga workers: they share one pool of kept-alive connections, and a 5xx or 409 answer is retried with the
-same Idempotency-Key.
+every call by up to 150 ms, slows 2% of the calls it lets through by a 2 s latency spike and then answers them
+normally (slow successes, within the API's 5 s vendor timeout), and lets 1% of calls hang 2 s before answering
+504 (gateway timeouts). The faults are seeded. Callers behave like the process tier's saga workers: they share
+one pool of kept-alive connections, and a 5xx or 409 answer is retried with the same Idempotency-Key.
+
+A CRM that is down either refuses connections or accepts them and never answers; in both cases the circuit
+opens and the API answers 503 with Retry-After without reaching the CRM. "Fast" is shown structurally: the
+hanging CRM would hold a call for ``HANG`` seconds, far beyond the ``PATIENCE`` the test's own client grants
+each call, so an API that waited for the CRM would fail the test with a read timeout.
 """
 
 from __future__ import annotations
@@ -24,7 +29,10 @@ ACCOUNTS = int(os.environ.get("REVFLOW_FAULT_BATCH", "200"))
 WORKERS = 50
 FAULTS = {"seed": 20, "rules": [{"route": "/(services|crm)/", "error_rate": 0.2, "error_status": 500,
                                  "error_after_rate": 0.05, "rate_limit_rate": 0.03, "burst_length": 3,
-                                 "retry_after": 1, "jitter_ms": 150, "timeout_rate": 0.01, "hang_seconds": 2.0}]}
+                                 "retry_after": 1, "jitter_ms": 150, "timeout_rate": 0.01, "hang_seconds": 2.0,
+                                 "spike_rate": 0.02, "spike_ms": 2000}]}
+HANG = 120.0
+PATIENCE = 10.0
 
 
 def _until_done(client: httpx.Client, path: str, body: dict) -> httpx.Response:
@@ -42,13 +50,17 @@ def _upsert(client: httpx.Client, index: int) -> str:
     return str(response.json()["external_ids"]["crm"])
 
 
+def _injected(vendor) -> list[dict]:
+    return list(vendor.http.get("/__sandbox/faults").raise_for_status().json()["injected"])
+
+
 class TestFlakyVendor:
     def test_batch_completes_without_duplicates_or_losses(self, start_crm, vendor):
         crm = start_crm(circuit_reset_seconds=0.5)
         vendor.faults(FAULTS)
         with ThreadPoolExecutor(WORKERS) as pool:  # one thread-safe client: a pool of kept-alive connections
             ids = list(pool.map(lambda i: _upsert(crm.client, i), range(ACCOUNTS)))
-        injected = vendor.http.get("/__sandbox/faults").json()["injected"]
+        injected = _injected(vendor)
         vendor.clear_faults()
         records = vendor.accounts()
         assert len(records) == ACCOUNTS and len(set(ids)) == ACCOUNTS
@@ -56,7 +68,8 @@ class TestFlakyVendor:
         assert names == sorted(f"Account {i}" for i in range(ACCOUNTS))
         assert len(injected) > ACCOUNTS // 2, "the faults must really have fired"
         if ACCOUNTS >= 100:  # enough calls that every kind of fault fires, 2 s spikes included
-            assert all(any(f[kind] for f in injected) for kind in ("hang", "error_after", "rate_limited"))
+            assert all(any(f[kind] for f in injected) for kind in ("spike", "hang", "error_after", "rate_limited"))
+            assert any(f["spike"] and f["method"] in ("POST", "PATCH") for f in injected), "slow successful writes"
 
 
 class TestDeadVendor:
@@ -68,3 +81,22 @@ class TestDeadVendor:
         assert retry_after is not None and 1 <= int(retry_after) <= 30
         problem = responses[-1].json()
         assert problem["retryable"] is True and "circuit open" in problem["detail"]
+
+
+class TestHangingVendor:
+    def test_circuit_opens_and_the_vendor_hears_nothing_more(self, start_crm, vendor):
+        crm = start_crm(vendor_timeout_seconds=0.2, circuit_reset_seconds=30)
+        vendor.faults({"seed": 1, "rules": [{"route": "/(services|crm)/", "timeout_rate": 1.0, "hang_seconds": HANG}]})
+        with httpx.Client(base_url=crm.url, timeout=PATIENCE, headers=crm.client.headers) as client:
+            first = [client.get("/v1/accounts/ACME-001") for _ in range(2)]
+            assert first[0].status_code == 504  # each attempt waits out the API's vendor timeout, not the hang
+            assert first[1].status_code == 503  # the attempts that timed out opened the circuit
+            heard = len(_injected(vendor))
+            later = [client.get("/v1/accounts/ACME-001"), client.put("/v1/accounts/ACME-002", json=account())]
+        assert len(_injected(vendor)) == heard  # not one more request reached the CRM while open
+        for response in [first[1], *later]:
+            assert response.status_code == 503, response.text
+            assert 1 <= int(response.headers["retry-after"]) <= 30
+            assert response.headers["content-type"].startswith("application/problem+json")
+            problem = response.json()
+            assert problem["status"] == 503 and problem["retryable"] is True and "circuit open" in problem["detail"]

@@ -7,12 +7,30 @@ import pytest
 
 from services.runtime.events import Consumer
 from services.runtime.redis import KeySpace
-from tests.system.erp.journeys import customer, journal, sales_order, setup_order
+from tests.system.erp.journeys import customer, journal, money, sales_order, setup_order
+
+CREDIT_MEMO = "POST /services/rest/record/v1/invoice/[^/]+/!transform/creditMemo$"
+PAYMENT = "PUT /services/rest/record/v1/customerPayment/"
 
 
 def _lose_answers(vendor, route: str) -> None:
     """Every matching NetSuite call commits, then its answer is replaced by a 500."""
     vendor.faults({"seed": 1, "rules": [{"route": route, "error_after_rate": 1.0, "error_status": 500}]})
+
+
+def _invoiced(erp, vendor) -> dict:
+    """A sales order billed by an invoice (12,340.00 USD); returns the invoice."""
+    order = setup_order(erp, vendor)
+    return erp.ok("POST", "/v1/invoices", {"sales_order_id": order["id"]})
+
+
+def _memo(invoice: dict) -> dict:
+    return {"invoice_id": invoice["id"], "reason": "order_change",
+            "lines": [{"sku": "PLAT-SEAT", "description": "Service credit", "amount": money(340)}]}
+
+
+def _payment(invoice: dict) -> dict:
+    return {"customer_key": "ACME-001", "invoice_id": invoice["id"], "amount": money(12_000), "method": "wire"}
 
 
 async def _posted(redis, key_prefix: str) -> list:
@@ -39,6 +57,16 @@ class TestSameKeyTwice:
             assert second.json() == first.json() and second.headers.get("idempotent-replayed") == "true"
         counts = [len(vendor.records(t)) for t in ("salesOrder", "invoice", "journalEntry")]
         assert counts == [2, 1, 1]  # the setup's order and one more
+
+    def test_credit_memo_and_payment_twice_make_one_each(self, erp, vendor):
+        invoice = _invoiced(erp, vendor)
+        for path, body in [("/v1/credit-memos", _memo(invoice)), ("/v1/customer-payments", _payment(invoice))]:
+            first = erp.write("POST", path, body, f"dup-{path}")
+            second = erp.write("POST", path, body, f"dup-{path}")
+            assert first.status_code == 201, first.text
+            assert second.json() == first.json() and second.headers.get("idempotent-replayed") == "true"
+        assert [len(vendor.records(t)) for t in ("creditMemo", "customerPayment")] == [1, 1]
+        assert erp.ok("GET", f"/v1/invoices/{invoice['id']}")["amount_paid"] == money(12_340)
 
 
 class TestRetryAfterVendorCommitted:
@@ -77,3 +105,27 @@ class TestRetryAfterVendorCommitted:
         vendor.clear_faults()
         erp.ok("PUT", "/v1/customers/ACME-001", customer())
         assert len(vendor.records("customer")) == 1
+
+    def test_credit_memo(self, erp, vendor):
+        invoice = _invoiced(erp, vendor)
+        _lose_answers(vendor, CREDIT_MEMO)
+        lost = erp.write("POST", "/v1/credit-memos", _memo(invoice), "retry-memo")
+        assert lost.status_code >= 500 and lost.json()["owner"] == "integration", lost.text
+        assert len(vendor.records("creditMemo")) == 1  # made although every answer was lost
+        vendor.clear_faults()
+        memo = erp.write("POST", "/v1/credit-memos", _memo(invoice), "retry-memo")
+        assert memo.status_code == 201, memo.text
+        assert (memo.json()["invoice_id"], memo.json()["total"]) == (invoice["id"], money(340))
+        assert [m["id"] for m in vendor.records("creditMemo")] == [memo.json()["id"]]
+
+    def test_customer_payment(self, erp, vendor):
+        invoice = _invoiced(erp, vendor)
+        _lose_answers(vendor, PAYMENT)
+        lost = erp.write("POST", "/v1/customer-payments", _payment(invoice), "retry-pay")
+        assert lost.status_code >= 500 and lost.json()["owner"] == "integration", lost.text
+        assert len(vendor.records("customerPayment")) == 1  # received although every answer was lost
+        vendor.clear_faults()
+        paid = erp.write("POST", "/v1/customer-payments", _payment(invoice), "retry-pay")
+        assert paid.status_code == 201, paid.text
+        assert [p["id"] for p in vendor.records("customerPayment")] == [paid.json()["id"]]
+        assert erp.ok("GET", f"/v1/invoices/{invoice['id']}")["amount_paid"] == money(12_000)  # applied once

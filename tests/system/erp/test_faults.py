@@ -1,13 +1,19 @@
-"""Fault tolerance: a flaky, rate-limiting, slow NetSuite loses and duplicates nothing; a dead one fails fast.
+"""Fault tolerance: a flaky, rate-limiting, slow NetSuite loses and duplicates nothing; a down one fails fast.
 
 At the issue's scale: ``ORDERS`` = 200 customer + sales-order pairs (``REVFLOW_FAULT_BATCH=n`` runs ``n``
 instead) through ``WORKERS`` concurrent callers while the sandbox answers 20% of calls with 503 (5% after
 committing, so the answer is lost), starts 429 ``CONCURRENCY_LIMIT_EXCEEDED`` bursts, delays every call by up to
-20 ms and lets 0.5% of calls hang 2 s before answering 504 (the latency spikes; the kit's only delay that hits a
-few calls rather than all is a hang). The account's own concurrency governor (5 in flight) is on too, so every
-call's latency is paid five at a time, which is why the jitter is smaller than billing's. The faults are seeded.
-Callers behave like the process tier's saga workers: they share one pool of kept-alive connections, and a 5xx
-or 409 is retried with the same Idempotency-Key.
+20 ms, slows 1% of the calls it lets through by a 2 s latency spike and then answers them normally (slow
+successes, within the API's 5 s vendor timeout), and lets 0.5% of calls hang 2 s before answering 504 (gateway
+timeouts). The account's own concurrency governor (5 in flight) is on too, so every call's latency is paid five
+at a time (a spiked call holds one of the five for 2 s), which is why the jitter is smaller than billing's. The
+faults are seeded. Callers behave like the process tier's saga workers: they share one pool of kept-alive
+connections, and a 5xx or 409 is retried with the same Idempotency-Key.
+
+A vendor that is down either refuses connections or accepts them and never answers; in both cases the circuit
+opens and the API answers 503 with Retry-After without reaching the vendor. "Fast" is shown structurally: the
+hanging vendor would hold a call for ``HANG`` seconds, far beyond the ``PATIENCE`` the test's own client grants
+each call, so an API that waited for the vendor would fail the test with a read timeout.
 """
 
 from __future__ import annotations
@@ -26,7 +32,10 @@ ORDERS = int(os.environ.get("REVFLOW_FAULT_BATCH", "200"))
 WORKERS = 50
 FAULTS = {"seed": 20, "rules": [{"route": "/services/rest/", "error_rate": 0.2, "error_status": 503,
                                  "error_after_rate": 0.05, "rate_limit_rate": 0.03, "burst_length": 3,
-                                 "retry_after": 1, "jitter_ms": 20, "timeout_rate": 0.005, "hang_seconds": 2.0}]}
+                                 "retry_after": 1, "jitter_ms": 20, "timeout_rate": 0.005, "hang_seconds": 2.0,
+                                 "spike_rate": 0.01, "spike_ms": 2000}]}
+HANG = 120.0
+PATIENCE = 10.0
 
 
 def _until_done(client: httpx.Client, method: str, path: str, body: dict, key: str | None) -> httpx.Response:
@@ -63,8 +72,9 @@ class TestFlakyVendor:
         assert {o["fields"]["entity"]["id"] for o in orders} == {c["id"] for c in customers}
         assert all(len(o["sublists"]["item"]) == 1 for o in orders)  # a repeated upsert replaced, never appended
         assert any(f["error_after"] for f in injected) and any(f["rate_limited"] for f in injected)
-        if ORDERS >= 100:  # enough calls that the 2 s spikes fire too
-            assert any(f["hang"] for f in injected)
+        if ORDERS >= 100:  # enough calls that the 2 s spikes and hangs fire too
+            assert any(f["hang"] for f in injected) and any(f["spike"] for f in injected)
+            assert any(f["spike"] and f["method"] in ("POST", "PUT") for f in injected), "slow successful writes"
         assert len(injected) > ORDERS // 2, "the faults must really have fired"
 
 
@@ -77,3 +87,23 @@ class TestDeadVendor:
         assert retry_after is not None and 1 <= int(retry_after) <= 30
         problem = responses[-1].json()  # once open, the circuit answers without touching the network
         assert problem["retryable"] is True and "circuit open" in problem["detail"]
+
+
+class TestHangingVendor:
+    def test_circuit_opens_and_the_vendor_hears_nothing_more(self, start_erp, vendor):
+        erp = start_erp(vendor_timeout_seconds=0.2, circuit_reset_seconds=30)
+        vendor.faults({"seed": 1, "rules": [{"route": "/services/rest/", "timeout_rate": 1.0, "hang_seconds": HANG}]})
+        with httpx.Client(base_url=erp.url, timeout=PATIENCE, headers=erp.client.headers) as client:
+            first = [client.get("/v1/customers/ACME-001") for _ in range(2)]
+            assert first[0].status_code == 504  # each attempt waits out the API's vendor timeout, not the hang
+            assert first[1].status_code == 503  # the attempts that timed out opened the circuit
+            heard = len(vendor.injected())
+            later = [client.get("/v1/customers/ACME-001"), client.put("/v1/customers/ACME-002", json=customer()),
+                     client.post("/v1/sales-orders", json=sales_order(), headers={"Idempotency-Key": uuid.uuid4().hex})]
+        assert len(vendor.injected()) == heard  # not one more request reached NetSuite while open
+        for response in [first[1], *later]:
+            assert response.status_code == 503, response.text
+            assert 1 <= int(response.headers["retry-after"]) <= 30
+            assert response.headers["content-type"].startswith("application/problem+json")
+            problem = response.json()
+            assert problem["status"] == 503 and problem["retryable"] is True and "circuit open" in problem["detail"]
