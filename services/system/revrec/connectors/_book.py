@@ -147,7 +147,9 @@ def _lines(entry: eng.JournalEntry, contract_id: str) -> list[JournalLine]:
 def _contract_entries(record: ContractRecord, period: str, functional: bool) -> list[eng.JournalEntry]:
     if functional and record.functional_currency is not None:
         return list(ledger_through(record, billing_events(record), period).entries)
-    return eng.journal_entries(balances(record), record.currency)
+    row = eng.period_balance(currency=record.currency, schedules=schedules_of(record), events=billing_events(record),
+                             calendar=record_calendar(record).engine, period=period)
+    return eng.journal_entries([row], record.currency)
 
 
 _ORDER = {"billing": 0, "invoice": 0, "credit_note": 1, "recognition": 2, "collection": 3, "payment": 3,

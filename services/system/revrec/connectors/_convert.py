@@ -21,6 +21,7 @@ from services.system.revrec.connectors._terms import (
     residual_range,
     resolve_ssp,
     terms_by_obligation,
+    variable_estimate,
 )
 from services.system.revrec.errors import engine_problem, field_error
 from services.system.revrec.schemas import (
@@ -151,8 +152,14 @@ def _method(oid: str, terms: ContractTermsV1) -> AllocationMethod:
 
 
 def allocate_terms(terms: ContractTermsV1, contract_id: str | None = None, version: int = 1) -> AllocationV1:
-    """Allocate the transaction price by relative SSP (or residual / discount to a subset), to the minor unit."""
+    """Allocate the transaction price by relative SSP (or residual / discount to a subset), to the minor unit.
+
+    With ``variable_consideration``, the price allocated is the fixed ``transaction_price`` plus the constrained
+    estimate, and the allocation shows both.
+    """
     lines, variable = _allocation_inputs(terms)
+    included = variable_estimate(terms)
+    price = terms.transaction_price.amount_minor + (included or 0)
     bundle = terms.discount_bundle_price
     if bundle is not None and (bundle.currency != terms.currency or not terms.discount_obligation_ids):
         raise field_error("discount_bundle_price", "needs discount_obligation_ids and the contract currency")
@@ -160,8 +167,8 @@ def allocate_terms(terms: ContractTermsV1, contract_id: str | None = None, versi
                                     bundle_price=bundle.amount_minor if bundle else None) \
         if terms.discount_obligation_ids else None
     try:
-        allocation = eng.allocate(transaction_price=terms.transaction_price.amount_minor, currency=terms.currency,
-                                  lines=lines, discount=discount, variable=variable)
+        allocation = eng.allocate(transaction_price=price, currency=terms.currency, lines=lines, discount=discount,
+                                  variable=variable)
     except eng.EngineError as exc:
         raise engine_problem(exc) from None
     cur = terms.currency
@@ -171,8 +178,10 @@ def allocate_terms(terms: ContractTermsV1, contract_id: str | None = None, versi
                             method=_method(line.obligation_id, terms), exact_share=str(Fraction(line.exact)),
                             exact_standalone_selling_price=str(line.ssp))
            for line, o in zip(allocation.lines, terms.obligations, strict=True)]
-    return AllocationV1(contract_id=contract_id, version=version, transaction_price=terms.transaction_price,
-                        lines=out)
+    estimate = None if included is None else Money(amount_minor=included, currency=cur)
+    return AllocationV1(contract_id=contract_id, version=version,
+                        transaction_price=Money(amount_minor=price, currency=cur), lines=out,
+                        variable_consideration=estimate)
 
 
 def _ssp_money(ssp: Fraction, o: PerformanceObligation, currency: str, residual: bool) -> Money:

@@ -32,6 +32,7 @@ from services.system.revrec.schemas import (
     ObligationTermsV1,
     PeriodCloseV1,
     PostingV1,
+    VariableConsiderationV1,
 )
 
 __all__ = ["ContractRecord", "Line", "ObligationRecord", "RevrecStore"]
@@ -78,6 +79,9 @@ class ContractRecord(msgspec.Struct, frozen=True, kw_only=True):
     functional_currency: str | None = None
     exchange_rates: list[ExchangeRateV1] = []
     measurements: list[MeasurementRecordV1] = []
+    variable_consideration: VariableConsiderationV1 | None = None
+    variable_included: int | None = None
+    """The constrained estimate of ``variable_consideration`` included in ``transaction_price`` at registration."""
     created_at: datetime
     updated_at: datetime
 

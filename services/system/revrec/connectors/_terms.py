@@ -1,7 +1,7 @@
 """Optional contract terms, checked and turned into engine inputs.
 
-SSP specifications, residual ranges, usage prices, milestones and the exchange-rate table of a
-foreign-currency contract.
+SSP specifications, residual ranges, usage prices, milestones, the exchange-rate table of a
+foreign-currency contract, and the constrained estimate of variable consideration.
 
 Every refusal names the request field (``obligation_terms.0.ssp.low``, ``exchange_rates.2.on``).
 """
@@ -18,6 +18,7 @@ from services.system.revrec import engine as eng
 from services.system.revrec.errors import engine_problem, field_error
 from services.system.revrec.schemas import (
     ContractTermsV1,
+    EstimateMethodV1,
     ExchangeRateV1,
     ObligationTermsV1,
     SSPKindV1,
@@ -30,6 +31,7 @@ __all__ = [
     "residual_range",
     "resolve_ssp",
     "terms_by_obligation",
+    "variable_estimate",
 ]
 
 
@@ -146,3 +148,30 @@ def check_exchange_rates(terms: ContractTermsV1, earliest: Sequence[date | None]
     dates = [d for d in earliest if d is not None]
     if dates and terms.exchange_rates[0].on > min(dates):
         raise field_error("exchange_rates.0.on", f"the first rate must be on or before {min(dates)}")
+
+
+def variable_estimate(terms: ContractTermsV1) -> int | None:
+    """The constrained estimate of the terms' variable consideration in minor units (``None`` without any).
+
+    Raises:
+        ServiceError: Naming the ``variable_consideration`` field at fault.
+    """
+    vc = terms.variable_consideration
+    if vc is None:
+        return None
+    if all(o.pattern is RecognitionPattern.USAGE for o in terms.obligations):
+        raise field_error("variable_consideration", "every obligation is usage-based: its fees are the variable "
+                          "consideration, recognised as measured", rule=True)
+    for i, outcome in enumerate(vc.outcomes):
+        if outcome.amount.currency != terms.currency:
+            raise field_error(f"variable_consideration.outcomes.{i}.amount.currency",
+                              f"must be the contract currency {terms.currency}")
+    outcomes = [eng.Outcome(amount=o.amount.amount_minor, probability=Fraction(o.probability)) for o in vc.outcomes]
+    try:
+        estimate = (eng.expected_value(outcomes) if vc.method is EstimateMethodV1.EXPECTED_VALUE
+                    else eng.most_likely_amount(outcomes))
+        constrained = eng.constrained_amount(estimate, outcomes, confidence=Fraction(vc.confidence))
+    except eng.EngineError as exc:
+        field = exc.field.replace("[", ".").replace("]", "")
+        raise field_error(f"variable_consideration.{field}", exc.reason) from None
+    return eng.rounding.round_fraction(constrained)

@@ -60,7 +60,9 @@ def contract_view(record: ContractRecord, closed_through: str | None) -> Contrac
     cur = record.currency
     allocation = AllocationV1(contract_id=record.id, version=record.version,
                               transaction_price=Money(amount_minor=record.transaction_price, currency=cur),
-                              lines=[o.allocation for o in record.obligations])
+                              lines=[o.allocation for o in record.obligations],
+                              variable_consideration=None if record.variable_included is None
+                              else Money(amount_minor=record.variable_included, currency=cur))
     cal = record_calendar(record)
     schedules = [obligation_schedule(o.obligation.id, [(x.period, x.amount, x.kind) for x in o.lines], cur,
                                      closed_through, cal) for o in record.obligations]
@@ -68,7 +70,8 @@ def contract_view(record: ContractRecord, closed_through: str | None) -> Contrac
                           allocation=allocation, schedules=schedules, modifications=record.modifications,
                           billings=record.billings, related_contract_ids=record.related,
                           measurements=record.measurements, obligation_terms=record.obligation_terms,
-                          functional_currency=record.functional_currency, exchange_rates=record.exchange_rates)
+                          functional_currency=record.functional_currency, exchange_rates=record.exchange_rates,
+                          variable_consideration=record.variable_consideration)
 
 
 def _money(amounts: Sequence[int], currency: str) -> list[Money]:

@@ -144,12 +144,15 @@ class BuiltinRevrecConnector:
         now = datetime.now(UTC)
         record = ContractRecord(id=cid, customer_id=request.customer_id, opportunity_id=request.opportunity_id,
                                 booked_on=request.booked_on, currency=request.currency,
-                                transaction_price=request.transaction_price.amount_minor,
+                                transaction_price=allocation.transaction_price.amount_minor,
                                 convention=request.convention, residual_ids=request.residual_obligation_ids,
                                 discount_ids=request.discount_obligation_ids, obligations=obligations,
                                 related=related or [], obligation_terms=request.obligation_terms,
                                 functional_currency=request.functional_currency,
-                                exchange_rates=request.exchange_rates, created_at=now, updated_at=now)
+                                exchange_rates=request.exchange_rates, created_at=now, updated_at=now,
+                                variable_consideration=request.variable_consideration,
+                                variable_included=allocation.variable_consideration.amount_minor
+                                if allocation.variable_consideration else None)
         await self.store.create(record)
         return contract_view(record, closed)
 

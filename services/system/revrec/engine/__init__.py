@@ -24,7 +24,7 @@ from .allocation import (
     VariableAllocation,
     allocate,
 )
-from .balances import BillingEvent, BillingKind, PeriodBalance, contract_balances, current_split
+from .balances import BillingEvent, BillingKind, PeriodBalance, contract_balances, current_split, period_balance
 from .calendars import CalendarMonths, Fiscal445, Fiscal5253, Period, PeriodCalendar, YearEnd, periods_between
 from .combining import CombinationCriteria, combine_contracts
 from .daycount import DayCount
@@ -161,6 +161,7 @@ __all__ = [
     "milliseconds",
     "modify_ratable",
     "most_likely_amount",
+    "period_balance",
     "periods_between",
     "point_in_time_schedule",
     "post_to_open_periods",

@@ -1,7 +1,8 @@
 """Contract balances per period and the deferred-revenue roll-forward.
 
 Contract balances per period: receivable, contract asset, contract liability (deferred revenue)
-with a current / non-current split, and the deferred-revenue roll-forward.
+with a current / non-current split, and the deferred-revenue roll-forward; and one period's balances
+alone, which is what a period-end run needs from each contract.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "PeriodBalance",
     "contract_balances",
     "current_split",
+    "period_balance",
 ]
 
 
@@ -74,6 +76,9 @@ class PeriodBalance:
         )
 
 
+_SLOT = {BillingKind.INVOICE: 0, BillingKind.CREDIT_NOTE: 1, BillingKind.PAYMENT: 2}
+
+
 def _sum_by_period(
     events: Sequence[BillingEvent], calendar: PeriodCalendar, currency: str
 ) -> dict[tuple[str, BillingKind], int]:
@@ -86,42 +91,93 @@ def _sum_by_period(
     return out
 
 
+def _check_schedules(schedules: Sequence[Schedule], currency: str) -> None:
+    for i, schedule in enumerate(schedules):
+        if schedule.currency != currency:
+            raise CurrencyMismatchError(f"schedules[{i}].currency", f"{schedule.currency} on a {currency} contract")
+
+
+def _row(key: str, net: int, receivable: int, moves: tuple[int, int, int], rec: int) -> PeriodBalance:
+    """The row of period ``key`` from the net position and receivable carried into it.
+
+    ``moves`` are the period's invoiced, credited and collected amounts.
+    """
+    billed, credited, collected = moves
+    opening = max(net, 0)
+    net += billed - credited - rec
+    closing = max(net, 0)
+    return PeriodBalance(
+        period=key,
+        billed=billed,
+        credited=credited,
+        collected=collected,
+        recognised=rec,
+        receivable=receivable + billed - credited - collected,
+        contract_asset=max(-net, 0),
+        opening_liability=opening,
+        closing_liability=closing,
+        reclassified=closing - opening - billed + credited + rec,
+    )
+
+
+def period_balance(
+    *,
+    currency: str,
+    schedules: Sequence[Schedule],
+    events: Sequence[BillingEvent],
+    calendar: PeriodCalendar,
+    period: str,
+) -> PeriodBalance:
+    """One period's balances of a contract, without building the rows of every other period.
+
+    It is the row :func:`contract_balances` gives for ``period`` (and, for a period without activity,
+    a row of no movements at the balances carried into it), from sums over the schedule lines and
+    billing events before and in the period: what a period-end run needs from each contract.
+    """
+    _check_schedules(schedules, currency)
+    before = rec = 0
+    for schedule in schedules:
+        for p, amount in zip(schedule.periods, schedule.amounts, strict=True):
+            key = p.key
+            if key > period:
+                continue
+            if key == period:
+                rec += amount
+            else:
+                before += amount
+    # Invoices, credit notes and payments before the period, then in it.
+    past, now = [0, 0, 0], [0, 0, 0]
+    for i, event in enumerate(events):
+        if event.currency != currency:
+            raise CurrencyMismatchError(f"events[{i}].currency", f"{event.currency} on a {currency} contract")
+        key = calendar.period_of(event.on).key
+        if key <= period:
+            (now if key == period else past)[_SLOT[event.kind]] += event.amount
+    net = past[0] - past[1] - before
+    return _row(period, net, past[0] - past[1] - past[2], (now[0], now[1], now[2]), rec)
+
+
 def contract_balances(
     *, currency: str, schedules: Sequence[Schedule], events: Sequence[BillingEvent], calendar: PeriodCalendar
 ) -> list[PeriodBalance]:
     """Per-period balances of one contract, from its schedules and billing events."""
+    _check_schedules(schedules, currency)
     recognised: dict[str, int] = {}
-    for i, schedule in enumerate(schedules):
-        if schedule.currency != currency:
-            raise CurrencyMismatchError(f"schedules[{i}].currency", f"{schedule.currency} on a {currency} contract")
+    for schedule in schedules:
         for key, amount in schedule.by_period().items():
             recognised[key] = recognised.get(key, 0) + amount
     billing = _sum_by_period(events, calendar, currency)
-    keys = sorted(set(recognised) | {k for k, _ in billing})
-    rows, net, receivable = [], 0, 0
-    for key in keys:
-        billed = billing.get((key, BillingKind.INVOICE), 0)
-        credited = billing.get((key, BillingKind.CREDIT_NOTE), 0)
-        collected = billing.get((key, BillingKind.PAYMENT), 0)
-        rec = recognised.get(key, 0)
-        opening = max(net, 0)
-        net += billed - credited - rec
-        receivable += billed - credited - collected
-        closing = max(net, 0)
-        rows.append(
-            PeriodBalance(
-                period=key,
-                billed=billed,
-                credited=credited,
-                collected=collected,
-                recognised=rec,
-                receivable=receivable,
-                contract_asset=max(-net, 0),
-                opening_liability=opening,
-                closing_liability=closing,
-                reclassified=closing - opening - billed + credited + rec,
-            )
+    rows: list[PeriodBalance] = []
+    net = receivable = 0
+    for key in sorted(set(recognised) | {k for k, _ in billing}):
+        moves = (
+            billing.get((key, BillingKind.INVOICE), 0),
+            billing.get((key, BillingKind.CREDIT_NOTE), 0),
+            billing.get((key, BillingKind.PAYMENT), 0),
         )
+        row = _row(key, net, receivable, moves, recognised.get(key, 0))
+        rows.append(row)
+        net, receivable = row.closing_liability - row.contract_asset, row.receivable
     return rows
 
 

@@ -87,17 +87,7 @@ class Fiscal445:
 
     def period_of(self, day: date) -> Period:
         """The period containing ``day``."""
-        offset = (day - self.year_start).days
-        if offset < 0:
-            raise InvalidPeriodError("date", f"{day} is before the fiscal calendar starts ({self.year_start})")
-        year, in_year = divmod(offset, 364)
-        week = in_year // 7
-        index, cumulative = 0, 0
-        for index in range(12):
-            cumulative += self.pattern[index % 3]
-            if week < cumulative:
-                break
-        return _fiscal_period(self, year, index)
+        return _fiscal_period_of(self, day)
 
     def by_key(self, key: str) -> Period:
         """The period a ``FY<year>-P<nn>`` key names.
@@ -209,6 +199,21 @@ PeriodCalendar = CalendarMonths | Fiscal445 | Fiscal5253
 def _month(year: int, month: int) -> Period:
     end = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
     return Period(f"{year:04d}-{month:02d}", date(year, month, 1), end)
+
+
+@lru_cache(maxsize=65536)
+def _fiscal_period_of(calendar: Fiscal445, day: date) -> Period:
+    offset = (day - calendar.year_start).days
+    if offset < 0:
+        raise InvalidPeriodError("date", f"{day} is before the fiscal calendar starts ({calendar.year_start})")
+    year, in_year = divmod(offset, 364)
+    week = in_year // 7
+    index, cumulative = 0, 0
+    for index in range(12):
+        cumulative += calendar.pattern[index % 3]
+        if week < cumulative:
+            break
+    return _fiscal_period(calendar, year, index)
 
 
 @lru_cache(maxsize=4096)

@@ -61,40 +61,54 @@ def _entry(period: str, currency: str, memo: str, parts: Sequence[JournalLine | 
     return JournalEntry(period=period, currency=currency, memo=memo, lines=lines) if lines else None
 
 
+def _posting(period: str, currency: str, memo: str, parts: Sequence[tuple[str, int, bool]]) -> JournalEntry | None:
+    """An entry from ``(account, amount, debit)`` parts: :func:`_line` and :func:`_entry` in one pass."""
+    lines = []
+    for account, amount, debit in parts:
+        if amount:
+            if amount < 0:
+                amount, debit = -amount, not debit
+            lines.append(JournalLine(account, amount, 0) if debit else JournalLine(account, 0, amount))
+    return JournalEntry(period=period, currency=currency, memo=memo, lines=tuple(lines)) if lines else None
+
+
 def _split(before: int, after: int) -> tuple[int, int]:
     # A movement of the net contract position splits into its liability part and its asset part.
     return max(after, 0) - max(before, 0), max(-before, 0) - max(-after, 0)
 
 
 def journal_entries(balances: Sequence[PeriodBalance], currency: str) -> list[JournalEntry]:
-    """Entries for each period: billings and credits first, recognition at period end, then cash."""
-    out: list[JournalEntry] = []
-    net = 0
+    """Entries for each period: billings and credits first, recognition at period end, then cash.
+
+    Each row carries the contract's position into its period, so any rows will do: every period of a
+    contract, or one period's row alone (a period-end run).
+    """
+    out: list[JournalEntry | None] = []
     for b in balances:
-        billed = b.billed - b.credited
-        liab, asset = _split(net, net + billed)
-        out.append(
-            _entry(
-                b.period,
-                currency,
-                "billing",
-                [_line(AR, billed, True), _line(DEFERRED, liab, False), _line(ASSET, asset, False)],
+        billed, recognised = b.billed - b.credited, b.recognised
+        net = b.closing_liability - b.contract_asset - billed + recognised
+        if billed:
+            liab, asset = _split(net, net + billed)
+            out.append(
+                _posting(
+                    b.period, currency, "billing", ((AR, billed, True), (DEFERRED, liab, False), (ASSET, asset, False))
+                )
             )
-        )
-        net += billed
-        liab, asset = _split(net, net - b.recognised)
-        out.append(
-            _entry(
-                b.period,
-                currency,
-                "recognition",
-                [_line(DEFERRED, -liab, True), _line(ASSET, -asset, True), _line(REVENUE, b.recognised, False)],
+            net += billed
+        if recognised:
+            liab, asset = _split(net, net - recognised)
+            out.append(
+                _posting(
+                    b.period,
+                    currency,
+                    "recognition",
+                    ((DEFERRED, -liab, True), (ASSET, -asset, True), (REVENUE, recognised, False)),
+                )
             )
-        )
-        net -= b.recognised
-        out.append(
-            _entry(b.period, currency, "collection", [_line(CASH, b.collected, True), _line(AR, b.collected, False)])
-        )
+        if b.collected:
+            out.append(
+                _posting(b.period, currency, "collection", ((CASH, b.collected, True), (AR, b.collected, False)))
+            )
     return [e for e in out if e is not None]
 
 

@@ -62,6 +62,7 @@ from services.system.revrec.schemas._reports import (
 )
 from services.system.revrec.schemas._terms import (
     Decimal,
+    EstimateMethodV1,
     ExchangeRateV1,
     FunctionalBalancesV1,
     JournalBasisV1,
@@ -70,9 +71,12 @@ from services.system.revrec.schemas._terms import (
     MeasurementV1,
     MilestoneTermV1,
     ObligationTermsV1,
+    OutcomeV1,
     OutsideRangePolicyV1,
+    Probability,
     SSPKindV1,
     SSPSpecV1,
+    VariableConsiderationV1,
 )
 
 __all__ = [
@@ -93,6 +97,7 @@ __all__ = [
     "ConventionV1",
     "DayCountV1",
     "Decimal",
+    "EstimateMethodV1",
     "ExchangeRateV1",
     "ExchangeRatesV1",
     "FiscalPeriod",
@@ -115,9 +120,11 @@ __all__ = [
     "ObligationScheduleV1",
     "ObligationTermsV1",
     "ObligationVerificationV1",
+    "OutcomeV1",
     "OutsideRangePolicyV1",
     "PeriodCloseV1",
     "PostingV1",
+    "Probability",
     "RegisterContractV1",
     "RemainderPolicyV1",
     "RollForwardRowV1",
@@ -127,6 +134,7 @@ __all__ = [
     "SSPSpecV1",
     "ScheduleLineV1",
     "SchedulePreviewV1",
+    "VariableConsiderationV1",
     "VendorLineV1",
     "VerificationLineV1",
     "VerificationRequestV1",

@@ -13,7 +13,12 @@ from contracts.ledger import JournalEntry
 from contracts.money import CurrencyCode, Money
 from contracts.revenue import AllocationMethod, PerformanceObligation, RevenueContract
 from services.system.revrec.schemas._calendar import CalendarV1, FiscalPeriod, FiscalYearV1
-from services.system.revrec.schemas._terms import ExchangeRateV1, MeasurementRecordV1, ObligationTermsV1
+from services.system.revrec.schemas._terms import (
+    ExchangeRateV1,
+    MeasurementRecordV1,
+    ObligationTermsV1,
+    VariableConsiderationV1,
+)
 
 __all__ = [
     "AllocationLineV1",
@@ -99,7 +104,8 @@ class ContractTermsV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 
     currency: CurrencyCode
     transaction_price: Money
-    """Total consideration, including constrained variable consideration."""
+    """Total consideration, including constrained variable consideration; with ``variable_consideration``, the
+    fixed consideration only (the API adds the constrained estimate)."""
     obligations: Obligations
     """Ratable obligations need ``start_date`` and ``end_date``; point-in-time ones ``satisfied_on``."""
     convention: ConventionV1 = ConventionV1()
@@ -117,6 +123,8 @@ class ContractTermsV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     exchange_rates: Annotated[list[ExchangeRateV1], msgspec.Meta(max_length=5000)] = []
     """Spot rates ``currency`` -> ``functional_currency`` in increasing date order; the first on or before the
     earliest obligation date."""
+    variable_consideration: VariableConsiderationV1 | None = None
+    """Possible amounts of variable consideration, for the API to estimate, constrain and add to the price."""
 
 
 class RegisterContractV1(ContractTermsV1, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -175,6 +183,8 @@ class AllocationV1(msgspec.Struct, frozen=True, kw_only=True):
     version: int = 1
     transaction_price: Money
     lines: list[AllocationLineV1]
+    variable_consideration: Money | None = None
+    """The constrained estimate of the request's ``variable_consideration`` included in ``transaction_price``."""
 
 
 class SchedulePreviewV1(msgspec.Struct, frozen=True, kw_only=True):
@@ -262,6 +272,8 @@ class ContractViewV1(msgspec.Struct, frozen=True, kw_only=True):
     obligation_terms: list[ObligationTermsV1] = []
     functional_currency: CurrencyCode | None = None
     exchange_rates: list[ExchangeRateV1] = []
+    variable_consideration: VariableConsiderationV1 | None = None
+    """The variable consideration registered with the contract (its included estimate is in ``allocation``)."""
 
 
 class PostingV1(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,7 +1,7 @@
 """Optional terms the revrec API (v1) added after its first publication.
 
 SSP specifications, measured obligations (usage, progress, milestones), foreign-currency contracts and their
-reports.
+reports, and variable consideration for the API to estimate and constrain.
 
 Every field here is optional on the wire, so a client written against the first v1 keeps working. Quantities,
 weights, unit prices and exchange rates are exact decimal strings (``"0.125"``), never floats.
@@ -20,6 +20,7 @@ from contracts.money import CurrencyCode, Money
 
 __all__ = [
     "Decimal",
+    "EstimateMethodV1",
     "ExchangeRateV1",
     "FunctionalBalancesV1",
     "JournalBasisV1",
@@ -28,13 +29,18 @@ __all__ = [
     "MeasurementV1",
     "MilestoneTermV1",
     "ObligationTermsV1",
+    "OutcomeV1",
     "OutsideRangePolicyV1",
+    "Probability",
     "SSPKindV1",
     "SSPSpecV1",
+    "VariableConsiderationV1",
 ]
 
 Decimal = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,15}(\.[0-9]{1,12})?$", max_length=28,
                                       description="A non-negative exact decimal, e.g. \"0.125\"")]
+Probability = Annotated[str, msgspec.Meta(pattern=r"^(0(\.[0-9]{1,12})?|1(\.0{1,12})?)$", max_length=14,
+                                          description="An exact decimal from 0 to 1, e.g. \"0.97\"")]
 
 
 class SSPKindV1(enum.StrEnum):
@@ -157,3 +163,33 @@ class FunctionalBalancesV1(msgspec.Struct, frozen=True, kw_only=True):
     revenue_to_date: Money
     fx_gain_loss_to_date: Money
     """Net exchange difference to date; negative is a loss."""
+
+
+class EstimateMethodV1(enum.StrEnum):
+    """How variable consideration is estimated (ASC 606-10-32-8, IFRS 15.53)."""
+
+    EXPECTED_VALUE = "expected_value"
+    """The sum of the probability-weighted amounts."""
+    MOST_LIKELY_AMOUNT = "most_likely_amount"
+    """The single most likely amount (of two equally likely amounts, the smaller)."""
+
+
+class OutcomeV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One possible amount of variable consideration (negative for a penalty) and its probability."""
+
+    amount: Money
+    probability: Probability
+
+
+class VariableConsiderationV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Variable consideration for the API to estimate and constrain (ASC 606-10-32-5 to 32-14, IFRS 15.50-59).
+
+    The estimate by ``method`` is constrained to the largest outcome that is at least ``confidence`` likely to
+    be reached (never more than the estimate), rounded half up to the minor unit, and added to the fixed
+    ``transaction_price``; the outcomes' probabilities must sum to exactly 1.
+    """
+
+    method: EstimateMethodV1
+    outcomes: Annotated[list[OutcomeV1], msgspec.Meta(min_length=1, max_length=100)]
+    confidence: Probability
+    """The policy's reading of "highly probable" (IFRS) or "probable" (US GAAP), e.g. ``"0.75"``."""

@@ -17,6 +17,7 @@ from services.system.revrec.engine import (
     Cause,
     Convention,
     DayCount,
+    EngineError,
     Fiscal445,
     Fiscal5253,
     FxEvent,
@@ -24,6 +25,8 @@ from services.system.revrec.engine import (
     InvalidInputError,
     Method,
     Milestone,
+    Modification,
+    ModificationKind,
     Rate,
     RateTable,
     Reestimate,
@@ -36,7 +39,10 @@ from services.system.revrec.engine import (
     instant_schedule,
     journal_entries,
     milestone_schedule,
+    modify_ratable,
+    period_balance,
     periods_between,
+    post_to_open_periods,
     ratable_schedule,
     verify_schedule,
 )
@@ -127,6 +133,53 @@ def test_journals_balance_and_rollforward_closes(amount, start, span, bills):
     rows = contract_balances(currency="EUR", schedules=[s], events=events, calendar=CalendarMonths())
     assert all(r.closes for r in rows)
     assert all(e.balanced for e in journal_entries(rows, "EUR"))
+
+
+@SETTINGS
+@given(
+    amounts_=st.lists(st.integers(min_value=0, max_value=10**8), min_size=1, max_size=3),
+    start=starts,
+    span=spans,
+    conv=conventions,
+    bills=st.lists(
+        st.tuples(st.integers(0, 1300), st.integers(0, 10**8), st.sampled_from(list(BillingKind))), max_size=8
+    ),
+    at=st.integers(min_value=0, max_value=60),
+)
+def test_one_period_balance_and_its_entries_equal_the_full_run(amounts_, start, span, conv, bills, at):
+    """The period-end path (one period's balance, its entries) is the full computation's row and entries."""
+    schedules = [
+        ratable_schedule(
+            obligation_id=str(i),
+            amount=a,
+            currency="USD",
+            start=start,
+            end=start + timedelta(days=span),
+            convention=conv,
+        )
+        for i, a in enumerate(amounts_)
+    ]
+    events = [
+        BillingEvent(id=str(i), kind=k, on=start + timedelta(days=d), amount=a, currency="USD")
+        for i, (d, a, k) in enumerate(bills)
+    ]
+    rows = contract_balances(currency="USD", schedules=schedules, events=events, calendar=conv.calendar)
+    key = conv.calendar.period_of(start + timedelta(days=30 * at)).key
+    row = period_balance(currency="USD", schedules=schedules, events=events, calendar=conv.calendar, period=key)
+    same = [r for r in rows if r.period == key]
+    if same:
+        assert row == same[0]
+    else:
+        # No activity in the period: nothing moves, at the balances carried into it.
+        assert (row.billed, row.credited, row.collected, row.recognised, row.reclassified) == (0, 0, 0, 0, 0)
+        earlier = [r for r in rows if r.period < key]
+        carried = (
+            (earlier[-1].closing_liability, earlier[-1].contract_asset, earlier[-1].receivable)
+            if earlier
+            else (0, 0, 0)
+        )
+        assert (row.opening_liability, row.contract_asset, row.receivable) == carried
+    assert journal_entries([row], "USD") == [e for e in journal_entries(rows, "USD") if e.period == key]
 
 
 @SETTINGS
@@ -246,3 +299,65 @@ def test_milestones_sum_to_allocation_when_all_reached(allocated, weights, new_a
     assert sum(s.amounts) == s.total == new_allocation
     # Without the re-estimate's catch-up, no line is negative.
     assert all(a >= 0 for a, k in zip(s.amounts, s.kinds, strict=True) if k == "recognition")
+
+
+@SETTINGS
+@given(
+    amount=amounts,
+    start=starts,
+    span=spans,
+    conv=conventions,
+    kind=st.sampled_from(list(ModificationKind)),
+    effective_at=st.fractions(min_value=0, max_value=1),
+    added=st.integers(min_value=-(10**10), max_value=10**10),
+    new_span=st.one_of(st.none(), spans),
+    open_at=st.fractions(min_value=0, max_value=1),
+    bills=st.lists(
+        st.tuples(st.integers(0, 1300), st.integers(1, 10**9), st.sampled_from(list(BillingKind))), max_size=6
+    ),
+)
+def test_a_period_is_negative_only_where_a_modification_or_a_credit_causes_it(
+    amount, start, span, conv, kind, effective_at, added, new_span, open_at, bills
+):
+    """Negative lines are a modification's catch-up or lie where a price reduction applies; credits alone
+    make a period's billing negative."""
+    end = start + timedelta(days=span)
+    original = ratable_schedule(obligation_id="o", amount=amount, currency="USD", start=start, end=end, convention=conv)
+    assert all(a >= 0 for a in original.amounts)
+    new_end = None if new_span is None else start + timedelta(days=new_span)
+    effective = start + timedelta(days=int(effective_at * min(span, new_span or span)))
+    mod = Modification(
+        version=2, effective=effective, kind=kind, obligation_id="o", added_consideration=added, new_end=new_end
+    )
+    try:
+        result = modify_ratable(original=original, start=start, end=end, convention=conv, modification=mod)
+    except EngineError:
+        reject()  # e.g. a half-open service period that the change leaves empty
+    reached = conv.calendar.period_of(effective).key
+
+    def caused(line) -> bool:
+        # A negative line is the modification's own catch-up, or lies where a price reduction takes effect.
+        return line.kind == "catch_up" or (added < 0 and line.period.key >= reached)
+
+    revised = result.schedules[0]
+    for schedule in result.schedules:
+        assert all(caused(line) for line in schedule.lines if line.amount < 0)
+    assert all(a >= 0 for p, a in zip(revised.periods, revised.amounts, strict=True) if p.key < reached)
+
+    keys = sorted({p.key for p in revised.periods})
+    first_open = keys[int(open_at * (len(keys) - 1))]
+    posted = post_to_open_periods(posted=original, revised=revised, first_open=first_open)
+    assert all(caused(line) for line in posted.lines if line.amount < 0)
+    assert all(a >= 0 for p, a in zip(posted.periods, posted.amounts, strict=True) if p.key < first_open)
+
+    events = [
+        BillingEvent(id=str(i), kind=k, on=start + timedelta(days=d), amount=a, currency="USD")
+        for i, (d, a, k) in enumerate(bills)
+    ]
+    credited = {conv.calendar.period_of(e.on).key for e in events if e.kind is BillingKind.CREDIT_NOTE}
+    lines = {(line.period.key, line.kind): line for s in result.schedules for line in s.lines}
+    for row in contract_balances(currency="USD", schedules=result.schedules, events=events, calendar=conv.calendar):
+        if row.recognised < 0:
+            assert any(caused(line) for (key, _), line in lines.items() if key == row.period and line.amount < 0)
+        if row.billed - row.credited < 0:
+            assert row.period in credited

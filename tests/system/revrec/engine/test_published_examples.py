@@ -142,8 +142,9 @@ class TestNetSuiteStraightLine:
         assert list(got.values()) == [3934, 9945, 9945, 9946, 6230]
 
     def test_exact_days(self):
-        """ "Straight-line, using exact days": August 39.34, September 98.36, October 101.64 (the
-        page's first three rows), total 400.00."""
+        """ "Straight-line, using exact days": August 39.34, September 98.36, October 101.64, total 400.00.
+        The stored copy of the page this was checked against ends its table after "November", so the November
+        and December rows are not asserted one by one; the total pins their sum (160.66)."""
         got = _schedule(40000, self.start, self.end)
         assert [got["2023-08"], got["2023-09"], got["2023-10"]] == [3934, 9836, 10164]
         assert sum(got.values()) == 40000
@@ -292,3 +293,50 @@ class TestVendorModificationsAndTermMonths:
             rounding=RoundingMode.HALF_UP,
         )
         assert got == {"2025-07": 40_000, "2025-08": 40_000, "2025-09": 40_000}
+
+
+class TestRemainderPlacement:
+    """Where vendors put the rounding difference, reproduced from their published schedules."""
+
+    def test_chargeover_ratable_daily_remaining_revenue_in_the_last_period(self):
+        """ChargeOver docs, Revenue Recognition, "Ratable - Daily Method": a yearly invoice of 1,200.00 for
+        service July 20, 2025 - July 19, 2026 (365 days). Jul 2025 39.45 (12/365 x 1,200), Aug 101.92, Sep
+        98.63, Oct 101.92, Nov 98.63, Dec 101.92, Jan 2026 101.92, Feb 92.05, Mar 101.92, Apr 98.63, May
+        101.92, Jun 98.63, and Jul 2026 62.46, "remaining revenue" (19 days alone would round to 62.47):
+        each period rounded half up, the difference on the last period."""
+        got = _schedule(120_000, date(2025, 7, 20), date(2026, 7, 19), remainder=RemainderPolicy.LAST)
+        assert list(got.items()) == [
+            ("2025-07", 3_945),
+            ("2025-08", 10_192),
+            ("2025-09", 9_863),
+            ("2025-10", 10_192),
+            ("2025-11", 9_863),
+            ("2025-12", 10_192),
+            ("2026-01", 10_192),
+            ("2026-02", 9_205),
+            ("2026-03", 10_192),
+            ("2026-04", 9_863),
+            ("2026-05", 10_192),
+            ("2026-06", 9_863),
+            ("2026-07", 6_246),
+        ]
+
+    # Zuora Community (Finance), "How does Round Trailing work for Revenue distribution?", for the "Daily
+    # recognition over time" rule: 135.33 recognised daily over 1/1/2013 - 3/31/2013 (90 days) at a daily
+    # amount of 1.50 after rounding, leaving 0.33.
+    zuora = dict(amount=13_533, start=date(2013, 1, 1), end=date(2013, 3, 31), daily=150, days=(31, 28, 31))
+
+    def _zuora(self, remainder):
+        z = self.zuora
+        got = _schedule(z["amount"], z["start"], z["end"], method=Method.DAILY_RATE, remainder=remainder)
+        return [amount - z["daily"] * days for amount, days in zip(got.values(), z["days"], strict=True)]
+
+    def test_zuora_round_trailing(self):
+        """ "Round trailing": starting on the last day of the recognition period and working back, add 0.01
+        per day until the remaining amount is consumed: January 0.00, February 0.02 (its last two days),
+        March 0.31 (all of its 31 days) on top of 1.50 a day."""
+        assert self._zuora(RemainderPolicy.TRAILING_PER_DAY) == [0, 2, 31]
+
+    def test_zuora_round_last(self):
+        """ "Round last": the whole remaining 0.33 is added to the last day of the term, in March."""
+        assert self._zuora(RemainderPolicy.LAST) == [0, 0, 33]
