@@ -1,4 +1,4 @@
-"""Deals: opportunities, their lines, and amendments to a booked deal.
+"""Deals: opportunities, their lines, amendments to a booked deal, and the customer contract a won deal produced.
 
 Service periods are ``datetime.date`` pairs with an **inclusive** end: a one-year subscription starting
 2025-01-01 has ``service_start=2025-01-01`` and ``service_end=2025-12-31``; a one-day delivery has
@@ -32,6 +32,8 @@ from contracts.money import CurrencyCode, Money, exponent
 __all__ = [
     "Amendment",
     "AmendmentAction",
+    "ContractStatus",
+    "CustomerContract",
     "DealLine",
     "LineChange",
     "Opportunity",
@@ -176,3 +178,47 @@ class Amendment(msgspec.Struct, frozen=True, kw_only=True):
             if line.service_end < self.effective_date:
                 raise ValueError(f"changed_lines[{i}].line.service_end: ends before the effective_date")
         check_unique("changed_lines[].line_id", (c.line_id for c in self.changed_lines))
+
+
+class ContractStatus(enum.StrEnum):
+    """Where a customer contract stands in the CRM: drafted, awaiting approval, or in force."""
+
+    DRAFT = "draft"
+    IN_APPROVAL = "in_approval"
+    ACTIVATED = "activated"
+
+
+class CustomerContract(msgspec.Struct, frozen=True, kw_only=True):
+    """The contract with a customer that a won deal produced, with the signed amendments that change it.
+
+    The term runs from ``start_date`` to ``end_date`` inclusive; a contract without a fixed term (evergreen) has
+    neither ``end_date`` nor ``term_months``. The amendments are those of the booked opportunity, in the order they
+    take effect.
+    """
+
+    id: Id | None = None
+    """The CRM's contract id."""
+    number: str | None = None
+    """The contract number people quote, when the CRM numbers contracts."""
+    customer_id: Id
+    """The business key of the customer's account (its CRM id when revflow holds no key for it)."""
+    opportunity_id: Id | None = None
+    """The won (booked) opportunity that produced the contract; ``None`` for a contract entered without a deal."""
+    status: ContractStatus
+    start_date: date
+    end_date: date | None = None
+    """Last day of the term, inclusive."""
+    term_months: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    """Length of the term in whole months, when it is whole months."""
+    currency: CurrencyCode
+    amendments: list[Amendment] = []
+    external_ids: ExternalIds = {}
+
+    def __post_init__(self) -> None:
+        exponent(self.currency)
+        check_period(self.start_date, self.end_date, "end_date")
+        for i, amendment in enumerate(self.amendments):
+            if amendment.opportunity_id != self.opportunity_id:
+                raise ValueError(f"amendments[{i}].opportunity_id: amends {amendment.opportunity_id}, not the "
+                                 f"contract's opportunity {self.opportunity_id}")
+        check_unique("amendments[].id", (a.id for a in self.amendments))

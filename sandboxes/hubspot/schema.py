@@ -8,7 +8,8 @@ Besides HubSpot's default properties, the portal is prepared for revflow: every 
 ``revflow_subscription_id``, ``revflow_revenue_recognized``) and the links sales sets on renewals and
 amendments (``revflow_renews_deal_id``, ``revflow_amends_deal_id``, ``revflow_amendment_effective_date``); line
 items of an amendment say what they change (``revflow_amendment_action``: ``add``, ``update`` or ``remove``;
-``revflow_amends_line_item_id``: the booked line item an update or removal applies to).
+``revflow_amends_line_item_id``: the booked line item an update or removal applies to); contacts say what they are
+for (``revflow_contact_roles``, a multiple checkboxes enumeration of ``CONTACT_ROLES``: values separated by ``;``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 __all__ = [
-    "ALWAYS_RETURNED", "AMENDMENT_ACTIONS", "ASSOCIATION_TYPES", "DEFAULT_PROPERTIES", "INVOICE_STATUSES",
-    "OBJECT_TYPES", "PIPELINE_STAGES", "SINGULAR", "UNIQUE_KEY", "AssocType", "Prop", "build_properties",
-    "default_association", "resolve_type",
+    "ALWAYS_RETURNED", "AMENDMENT_ACTIONS", "ASSOCIATION_TYPES", "CONTACT_ROLES", "DEFAULT_PROPERTIES",
+    "INVOICE_STATUSES", "OBJECT_TYPES", "PIPELINE_STAGES", "SINGULAR", "UNIQUE_KEY", "AssocType", "Prop",
+    "build_properties", "default_association", "resolve_type",
 ]
 
 OBJECT_TYPES: dict[str, str] = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "products": "0-7",
@@ -42,6 +43,8 @@ class Prop:
     read_only: bool = False
     unique: bool = False
     options: tuple[str, ...] = ()
+    multiple: bool = False
+    """An enumeration of field type ``checkbox``: several options, separated by ``;``."""
 
 
 # Default sales pipeline, stage id -> (label, probability, isClosed).
@@ -58,6 +61,8 @@ INVOICE_STATUSES = ("draft", "open", "paid", "void", "uncollectible")
 """Options of the deal property ``revflow_invoice_status``."""
 AMENDMENT_ACTIONS = ("add", "update", "remove")
 """Options of the line item property ``revflow_amendment_action``."""
+CONTACT_ROLES = ("primary", "billing", "shipping", "technical", "legal")
+"""Options of the contact property ``revflow_contact_roles`` (multiple checkboxes)."""
 _FREQUENCIES = ("weekly", "biweekly", "monthly", "quarterly", "per_six_months", "annually", "per_two_years",
                 "per_three_years", "per_four_years", "per_five_years")
 _COMMON = (Prop("hs_object_id", "number", read_only=True), Prop("createdate", "datetime", read_only=True),
@@ -90,6 +95,7 @@ _BY_TYPE: dict[str, tuple[Prop, ...]] = {
 }
 # This portal's own properties, as a portal prepared for revflow has them.
 _REVFLOW: dict[str, tuple[Prop, ...]] = {
+    "contacts": (Prop("revflow_contact_roles", "enumeration", options=CONTACT_ROLES, multiple=True),),
     "deals": (Prop("revflow_invoice_status", "enumeration", options=INVOICE_STATUSES),
               Prop("revflow_subscription_id"), Prop("revflow_revenue_recognized", "number"),
               Prop("revflow_renews_deal_id"), Prop("revflow_amends_deal_id"),

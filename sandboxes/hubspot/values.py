@@ -102,9 +102,18 @@ def coerce(prop: Prop, raw: Any) -> str | None:
         return _date(text)
     if prop.type == "bool":
         return _bool(text)
-    if prop.type == "enumeration" and text not in prop.options:
-        raise ValueProblem("INVALID_OPTION", f"{text} was not one of the allowed options: [{', '.join(prop.options)}]")
+    if prop.type == "enumeration":
+        return _options(prop, text)
     return text
+
+
+def _options(prop: Prop, text: str) -> str | None:
+    """An enumeration value; a multiple-checkboxes one holds several options separated by ``;``."""
+    chosen = [v for v in text.split(";") if v] if prop.multiple else [text]
+    bad = next((v for v in chosen if v not in prop.options), None)
+    if bad is not None:
+        raise ValueProblem("INVALID_OPTION", f"{bad} was not one of the allowed options: [{', '.join(prop.options)}]")
+    return ";".join(chosen) or None
 
 
 def sort_key(prop: Prop | None, value: str) -> Any:

@@ -84,6 +84,16 @@ def _bad_date(spec: FieldSpec, value: Any) -> str:
     raise _parser_error(spec, value)
 
 
+def _multi(spec: FieldSpec, text: str) -> str | None:
+    """A multi-select picklist value: ``;``-separated values, each an option of a restricted picklist."""
+    values = [v.strip() for v in text.split(";") if v.strip()]
+    bad = next((v for v in values if spec.restricted and v not in spec.picklist), None)
+    if bad is not None:
+        raise SalesforceError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                              f"{spec.label}: bad value for restricted picklist field: {bad}", [spec.name])
+    return ";".join(values) or None
+
+
 def coerce(sobject: str, spec: FieldSpec, value: Any) -> Any:
     """The stored form of ``value`` for ``spec`` (None stays None; nillability is checked by the caller)."""
     if value is None:
@@ -103,6 +113,8 @@ def coerce(sobject: str, spec: FieldSpec, value: Any) -> Any:
             raise bad_id(spec.reference_to[0], spec.name, value)
         return to18(value)
     text = _text(spec, value)
+    if spec.type == "multipicklist":
+        return _multi(spec, text)
     if spec.restricted and text not in spec.picklist:
         raise SalesforceError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
                               f"{spec.label}: bad value for restricted picklist field: {text}", [spec.name])

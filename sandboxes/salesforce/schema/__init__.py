@@ -7,6 +7,7 @@ from ._fields import SOAP_TYPES, ChildRelationship, FieldSpec, ObjectSpec
 from ._objects import (
     AMENDMENT_ACTIONS,
     BILLING_FREQUENCIES,
+    CONTACT_ROLES,
     CORPORATE_CURRENCY,
     CURRENCIES,
     EXTERNAL_ID,
@@ -16,9 +17,9 @@ from ._objects import (
     STAGES,
 )
 
-__all__ = ["AMENDMENT_ACTIONS", "BILLING_FREQUENCIES", "CORPORATE_CURRENCY", "CURRENCIES", "EXTERNAL_ID",
-           "INVOICE_STATUSES", "LEGACY_ID", "OBJECTS", "SOAP_TYPES", "STAGES", "ChildRelationship", "FieldSpec",
-           "ObjectSpec", "lookup"]
+__all__ = ["AMENDMENT_ACTIONS", "BILLING_FREQUENCIES", "CONTACT_ROLES", "CORPORATE_CURRENCY", "CURRENCIES",
+           "EXTERNAL_ID", "INVOICE_STATUSES", "LEGACY_ID", "OBJECTS", "SOAP_TYPES", "STAGES", "ChildRelationship",
+           "FieldSpec", "ObjectSpec", "lookup"]
 
 
 def lookup(name: str) -> ObjectSpec | None:

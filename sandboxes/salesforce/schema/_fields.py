@@ -9,12 +9,14 @@ __all__ = ["SOAP_TYPES", "ChildRelationship", "FieldSpec", "ObjectSpec", "f", "r
 
 SOAP_TYPES = {
     "id": "tns:ID", "reference": "tns:ID", "string": "xsd:string", "textarea": "xsd:string",
-    "picklist": "xsd:string", "email": "xsd:string", "phone": "xsd:string", "url": "xsd:string",
+    "picklist": "xsd:string", "multipicklist": "xsd:string", "email": "xsd:string", "phone": "xsd:string",
+    "url": "xsd:string",
     "boolean": "xsd:boolean", "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double",
     "int": "xsd:int", "date": "xsd:date", "datetime": "xsd:dateTime",
 }
 NUMERIC = frozenset({"double", "currency", "percent", "int"})
-TEXT = frozenset({"string", "textarea", "picklist", "email", "phone", "url", "id", "reference"})
+TEXT = frozenset({"string", "textarea", "picklist", "multipicklist", "email", "phone", "url", "id",
+                  "reference"})
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,8 @@ def f(name: str, type_: str, label: str | None = None, **kw: Any) -> FieldSpec:
     if label is None:
         label = "".join(f" {c}" if c.isupper() and i else c for i, c in enumerate(name.removesuffix("__c"))).strip()
         label = label.replace("_", " ")
-    if type_ in ("string", "textarea", "picklist", "email", "phone", "url") and "length" not in kw:
-        kw["length"] = 32000 if type_ == "textarea" else 255
+    if type_ in ("string", "textarea", "picklist", "multipicklist", "email", "phone", "url") and "length" not in kw:
+        kw["length"] = {"textarea": 32000, "multipicklist": 4099}.get(type_, 255)
     return FieldSpec(name, type_, label, **kw)
 
 

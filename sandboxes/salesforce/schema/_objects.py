@@ -7,7 +7,10 @@ index), where an upsert can match several records and answer 300.
 An org prepared for revflow also has finance fields on Opportunity (``Revflow_Invoice_Status__c``, a
 restricted picklist; ``Revflow_Subscription_Id__c``; ``Revflow_Revenue_Recognized__c``, currency), written back
 by revflow, and the service end and billing frequency of each OpportunityLineItem (``Service_End_Date__c``;
-``Billing_Frequency__c``, a restricted picklist), entered by sales next to the standard ``ServiceDate``.
+``Billing_Frequency__c``, a restricted picklist), entered by sales next to the standard ``ServiceDate``. A product
+says how often it is billed (``Product2.Billing_Frequency__c``, the same picklist, as CPQ's
+``SBQQ__BillingFrequency__c`` does), and a contact what it is for (``Contact.Revflow_Contact_Roles__c``, a
+restricted multi-select picklist of ``CONTACT_ROLES``: values separated by ``;`` on the API).
 
 The org has multiple currencies activated, as an org that books in more than one currency has: the corporate
 currency is ``USD`` and every currency-bearing record carries ``CurrencyIsoCode`` (a restricted picklist of the
@@ -27,8 +30,8 @@ from __future__ import annotations
 
 from ._fields import ChildRelationship, FieldSpec, ObjectSpec, f, ref
 
-__all__ = ["AMENDMENT_ACTIONS", "BILLING_FREQUENCIES", "CORPORATE_CURRENCY", "CURRENCIES", "EXTERNAL_ID",
-           "INVOICE_STATUSES", "LEGACY_ID", "OBJECTS", "STAGES"]
+__all__ = ["AMENDMENT_ACTIONS", "BILLING_FREQUENCIES", "CONTACT_ROLES", "CORPORATE_CURRENCY", "CURRENCIES",
+           "EXTERNAL_ID", "INVOICE_STATUSES", "LEGACY_ID", "OBJECTS", "STAGES"]
 
 EXTERNAL_ID = "Revflow_Id__c"
 LEGACY_ID = "Legacy_Id__c"
@@ -51,6 +54,8 @@ BILLING_FREQUENCIES = ("Monthly", "Quarterly", "Semiannual", "Annual", "One-time
 """Values of the restricted picklist ``OpportunityLineItem.Billing_Frequency__c``."""
 AMENDMENT_ACTIONS = ("Add", "Update", "Remove")
 """Values of the restricted picklist ``OpportunityLineItem.Amendment_Action__c``."""
+CONTACT_ROLES = ("Primary", "Billing", "Shipping", "Technical", "Legal")
+"""Values of the restricted multi-select picklist ``Contact.Revflow_Contact_Roles__c``."""
 CORPORATE_CURRENCY = "USD"
 CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD", "JPY")
 """The org's active currencies (values of every ``CurrencyIsoCode``), the corporate one first."""
@@ -113,6 +118,9 @@ OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (
         f("Name", "string", "Full Name", nillable=False, **RO), f("Email", "email"), f("Phone", "phone",
                                                                                        "Business Phone"),
         f("Title", "string"), _owner(),
+    ], custom=[
+        f("Revflow_Contact_Roles__c", "multipicklist", "Revflow Contact Roles", custom=True, picklist=CONTACT_ROLES,
+          restricted=True),
     ]),
     _obj("Product2", "Product", "Products", "01t", [
         f("Name", "string", "Product Name", nillable=False), f("ProductCode", "string"),
@@ -120,7 +128,10 @@ OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (
                                                                default=False),
         f("Family", "picklist", "Product Family", picklist=("None", "Software", "Services", "Hardware")),
         f("QuantityUnitOfMeasure", "picklist", "Quantity Unit Of Measure", picklist=("Each",)), _currency(),
-    ], [ChildRelationship("PricebookEntry", "Product2Id", "PricebookEntries", True)]),
+    ], [ChildRelationship("PricebookEntry", "Product2Id", "PricebookEntries", True)], [
+        f("Billing_Frequency__c", "picklist", "Billing Frequency", custom=True, picklist=BILLING_FREQUENCIES,
+          restricted=True),
+    ]),
     _obj("Pricebook2", "Price Book", "Price Books", "01s", [
         f("Name", "string", "Price Book Name", nillable=False), f("IsActive", "boolean", "Active", nillable=False,
                                                                   default=False),

@@ -107,8 +107,7 @@ class _Compiler:
             return normalise(spec, read(records, rec, path))
 
         if cmp.op in ("INCLUDES", "EXCLUDES"):
-            raise self.fail(cmp.field.offset, "INCLUDES or EXCLUDES operator only valid on multipicklist field",
-                            "INVALID_QUERY_FILTER_OPERATOR")
+            return self.includes(cmp, spec, value)
         if cmp.op in ("IN", "NOT IN"):
             assert isinstance(cmp.value, tuple)
             wanted = [self.literal(spec, lit, cmp.field.offset) for lit in cmp.value]
@@ -123,6 +122,22 @@ class _Compiler:
             return lambda rec: (v := read(records, rec, path)) is not None and pattern.fullmatch(str(v)) is not None
         wanted_one = self.literal(spec, cmp.value, cmp.field.offset)
         return lambda rec: _compare(value(rec), cmp.op, wanted_one)
+
+
+    def includes(self, cmp: Comparison, spec: FieldSpec, value: Callable[[dict[str, Any]], Any]) -> Predicate:
+        """``INCLUDES ('a;b', 'c')``: the record holds both a and b, or c (``EXCLUDES``: none of those holds)."""
+        if spec.type != "multipicklist":
+            raise self.fail(cmp.field.offset, "INCLUDES or EXCLUDES operator only valid on multipicklist field",
+                            "INVALID_QUERY_FILTER_OPERATOR")
+        assert isinstance(cmp.value, tuple)
+        wanted = [{v.strip() for v in str(self.literal(spec, lit, cmp.field.offset) or "").split(";") if v.strip()}
+                  for lit in cmp.value]
+        negate = cmp.op == "EXCLUDES"
+
+        def held(rec: dict[str, Any]) -> set[str]:
+            return {v.strip() for v in (value(rec) or "").split(";") if v.strip()}
+
+        return lambda rec: any(group and group <= held(rec) for group in wanted) != negate
 
 
 def _in_any(value: Any, wanted: list[Any]) -> bool:

@@ -71,8 +71,9 @@ def create_app(settings: CrmSettings | None = None) -> Litestar:
 
     spec = ServiceSpec(
         name=settings.service_name,
-        description="CRM system API: accounts, opportunities with their lines (created in the CRM for orders booked "
-                    "outside it) and signed amendments, closed deals "
+        description="CRM system API: accounts and their contacts, the product catalogue, opportunities with their "
+                    "lines (created in the CRM for orders booked outside it) and signed amendments, the contracts "
+                    "won deals produced, closed deals "
                     "(won, renewed, amended, lost) found by push and pull and announced once each, and finance "
                     "status written back, over the configured CRM (Salesforce or HubSpot).",
         routers=[versioned_router(1, [*CONTROLLERS, WebhookController])],

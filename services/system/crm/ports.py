@@ -11,6 +11,9 @@ depends on nothing else. Rules every connector keeps:
 - Lists and incremental queries are read to their last page. Vendor payload shapes never cross this port.
 - Renewals and amendments are linked the vendor's way (custom lookups or properties on the deal); the port
   sees only the canonical ``Opportunity.renews_opportunity_id`` and ``Amendment``.
+- Contacts are keyed like accounts (revflow's key in the same unique field) and belong to one account; the
+  catalogue is read by SKU; a contract is the vendor's contract record, or what stands for one where the vendor
+  has none (each connector documents its mapping).
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ from typing import Protocol
 
 import msgspec
 
-from contracts.deals import Amendment, Opportunity, OpportunityStage
-from contracts.parties import Customer
-from services.system.crm.schemas import FinanceStatusResultV1, FinanceStatusV1
+from contracts.deals import Amendment, CustomerContract, Opportunity, OpportunityStage
+from contracts.parties import Contact, Customer
+from services.system.crm.schemas import CatalogItemV1, FinanceStatusResultV1, FinanceStatusV1
 
 __all__ = ["ClosedDeal", "CreatedOpportunity", "CrmConnector", "DealChange", "Notification"]
 
@@ -84,6 +87,34 @@ class CrmConnector(Protocol):
 
     async def get_account(self, key: str) -> Customer:
         """The account known by ``key`` (``CrmNotFound`` when the CRM has none)."""
+        ...
+
+    async def upsert_contact(self, account_key: str, key: str, contact: Contact) -> Contact:
+        """Create or update the contact known by ``key`` at the account known by ``account_key``.
+
+        A repeat creates nothing new. ``CrmNotFound`` when the account is unknown; a conflict (409) when ``key``
+        names a contact of another account. The answer carries ``external_ids`` ``crm`` and ``revflow`` (``key``).
+        """
+        ...
+
+    async def list_contacts(self, account_key: str) -> list[Contact]:
+        """Every contact of the account that has an email address (``CrmNotFound`` when the account is unknown)."""
+        ...
+
+    async def list_products(self) -> list[CatalogItemV1]:
+        """Every product of the catalogue whose code is a valid SKU, one per SKU, with its list prices."""
+        ...
+
+    async def get_product(self, sku: str) -> CatalogItemV1:
+        """The product of ``sku`` with its list prices (``CrmNotFound`` when the catalogue has none)."""
+        ...
+
+    async def get_contract(self, contract_id: str) -> CustomerContract:
+        """A contract with its signed amendments (``CrmNotFound`` when the CRM has none of that id)."""
+        ...
+
+    async def list_contracts(self, account_key: str) -> list[CustomerContract]:
+        """Every contract of the account, oldest start first (``CrmNotFound`` when the account is unknown)."""
         ...
 
     async def get_opportunity(self, opportunity_id: str) -> Opportunity:

@@ -7,11 +7,14 @@ from typing import Annotated
 import msgspec
 
 from contracts.billing import InvoiceStatus
-from contracts.deals import Amendment, Opportunity
+from contracts.catalog import Price, Product
+from contracts.deals import Amendment, CustomerContract, Opportunity
 from contracts.money import Money
+from contracts.parties import Contact
 
-__all__ = ["FINANCE_FIELDS", "AmendmentListV1", "ClosedLostSyncV1", "ClosedWonSyncV1", "FinanceStatusResultV1",
-           "FinanceStatusV1", "OpportunityListV1", "WebhookAckV1"]
+__all__ = ["FINANCE_FIELDS", "AmendmentListV1", "CatalogItemV1", "ClosedLostSyncV1", "ClosedWonSyncV1",
+           "ContactListV1", "ContractListV1", "FinanceStatusResultV1", "FinanceStatusV1", "OpportunityListV1",
+           "ProductListV1", "WebhookAckV1"]
 
 FINANCE_FIELDS = ("invoice_status", "subscription_id", "revenue_recognized")
 """The canonical finance-status fields, in the order they are reported."""
@@ -56,6 +59,32 @@ class AmendmentListV1(msgspec.Struct, frozen=True, kw_only=True):
     """The signed amendments of a booked opportunity, in the order they take effect."""
 
     data: list[Amendment]
+
+
+class ContactListV1(msgspec.Struct, frozen=True, kw_only=True):
+    """The contacts of an account (every CRM page read)."""
+
+    data: list[Contact]
+
+
+class CatalogItemV1(msgspec.Struct, frozen=True, kw_only=True):
+    """A product of the CRM's catalogue with its list prices (at most one per currency)."""
+
+    product: Product
+    prices: list[Price]
+    """The product's list prices in the CRM's standard price book, by currency."""
+
+
+class ProductListV1(msgspec.Struct, frozen=True, kw_only=True):
+    """The CRM's product catalogue, by SKU (every CRM page read)."""
+
+    data: list[CatalogItemV1]
+
+
+class ContractListV1(msgspec.Struct, frozen=True, kw_only=True):
+    """The contracts of an account, oldest start first (every CRM page read)."""
+
+    data: list[CustomerContract]
 
 
 class ClosedWonSyncV1(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,7 +1,8 @@
 """Domain logic of the CRM API, vendor-agnostic: it depends on ``ports.CrmConnector`` only.
 
-Writes are upserts by business key (accounts), by record id (finance status) or by revflow's key of a new
-opportunity, idempotent at the vendor, and each is appended to the hash-chained audit stream. Deal events
+Writes are upserts by business key (accounts and their contacts), by record id (finance status) or by revflow's
+key of a new opportunity, idempotent at the vendor, and each is appended to the hash-chained audit stream. The
+catalogue and contracts are read only: the CRM's users keep them. Deal events
 (closed-won, renewed, amended, lost) come from ``publisher.ClosedDealPublisher``, fed by both push and pull; an
 opportunity created here is announced the same way, once the CRM reports it closed.
 """
@@ -16,8 +17,8 @@ from typing import Any
 import msgspec
 
 from contracts.common import System
-from contracts.deals import Amendment, Opportunity, OpportunityStage
-from contracts.parties import Customer
+from contracts.deals import Amendment, CustomerContract, Opportunity, OpportunityStage
+from contracts.parties import Contact, Customer
 from contracts.problems import FieldError
 from services.runtime.audit import AuditLog
 from services.runtime.correlation import current_correlation_id
@@ -25,7 +26,13 @@ from services.runtime.problems import ServiceError
 from services.system.crm.errors import OpportunityRefused
 from services.system.crm.ports import CreatedOpportunity, CrmConnector
 from services.system.crm.publisher import ClosedDealPublisher, Pull
-from services.system.crm.schemas import ClosedLostSyncV1, ClosedWonSyncV1, FinanceStatusResultV1, FinanceStatusV1
+from services.system.crm.schemas import (
+    CatalogItemV1,
+    ClosedLostSyncV1,
+    ClosedWonSyncV1,
+    FinanceStatusResultV1,
+    FinanceStatusV1,
+)
 
 __all__ = ["CrmService", "opportunity_key"]
 
@@ -89,6 +96,29 @@ class CrmService:
 
     async def get_account(self, key: str) -> Customer:
         return await self.connector.get_account(key)
+
+    async def upsert_contact(self, account_key: str, key: str, contact: Contact, actor: str) -> Contact:
+        if not contact.name.strip():
+            raise ServiceError("A contact needs a name.", slug="validation", errors=[
+                FieldError(field="name", source="body", message="a name that is not only spaces")])
+        result = await self.connector.upsert_contact(account_key, key, contact)
+        await self._record(actor, "contact.upserted", f"{account_key}/{key}", result)
+        return result
+
+    async def list_contacts(self, account_key: str) -> list[Contact]:
+        return await self.connector.list_contacts(account_key)
+
+    async def list_products(self) -> list[CatalogItemV1]:
+        return await self.connector.list_products()
+
+    async def get_product(self, sku: str) -> CatalogItemV1:
+        return await self.connector.get_product(sku)
+
+    async def get_contract(self, contract_id: str) -> CustomerContract:
+        return await self.connector.get_contract(contract_id)
+
+    async def list_contracts(self, account_key: str) -> list[CustomerContract]:
+        return await self.connector.list_contracts(account_key)
 
     async def get_opportunity(self, opportunity_id: str) -> Opportunity:
         return await self.connector.get_opportunity(opportunity_id)

@@ -5,7 +5,8 @@ HubSpot's default company address properties (``address``, ``address2``, ``city`
 enumeration; ``revflow_subscription_id``; ``revflow_revenue_recognized``, a number); the links of renewals and
 amendments (``revflow_renews_deal_id``, ``revflow_amends_deal_id``, ``revflow_amendment_effective_date``, a date;
 on line items ``revflow_amendment_action``, an enumeration, and ``revflow_amends_line_item_id``); HubSpot's
-``closed_lost_reason``; and the line item billing
+``closed_lost_reason``; the roles of a contact (``revflow_contact_roles``, a multiple-checkboxes enumeration whose
+options are separated by ``;``); and the line item billing
 terms HubSpot has (``hs_recurring_billing_start_date``, ``hs_recurring_billing_end_date``,
 ``hs_recurring_billing_period``, ``recurringbillingfrequency``). Each is stored as HubSpot stores it (a string,
 numbers normalised, dates as ``YYYY-MM-DD``), searchable, and validated with HubSpot's error codes. The session's
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 from hubspot import HubSpot
-from hubspot.crm import companies, deals, line_items
+from hubspot.crm import companies, contacts, deals, line_items
 from hubspot.crm.deals import ApiException
 
 ADDRESS = {"name": "Acme Corp", "address": "1 Market St", "address2": "Floor 3", "city": "San Francisco",
@@ -156,3 +157,27 @@ class TestLineItemTerms:
             _line(client, hs_recurring_billing_end_date="2026-03-31T10:00:00Z")
         assert _errors(exc) == [("INVALID_DATE", ["hs_recurring_billing_end_date"])]
         assert client.crm.line_items.basic_api.get_page().results == []
+
+
+class TestContactRoles:
+    def test_several_options_are_stored_and_cleared(self, client: HubSpot) -> None:
+        created = client.crm.contacts.basic_api.create(contacts.SimplePublicObjectInputForCreate(properties={
+            "email": "ap@acme.example", "lastname": "Whitfield", "revflow_contact_roles": "primary;billing"}))
+        read = client.crm.contacts.basic_api.get_by_id(created.id, properties=["revflow_contact_roles"])
+        assert read.properties["revflow_contact_roles"] == "primary;billing"
+        client.crm.contacts.basic_api.update(created.id, contacts.SimplePublicObjectInput(
+            properties={"revflow_contact_roles": ""}))
+        read = client.crm.contacts.basic_api.get_by_id(created.id, properties=["revflow_contact_roles"])
+        assert read.properties["revflow_contact_roles"] is None
+
+    def test_an_unknown_option_is_refused_and_a_single_choice_takes_one(self, client: HubSpot) -> None:
+        with pytest.raises(contacts.ApiException) as exc:
+            client.crm.contacts.basic_api.create(contacts.SimplePublicObjectInputForCreate(properties={
+                "email": "ap@acme.example", "revflow_contact_roles": "billing;boss"}))
+        assert _errors(exc) == [("INVALID_OPTION", ["revflow_contact_roles"])]
+        assert "boss" in json.loads(exc.value.body)["errors"][0]["message"]
+        with pytest.raises(ApiException) as exc:
+            client.crm.deals.basic_api.create(deals.SimplePublicObjectInputForCreate(properties={
+                "dealname": "Acme", "revflow_invoice_status": "paid;open"}))
+        assert _errors(exc) == [("INVALID_OPTION", ["revflow_invoice_status"])]
+        assert client.crm.contacts.basic_api.get_page().results == []

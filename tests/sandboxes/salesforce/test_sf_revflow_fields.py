@@ -6,8 +6,10 @@ service end and billing frequency sales enters (``Service_End_Date__c``; ``Billi
 picklist). Renewals and amendments link to the deal they continue or change (``Renewed_Opportunity__c``,
 ``Amended_Opportunity__c``: lookups to Opportunity; ``Amendment_Effective_Date__c``), lost deals say why
 (``Loss_Reason__c``), and amendment lines say what they change (``Amendment_Action__c``, a restricted picklist;
-``Amended_Line_Id__c``). ``describe`` reports them, SOQL selects, filters and sorts on them, and create, update and
-upsert store them with Salesforce's type checks and errors.
+``Amended_Line_Id__c``). Products say how they bill (``Product2.Billing_Frequency__c``) and contacts what they are
+for (``Contact.Revflow_Contact_Roles__c``, a restricted multi-select picklist: ``;``-separated values, filtered with
+SOQL's ``INCLUDES`` and ``EXCLUDES``). ``describe`` reports them, SOQL selects, filters and sorts on them, and
+create, update and upsert store them with Salesforce's type checks and errors.
 """
 
 from __future__ import annotations
@@ -176,3 +178,45 @@ class TestTypeChecks:
                                            "UnitPrice": 100, "Billing_Frequency__c": "annual"})
         assert _error(exc)["fields"] == ["Billing_Frequency__c"]
         assert sf.query(f"SELECT COUNT() FROM OpportunityLineItem WHERE OpportunityId = '{opp}'")["totalSize"] == 1
+
+
+class TestContactRolesAndProductFrequency:
+    def test_describe_reports_them(self, sf: Salesforce) -> None:
+        roles = {f["name"]: f for f in sf.Contact.describe()["fields"]}["Revflow_Contact_Roles__c"]
+        assert (roles["type"], roles["soapType"], roles["restrictedPicklist"], roles["custom"], roles["length"]) == (
+            "multipicklist", "xsd:string", True, True, 4099)
+        assert [v["value"] for v in roles["picklistValues"]] == ["Primary", "Billing", "Shipping", "Technical",
+                                                                 "Legal"]
+        frequency = {f["name"]: f for f in sf.Product2.describe()["fields"]}["Billing_Frequency__c"]
+        assert (frequency["type"], frequency["restrictedPicklist"]) == ("picklist", True)
+
+    def test_roles_are_stored_and_filtered_with_includes_and_excludes(self, sf: Salesforce) -> None:
+        billing = sf.Contact.create({"LastName": "Whitfield", "Revflow_Contact_Roles__c": "Primary;Billing"})["id"]
+        legal = sf.Contact.create({"LastName": "Moore", "Revflow_Contact_Roles__c": "Legal"})["id"]
+        sf.Contact.create({"LastName": "Nobody"})
+        assert sf.Contact.get(billing)["Revflow_Contact_Roles__c"] == "Primary;Billing"
+
+        def ids(where: str) -> list[str]:
+            return [r["Id"] for r in sf.query(f"SELECT Id FROM Contact WHERE {where} ORDER BY Id")["records"]]
+
+        assert ids("Revflow_Contact_Roles__c INCLUDES ('Billing')") == [billing]
+        assert ids("Revflow_Contact_Roles__c INCLUDES ('Billing;Legal', 'Legal')") == [legal]
+        assert ids("Revflow_Contact_Roles__c INCLUDES ('billing;primary')") == [billing]
+        assert len(ids("Revflow_Contact_Roles__c EXCLUDES ('Billing')")) == 2
+        assert sf.Contact.update(billing, {"Revflow_Contact_Roles__c": None}) == 204
+        assert sf.Contact.get(billing)["Revflow_Contact_Roles__c"] is None
+
+    def test_bad_role_frequency_and_operator_are_refused(self, sf: Salesforce) -> None:
+        with pytest.raises(SalesforceMalformedRequest) as exc:
+            sf.Contact.create({"LastName": "Whitfield", "Revflow_Contact_Roles__c": "Billing;Boss"})
+        error = _error(exc)
+        assert (error["errorCode"], error["fields"]) == ("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                                                         ["Revflow_Contact_Roles__c"])
+        assert "Boss" in error["message"]
+        with pytest.raises(SalesforceMalformedRequest) as exc:
+            sf.Product2.create({"Name": "Seats", "Billing_Frequency__c": "Weekly"})
+        assert _error(exc)["errorCode"] == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
+        with pytest.raises(SalesforceMalformedRequest) as exc:
+            sf.query("SELECT Id FROM Contact WHERE LastName INCLUDES ('Moore')")
+        assert _error(exc)["errorCode"] == "INVALID_QUERY_FILTER_OPERATOR"
+        assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0

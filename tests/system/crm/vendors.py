@@ -5,7 +5,8 @@ The canonical suite only talks to the CRM API; a harness is what a test uses to 
 notifications on, held back, released or delivered again, faults) and to inspect what exists at the vendor
 afterwards, read through the vendor's own API. Each vendor's harness offers the same methods; deals are
 described canonically (``journeys.deal_lines``; an amendment's lines add ``action`` and ``amends_line``) and
-entered the way each CRM's UI would store them, and
+entered the way each CRM's UI would store them, as are contacts, catalogue products and the contract a won deal
+produced (HubSpot has no contract object: its won deal stands for the contract), and
 ``finance`` translates what the vendor's record holds back into canonical terms with the vendor's own
 vocabulary (a value the harness does not expect comes back as the vendor stored it, so a test sees it).
 Both sandboxes are used as they are: the org and the portal come prepared for revflow.
@@ -48,6 +49,7 @@ class SalesforceHarness:
 
     vendor = "salesforce"
     base = "/services/data/v62.0"
+    one_contact_per_email = False  # duplicate rules are the org's own choice; a plain org has none
     # Canonical billing frequency / invoice status -> the org's picklist values.
     frequencies = {"monthly": "Monthly", "quarterly": "Quarterly", "semiannual": "Semiannual", "annual": "Annual",
                    "one_time": "One-time", "usage": "Usage"}
@@ -151,6 +153,47 @@ class SalesforceHarness:
                 "Amended_Line_Id__c": line.get("amends_line")})
         return opp
 
+    def overflow(self, page_size: int) -> int:
+        """How many records fill more than one page of a list (Salesforce's smallest query batch is 200)."""
+        return max(page_size, 200) + 1
+
+    def contacts(self) -> list[dict[str, Any]]:
+        """Every Contact in the org as ``{key, email, account}``, read with SOQL."""
+        return [{"key": r["Revflow_Id__c"], "email": r["Email"], "account": r["Account"]["Revflow_Id__c"]}
+                for r in self._query("SELECT Revflow_Id__c, Email, Account.Revflow_Id__c FROM Contact")]
+
+    def add_contacts(self, account_key: str, people: list[dict[str, Any]]) -> None:
+        """Contacts entered in the CRM at the account (no revflow key), 200 per sObject collection call."""
+        account = self._query(f"SELECT Id FROM Account WHERE Revflow_Id__c = '{account_key}'")[0]["Id"]
+        records = [{"attributes": {"type": "Contact"}, "AccountId": account, "LastName": person["name"].split()[-1],
+                    "FirstName": " ".join(person["name"].split()[:-1]) or None, "Email": person.get("email")}
+                   for person in people]
+        for start in range(0, len(records), 200):
+            results = self.http.post(f"{self.base}/composite/sobjects", json={
+                "allOrNone": True, "records": records[start:start + 200]}).raise_for_status().json()
+            assert all(r["success"] for r in results), results
+
+    def add_product(self, sku: str, name: str, list_minor: int, *, frequency: str | None = None,
+                    description: str | None = None) -> None:
+        """A product of the catalogue with its USD entry in the standard price book."""
+        product = self.http.patch(f"{self.base}/sobjects/Product2/Revflow_Id__c/{sku}", json={
+            "Name": name, "ProductCode": sku, "IsActive": True, "Description": description,
+            "Billing_Frequency__c": self.frequencies[frequency] if frequency else None}).raise_for_status()
+        book = self._query("SELECT Id FROM Pricebook2 WHERE IsStandard = true")[0]["Id"]
+        self.http.patch(f"{self.base}/sobjects/PricebookEntry/Revflow_Id__c/{sku}-std", json={
+            "Pricebook2Id": book, "Product2Id": product.json()["id"], "UnitPrice": _units(list_minor),
+            "IsActive": True}).raise_for_status()
+
+    def sign_contract(self, deal_id: str, start: str, months: int) -> str:
+        """The Contract sales enters for a won deal (drafted, then activated) and links the deal to; returns its id."""
+        account = self.http.get(f"{self.base}/sobjects/Opportunity/{deal_id}").raise_for_status().json()["AccountId"]
+        contract = self._post("Contract", {"AccountId": account, "StartDate": start, "ContractTerm": months,
+                                           "Status": "Draft"})
+        self.http.patch(f"{self.base}/sobjects/Contract/{contract}", json={"Status": "Activated"}).raise_for_status()
+        self.http.patch(f"{self.base}/sobjects/Opportunity/{deal_id}", json={"ContractId": contract}
+                        ).raise_for_status()
+        return contract
+
     def win(self, deal_id: str) -> None:
         self.http.patch(f"{self.base}/sobjects/Opportunity/{deal_id}", json={"StageName": "Closed Won"}
                         ).raise_for_status()
@@ -175,6 +218,7 @@ class HubSpotHarness:
     """The HubSpot sandbox portal over HTTP."""
 
     vendor = "hubspot"
+    one_contact_per_email = True  # HubSpot deduplicates contacts by email address
     # Canonical billing frequency -> recurringbillingfrequency (HubSpot has no one-time option: a line item without
     # a frequency is one-time there).
     frequencies = {"monthly": "monthly", "quarterly": "quarterly", "semiannual": "per_six_months",
@@ -284,6 +328,47 @@ class HubSpotHarness:
                 {"to": {"id": deal}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 20}]}]}
                            ).raise_for_status()
         return str(deal)
+
+    def overflow(self, page_size: int) -> int:
+        """How many records fill more than one page of a list at the CRM API's page size."""
+        return page_size + 1
+
+    def contacts(self) -> list[dict[str, Any]]:
+        """Every contact in the portal as ``{key, email, account}``, read through the CRM API."""
+        found = []
+        for contact in self._ids("/crm/v3/objects/contacts"):
+            props = self.http.get(f"/crm/v3/objects/contacts/{contact}", params=[
+                ("properties", "revflow_external_id"), ("properties", "email")]).raise_for_status().json()["properties"]
+            companies = self._ids(f"/crm/v4/objects/contacts/{contact}/associations/companies")
+            keys = [self.http.get(f"/crm/v3/objects/companies/{c}", params={"properties": "revflow_external_id"}
+                                  ).raise_for_status().json()["properties"]["revflow_external_id"] for c in companies]
+            found.append({"key": props.get("revflow_external_id"), "email": props.get("email"),
+                          "account": keys[0] if len(keys) == 1 else keys})
+        return found
+
+    def add_contacts(self, account_key: str, people: list[dict[str, Any]]) -> None:
+        """Contacts entered in the CRM at the company (no revflow key), 100 per batch create."""
+        company = self.http.get(f"/crm/v3/objects/companies/{account_key}",
+                                params={"idProperty": "revflow_external_id"}).raise_for_status().json()["id"]
+        inputs = [{"properties": {"lastname": person["name"].split()[-1],
+                                  "firstname": " ".join(person["name"].split()[:-1]), "email": person.get("email")},
+                   "associations": [{"to": {"id": company}, "types": [
+                       {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}]}]} for person in people]
+        for start in range(0, len(inputs), 100):
+            self.http.post("/crm/v3/objects/contacts/batch/create", json={"inputs": inputs[start:start + 100]}
+                           ).raise_for_status()
+
+    def add_product(self, sku: str, name: str, list_minor: int, *, frequency: str | None = None,
+                    description: str | None = None) -> None:
+        """A product of the product library, priced in the portal's currency."""
+        props = {"name": name, "hs_sku": sku, "price": str(_units(list_minor)), "description": description,
+                 "recurringbillingfrequency": self.frequencies[frequency] if frequency else None}
+        self.http.post("/crm/v3/objects/products", json={"properties": {k: v for k, v in props.items() if v}}
+                       ).raise_for_status()
+
+    def sign_contract(self, deal_id: str, start: str, months: int) -> str:
+        """HubSpot has no contract object: the won deal is the contract, its term its line items'; returns its id."""
+        return deal_id
 
     def win(self, deal_id: str) -> None:
         self.http.patch(f"/crm/v3/objects/deals/{deal_id}", json={"properties": {"dealstage": "closedwon"}}

@@ -4,8 +4,13 @@ Split by resource into private modules; ``CONTROLLERS`` is what the app mounts u
 """
 
 from services.system.crm.api._accounts import AccountController
+from services.system.crm.api._contacts import ContactController
+from services.system.crm.api._contracts import ContractController
 from services.system.crm.api._opportunities import OpportunityController, SyncController
+from services.system.crm.api._products import ProductController
 
-__all__ = ["CONTROLLERS", "AccountController", "OpportunityController", "SyncController"]
+__all__ = ["CONTROLLERS", "AccountController", "ContactController", "ContractController", "OpportunityController",
+           "ProductController", "SyncController"]
 
-CONTROLLERS = [AccountController, OpportunityController, SyncController]
+CONTROLLERS = [AccountController, ContactController, ContractController, OpportunityController, ProductController,
+               SyncController]

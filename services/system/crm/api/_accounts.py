@@ -1,4 +1,7 @@
-"""Accounts: upserts by business key (``PUT``, naturally idempotent through the CRM's external-id upsert)."""
+"""Accounts: upserts by business key (``PUT``, naturally idempotent through the CRM's external-id upsert).
+
+An account's contacts have their own routes (``_contacts``), so each is kept by its own key.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +30,8 @@ class AccountController(Controller):
          summary="Create or update the CRM account of a business key",
          description="Naturally idempotent: an upsert on the CRM's external-id field, so a repeat or a retry "
                      "leaves one account. The answer is what the CRM now holds (fields it has no place for, "
-                     "such as tax ids and contacts, are not stored).")
+                     "such as tax ids, are not stored). Contacts are kept one by one under "
+                     "`/v1/accounts/{key}/contacts`: `contacts` is neither written nor read here.")
     async def upsert(self, key: AccountKey,
                      data: Annotated[Customer, body("Account", _examples.ACCOUNT, "AccountUpsert")],
                      service: NamedDependency[CrmService], request: Request[Any, Any, Any]) -> Customer:

@@ -12,12 +12,20 @@ from litestar.params import Body, FromPath, Parameter
 
 from services.system.crm.service import CrmService
 
-__all__ = ["SERVICE", "AccountKey", "OpportunityId", "actor_of", "body", "provide_service"]
+__all__ = ["SERVICE", "AccountKey", "ContactKey", "ContractId", "OpportunityId", "ProductSku", "actor_of", "body",
+           "provide_service"]
 
 AccountKey = FromPath[Annotated[str, Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$", max_length=80,
                                                description="revflow's business key of the account")]]
+ContactKey = FromPath[Annotated[str, Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,79}$", max_length=80,
+                                               description="revflow's business key of the contact")]]
 OpportunityId = FromPath[Annotated[str, Parameter(pattern=r"^[A-Za-z0-9]{1,40}$", max_length=40,
                                                   description="The CRM's opportunity (deal) id")]]
+ContractId = FromPath[Annotated[str, Parameter(pattern=r"^[A-Za-z0-9]{1,40}$", max_length=40,
+                                               description="The CRM's contract id (HubSpot: the won deal's id)")]]
+ProductSku = FromPath[Annotated[str, Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", max_length=100,
+                                               description="The product's SKU (a SKU with a slash is found in the "
+                                                           "catalogue list)")]]
 
 
 def provide_service(request: Request[Any, Any, Any]) -> CrmService:

@@ -1,8 +1,12 @@
-"""Helpers both CRM connectors use: exact decimal money, month arithmetic, a bearer token, the upstream client."""
+"""What both CRM connectors use: exact decimal money, month arithmetic, a bearer token, the upstream client.
+
+Also the checks that a CRM value fits a canonical field (an email address, a SKU) and how a person's name is split.
+"""
 
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Generator
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -15,7 +19,13 @@ from services.runtime.http import BreakerPolicy, RetryPolicy, Timeouts, Upstream
 from services.system.crm.errors import IncompleteCrmRecord
 from services.system.crm.settings import CrmSettings
 
-__all__ = ["BearerToken", "add_months", "decimal_text", "line_keys", "money_of", "term_end", "upstream"]
+__all__ = ["BearerToken", "add_months", "decimal_text", "is_email", "is_sku", "line_keys", "money_of", "name_parts",
+           "term_end", "upstream", "whole_months"]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+"""The canonical ``Contact.email`` pattern."""
+_SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$")
+"""The canonical ``Sku`` pattern."""
 
 
 class BearerToken(httpx.Auth):
@@ -75,3 +85,25 @@ def line_keys(key: str, count: int) -> list[str]:
     Each CRM holds them in a unique field, so a line inserted twice is refused there instead of duplicated.
     """
     return [f"{key}#{n}" for n in range(1, count + 1)]
+
+
+def whole_months(start: date, end: date) -> int | None:
+    """The term in whole months from ``start`` to ``end`` (inclusive), or None when it is not whole months."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return next((n for n in (months, months + 1) if n >= 1 and term_end(start, n) == end), None)
+
+
+def is_email(value: object) -> bool:
+    """Whether a CRM value is an email address the canonical ``Contact`` accepts."""
+    return isinstance(value, str) and len(value) <= 254 and _EMAIL.match(value) is not None
+
+
+def is_sku(value: object) -> bool:
+    """Whether a CRM product code is a canonical SKU."""
+    return isinstance(value, str) and _SKU.match(value) is not None
+
+
+def name_parts(name: str) -> tuple[str | None, str]:
+    """A person's name as (first name, last name): the last word is the last name, as both CRMs require one."""
+    first, _, last = name.strip().rpartition(" ")
+    return first.strip() or None, last

@@ -1,4 +1,8 @@
-"""``HubSpotConnector``: the CRM port over HubSpot CRM v3 (batch upsert on a unique property, search, associations)."""
+"""``HubSpotConnector``: the CRM port over HubSpot CRM v3 (batch upsert on a unique property, search, associations).
+
+Contacts, the product library and contracts are read and written by their own modules (``_contacts``,
+``_catalog``, ``_contracts``); this one routes the port to them.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,13 @@ from typing import Any
 from urllib.parse import quote
 
 from contracts.catalog import BillingFrequency
-from contracts.deals import Amendment, Opportunity, OpportunityStage
-from contracts.parties import Customer
+from contracts.deals import Amendment, CustomerContract, Opportunity, OpportunityStage
+from contracts.parties import Contact, Customer
 from services.system.crm.connectors._shared import decimal_text, money_of
 from services.system.crm.connectors.hubspot._amendments import AMENDS, amendment_of
+from services.system.crm.connectors.hubspot._catalog import HubSpotCatalog
+from services.system.crm.connectors.hubspot._contacts import HubSpotContacts
+from services.system.crm.connectors.hubspot._contracts import HubSpotContracts
 from services.system.crm.connectors.hubspot._create import DealWriter
 from services.system.crm.connectors.hubspot._mapping import (
     COMPANY_PROPERTIES,
@@ -27,7 +34,7 @@ from services.system.crm.connectors.hubspot._signature import events_of, verify
 from services.system.crm.connectors.hubspot._wire import HubSpotApi
 from services.system.crm.errors import CrmNotFound, VendorRefused
 from services.system.crm.ports import ClosedDeal, CreatedOpportunity, DealChange, Notification
-from services.system.crm.schemas import FINANCE_FIELDS, FinanceStatusResultV1, FinanceStatusV1
+from services.system.crm.schemas import FINANCE_FIELDS, CatalogItemV1, FinanceStatusResultV1, FinanceStatusV1
 
 __all__ = ["FINANCE_PROPERTIES", "HubSpotConnector"]
 
@@ -56,6 +63,9 @@ class HubSpotConnector:
     def __init__(self, api: HubSpotApi, defaults: tuple[str, int, BillingFrequency], app_secret: str | None,
                  tolerance: int = 300) -> None:
         self.api, self.defaults, self.app_secret, self.tolerance = api, defaults, app_secret, tolerance
+        self.contacts = HubSpotContacts(api)
+        self.catalog = HubSpotCatalog(api, defaults[0], defaults[2])
+        self.contracts = HubSpotContracts(api, self._deal, self._signed_amendments)
 
     async def aclose(self) -> None:
         await self.api.http.aclose()
@@ -73,6 +83,24 @@ class HubSpotConnector:
             raise CrmNotFound(f"No CRM account with key {key!r}; upsert it first (PUT /v1/accounts/{key}).",
                               code="account_missing") from None
         return customer_of(company, self.defaults[0])
+
+    async def upsert_contact(self, account_key: str, key: str, contact: Contact) -> Contact:
+        return await self.contacts.upsert(account_key, key, contact)
+
+    async def list_contacts(self, account_key: str) -> list[Contact]:
+        return await self.contacts.of_account(account_key)
+
+    async def list_products(self) -> list[CatalogItemV1]:
+        return await self.catalog.items()
+
+    async def get_product(self, sku: str) -> CatalogItemV1:
+        return await self.catalog.item(sku)
+
+    async def get_contract(self, contract_id: str) -> CustomerContract:
+        return await self.contracts.get(contract_id)
+
+    async def list_contracts(self, account_key: str) -> list[CustomerContract]:
+        return await self.contracts.of_account(account_key)
 
     async def _deal(self, deal_id: str) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]],
                                                  Opportunity]:
@@ -125,6 +153,10 @@ class HubSpotConnector:
 
     async def amendments_of(self, opportunity_id: str) -> list[Amendment]:
         await self._deal(opportunity_id)  # a 404 for an unknown deal
+        return await self._signed_amendments(opportunity_id)
+
+    async def _signed_amendments(self, opportunity_id: str) -> list[Amendment]:
+        """The won amendment deals linked to a booked deal, in the order they take effect."""
         won = [stage for stage, canonical in STAGES.items() if canonical is OpportunityStage.CLOSED_WON]
         found = await self.api.search_all("deals", {
             "filterGroups": [{"filters": [{"propertyName": AMENDS, "operator": "EQ", "value": opportunity_id},

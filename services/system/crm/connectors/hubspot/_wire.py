@@ -72,6 +72,36 @@ class HubSpotApi:
             if not after:
                 return results
 
+    async def list_all(self, object_type: str, properties: list[str]) -> list[dict[str, Any]]:
+        """Every (unarchived) record of a type, following ``paging.next.after`` to the last page."""
+        return await self._pages(f"/crm/v3/objects/{object_type}", [("properties", p) for p in properties],
+                                 min(self.page_size, 100))
+
+    async def associated(self, object_type: str, object_id: str, to_type: str) -> list[str]:
+        """The ids of every record of ``to_type`` associated with one record (associations v4, every page)."""
+        page = await self._pages(f"/crm/v4/objects/{object_type}/{object_id}/associations/{to_type}", [],
+                                 min(self.page_size, 500))
+        return list(dict.fromkeys(str(r["toObjectId"]) for r in page))
+
+    async def read_batch(self, object_type: str, ids: list[str], properties: list[str]) -> list[dict[str, Any]]:
+        """The records of these ids (batch read, 100 per call); ids HubSpot does not know are left out."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(ids), 100):
+            page = await self.post(f"/crm/v3/objects/{object_type}/batch/read", {
+                "inputs": [{"id": i} for i in ids[start:start + 100]], "properties": properties}, repeatable=True)
+            found += page.get("results") or []
+        return found
+
+    async def _pages(self, path: str, params: list[tuple[str, str]], limit: int) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = []
+        after: str | None = None
+        while True:
+            page = await self.get(path, [*params, ("limit", str(limit)), *([("after", after)] if after else [])])
+            results += page.get("results") or []
+            after = ((page.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return results
+
     @staticmethod
     def _body(response: httpx.Response) -> dict[str, Any]:
         if response.status_code >= 400:

@@ -1,4 +1,8 @@
-"""``SalesforceConnector``: the CRM port over Salesforce REST v62.0 (SOQL, external-id upserts, describe)."""
+"""``SalesforceConnector``: the CRM port over Salesforce REST v62.0 (SOQL, external-id upserts, describe).
+
+Contacts, the catalogue and contracts are read and written by their own modules (``_contacts``, ``_catalog``,
+``_contracts``); this one routes the port to them.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ from datetime import UTC, datetime, time
 from typing import Any, NamedTuple
 
 from contracts.billing import InvoiceStatus
-from contracts.deals import Amendment, Opportunity, OpportunityStage
-from contracts.parties import Customer
+from contracts.deals import Amendment, CustomerContract, Opportunity, OpportunityStage
+from contracts.parties import Contact, Customer
 from services.system.crm.connectors._shared import decimal_text, money_of
 from services.system.crm.connectors.salesforce._amendments import (
     AMENDED,
@@ -16,6 +20,9 @@ from services.system.crm.connectors.salesforce._amendments import (
     OPPORTUNITY_COLUMNS,
     amendment_of,
 )
+from services.system.crm.connectors.salesforce._catalog import SalesforceCatalog
+from services.system.crm.connectors.salesforce._contacts import SalesforceContacts
+from services.system.crm.connectors.salesforce._contracts import SalesforceContracts
 from services.system.crm.connectors.salesforce._create import OpportunityWriter
 from services.system.crm.connectors.salesforce._mapping import (
     ACCOUNT_FIELDS,
@@ -31,7 +38,7 @@ from services.system.crm.connectors.salesforce._outbound import parse_notificati
 from services.system.crm.connectors.salesforce._wire import SalesforceApi, soql_text
 from services.system.crm.errors import CrmNotFound, IncompleteCrmRecord, VendorRefused
 from services.system.crm.ports import ClosedDeal, CreatedOpportunity, DealChange, Notification
-from services.system.crm.schemas import FINANCE_FIELDS, FinanceStatusResultV1, FinanceStatusV1
+from services.system.crm.schemas import FINANCE_FIELDS, CatalogItemV1, FinanceStatusResultV1, FinanceStatusV1
 
 __all__ = ["FINANCE_COLUMNS", "INVOICE_STATUSES", "SalesforceConnector"]
 
@@ -105,6 +112,9 @@ class SalesforceConnector:
     def __init__(self, api: SalesforceApi, defaults: LineDefaults, organization_id: str | None) -> None:
         self.api, self.defaults, self.organization_id = api, defaults, organization_id
         self._org_fields: _OrgFields | None = None
+        self.contacts = SalesforceContacts(api)
+        self.catalog = SalesforceCatalog(api, defaults)
+        self.contracts = SalesforceContracts(api, defaults.currency, self._amendments_of_deals, self._contract_org)
 
     async def aclose(self) -> None:
         await self.api.http.aclose()
@@ -120,6 +130,28 @@ class SalesforceConnector:
             raise CrmNotFound(f"No CRM account with key {key!r}; upsert it first (PUT /v1/accounts/{key}).",
                               code="account_missing")
         return customer_of(records[0], self.defaults.currency)
+
+    async def upsert_contact(self, account_key: str, key: str, contact: Contact) -> Contact:
+        return await self.contacts.upsert(account_key, key, contact)
+
+    async def list_contacts(self, account_key: str) -> list[Contact]:
+        return await self.contacts.of_account(account_key)
+
+    async def list_products(self) -> list[CatalogItemV1]:
+        return await self.catalog.items()
+
+    async def get_product(self, sku: str) -> CatalogItemV1:
+        return await self.catalog.item(sku)
+
+    async def get_contract(self, contract_id: str) -> CustomerContract:
+        return await self.contracts.get(contract_id)
+
+    async def list_contracts(self, account_key: str) -> list[CustomerContract]:
+        return await self.contracts.of_account(account_key)
+
+    async def _contract_org(self) -> tuple[bool, bool]:
+        fields = await self._fields()
+        return bool(fields.currencies), AMENDED in fields.opportunity
 
     async def _opportunity(self, opportunity_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], Opportunity]:
         records = await self.api.query(_opportunity_soql(await self._fields(), f"Id = {soql_text(opportunity_id)}"))
@@ -161,16 +193,24 @@ class SalesforceConnector:
         return ClosedDeal(**closed, customer=customer_of(accounts[0], self.defaults.currency))
 
     async def amendments_of(self, opportunity_id: str) -> list[Amendment]:
-        await self._opportunity(opportunity_id)  # a 404 for an unknown deal
+        deal = str((await self._opportunity(opportunity_id))[0]["Id"])  # a 404 for an unknown deal; 18 characters
+        return (await self._amendments_of_deals([deal])).get(deal, [])
+
+    async def _amendments_of_deals(self, deal_ids: list[str]) -> dict[str, list[Amendment]]:
+        """The signed amendments of each booked deal, in the order they take effect."""
         fields = await self._fields()
-        if AMENDED not in fields.opportunity:
-            return []  # an org without the amendment link has no amendments revflow can read
+        if AMENDED not in fields.opportunity or not deal_ids:
+            return {}  # an org without the amendment link has no amendments revflow can read
         won = ", ".join(soql_text(name) for name in stage_names(OpportunityStage.CLOSED_WON))
-        records = await self.api.query(_opportunity_soql(
-            fields, f"{AMENDED} = {soql_text(opportunity_id)} AND StageName IN ({won})"))
-        found = [amendment_of(r, await self.api.children(r.get("OpportunityLineItems")), self.defaults)
-                 for r in records]
-        return sorted(found, key=lambda a: (a.effective_date, str(a.signed_at), a.id or ""))
+        deals = ", ".join(soql_text(deal) for deal in deal_ids)
+        records = await self.api.query(_opportunity_soql(fields, f"{AMENDED} IN ({deals}) AND StageName IN ({won})"))
+        found: dict[str, list[Amendment]] = {}
+        for record in records:
+            amendment = amendment_of(record, await self.api.children(record.get("OpportunityLineItems")),
+                                     self.defaults)
+            found.setdefault(amendment.opportunity_id, []).append(amendment)
+        return {deal: sorted(listed, key=lambda a: (a.effective_date, str(a.signed_at), a.id or ""))
+                for deal, listed in found.items()}
 
     async def find_deals(self, stage: OpportunityStage, since: datetime | None) -> list[DealChange]:
         names = ", ".join(soql_text(name) for name in stage_names(stage))
