@@ -52,7 +52,9 @@ async def test_board_matches_a_regrouping_from_scratch_after_random_writes(redis
                 ids.append(record.id)
             elif roll < 0.9:
                 record = await store.load(rng.choice(ids))
-                token = await store.acquire(record.id)
+                claim = await store.claim(record.id)
+                assert claim is not None
+                token = claim.token
                 record.state = rng.choice([WorkflowState.SUCCEEDED, WorkflowState.PARKED, WorkflowState.RUNNING])
                 record.business_status = rng.choice(list(BusinessStatus))
                 record.exception = None if record.state is not WorkflowState.PARKED else ExceptionRecord(

@@ -81,6 +81,7 @@ def definitions(effects: Effects, behaviour: dict) -> dict[str, WorkflowDefiniti
         "timer": WorkflowDefinition("timer", (Step("first", first, s), Step("sleepy", sleepy, s))),
         "slow": WorkflowDefinition("slow", (Step("slow", slow, s),)),
         "refusing": WorkflowDefinition("refusing", (Step("first", first, s), Step("refuse", refuse, s))),
+        "slow_then_first": WorkflowDefinition("slow_then_first", (Step("slow", slow, s), Step("first", first, s))),
     }
 
 
@@ -186,6 +187,24 @@ class TestOneAtATime:
         assert done.state is WorkflowState.SUCCEEDED
 
 
+class TestRequests:
+    async def test_a_cancel_asked_during_a_step_stops_the_workflow_before_its_next_step(self, redis, key_prefix):
+        effects = Effects(redis, key_prefix)
+        async with workers(redis, key_prefix, definitions(effects, {})) as (flows, _):
+            await flows.start("slow_then_first", "deal-c1", {"seconds": 0.4})
+            workflow_id = "slow_then_first:deal-c1"
+            async with asyncio.timeout(10):
+                while "slow_then_first:deal-c1:slow-start" not in await effects.counts():
+                    await asyncio.sleep(0.02)
+            await flows.request(workflow_id, "cancel")
+            done = await settled(flows, workflow_id)
+        assert done.state is WorkflowState.COMPENSATED
+        assert await effects.counts() == {f"{workflow_id}:slow-start": 1, f"{workflow_id}:slow-end": 1}
+        started = [h.step for h in done.history if h.event == "step_started"]
+        assert started == ["slow"]
+        assert [s.status for s in done.steps] == ["undone", "skipped"]
+
+
 class TestExactlyOnce:
     async def test_duplicate_kicks_and_starts_run_each_step_once(self, redis, key_prefix):
         effects = Effects(redis, key_prefix)
@@ -201,10 +220,12 @@ class TestExactlyOnce:
         flows = Workflows(redis, keyspace, EventBus(redis, keyspace, source="/test"),
                           definitions(Effects(redis, key_prefix), {}), lease_ms=200)
         record, _ = await flows.start("slow", "deal-8", {})
-        stale = await flows.store.acquire(record.id)
+        stale_claim = await flows.store.claim(record.id)
+        assert await flows.store.claim(record.id) is None  # held
         await asyncio.sleep(0.3)  # the stalled holder's lease lapses
-        fresh = await flows.store.acquire(record.id)
-        assert stale and fresh and stale != fresh
+        fresh_claim = await flows.store.claim(record.id)
+        assert stale_claim and fresh_claim and stale_claim.token != fresh_claim.token
+        stale = stale_claim.token
         record.note("from the stalled worker")
         with pytest.raises(LeaseLost):
             await flows.store.save(record, stale)
@@ -225,7 +246,9 @@ class TestIndexMirror:
         assert sorted(r.subject for r in await reader.store.summaries()) == [f"deal-m{n}" for n in range(5)]
 
         record = await writer.store.load("slow:deal-m2")
-        token = await writer.store.acquire(record.id)
+        claim = await writer.store.claim(record.id)
+        assert claim is not None
+        token = claim.token
         record.state = WorkflowState.PARKED
         await writer.store.save(record, token)
         await writer.start("slow", "deal-m9", {})

@@ -58,7 +58,7 @@ def update(state: NetSuiteState, record: dict[str, Any], body: Any, *, strict: b
     work["modified"] = state.now()
     record.clear()
     record.update(work)
-    state.changed()
+    state.changed(record["type"])
     return record
 
 

@@ -49,8 +49,12 @@ class NetSuiteState:
     counters: dict[str, int] = field(default_factory=dict)
     version: int = 0
     """Bumped by every change to the records (:meth:`changed`); what is computed from them is kept per version."""
-    memo: dict[str, tuple[int, Any]] = field(default_factory=dict)
-    """Values computed from the records (the SuiteQL tables), each with the :attr:`version` it was computed at."""
+    memo: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    """Values computed from the records (the SuiteQL tables), each with the version(s) it was computed at."""
+    stamps: dict[str, int] = field(default_factory=dict)
+    """Table family (``entity``, ``item``, ``account``, ``transaction``) -> :attr:`version` of its last change."""
+    everything_at: int = 0
+    """:attr:`version` of the last change to every family at once (reset, restore)."""
 
     def __post_init__(self) -> None:
         self.reset()
@@ -71,12 +75,20 @@ class NetSuiteState:
         self.counters[table] = self.counters.get(table, 0) + 1
         return str(self.counters[table])
 
-    def changed(self) -> None:
-        """Note a change to the records: whatever was computed from them is out of date.
+    def changed(self, rtype: str | None = None) -> None:
+        """Note a change to records of ``rtype`` (``None``: of every type): what was computed from them is out of date.
 
         Every write calls it: :meth:`add`, :meth:`remove`, an update in place, reset and restore.
         """
         self.version += 1
+        if rtype is None:
+            self.everything_at = self.version
+        else:
+            self.stamps[RECORD_TYPES[rtype].table] = self.version
+
+    def stamp(self, family: str) -> int:
+        """The :attr:`version` at which records of ``family`` last changed."""
+        return max(self.stamps.get(family, 0), self.everything_at)
 
     def add(self, rtype: str, fields: dict[str, Any], sublists: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         """Store a new record and return it."""
@@ -84,13 +96,13 @@ class NetSuiteState:
         record = {"id": self.new_id(rtype), "type": rtype, "fields": fields, "sublists": sublists,
                   "created": stamp, "modified": stamp}
         self.records[rtype][record["id"]] = record
-        self.changed()
+        self.changed(rtype)
         return record
 
     def remove(self, record: dict[str, Any]) -> None:
         """Delete a stored record."""
         del self.records[record["type"]][record["id"]]
-        self.changed()
+        self.changed(record["type"])
 
     def get(self, rtype: str, record_id: str) -> dict[str, Any]:
         """A record by internal id, or NetSuite's 404 ``NONEXISTENT_ID``."""

@@ -1,4 +1,4 @@
-"""The SuiteQL tables, projected from the record store (once per version of the records, then reused).
+"""The SuiteQL tables, projected from the record store (each once per version of its records, then reused).
 
 Tables: ``customer``, ``item``, ``account``, ``transaction`` (``type`` ``SalesOrd``, ``CustInvc``,
 ``CustCred``, ``CustPymt``, ``Journal``) and ``transactionline``. Ids and references are integers,
@@ -13,6 +13,7 @@ negative (they credit income), on credit memos positive; journal lines carry the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -162,39 +163,92 @@ def _lines(record: dict[str, Any], code: str, entity: int | None, head: dict[str
     return rows
 
 
-def build_tables(state: NetSuiteState) -> dict[str, Table]:
+def build_tables(state: NetSuiteState) -> Mapping[str, Table]:
     """Every SuiteQL table as the state stands now, with display names for ``BUILTIN.DF``.
 
-    The tables are built once per :attr:`~NetSuiteState.version` of the records and shared by the queries
-    until the next write, so they are read-only: a query builds its own result rows.
+    Each table is built when a query first names it, and kept until records of its family change: a query of
+    items after a sales order was written does not project every transaction again. Tables are shared by the
+    queries, so they are read-only: a query builds its own result rows.
     """
-    cached = state.memo.get("suiteql")
-    if cached is None or cached[0] != state.version:
-        cached = (state.version, _build(state))
-        state.memo["suiteql"] = cached
-    return dict(cached[1])
+    return _Tables(state)
 
 
-def _build(state: NetSuiteState) -> dict[str, Table]:
-    customers, items, accounts = _customers(state), _items(state), _accounts(state)
-    transactions, lines, statuses = _transactions(state)
-    names = {
-        "customer": {row["id"]: row["entityid"] for row in customers.rows},
-        "item": {row["id"]: row["itemid"] for row in items.rows},
-        "account": {row["id"]: row["accountsearchdisplayname"] for row in accounts.rows},
-        "transaction": {row["id"]: f"{_STATUS_TITLES.get(row['type'], '')} #{row['tranid']}"
-                        for row in transactions.rows},
-    }
+class _Tables(Mapping[str, Table]):
+    """The tables of one state, built lazily per family version; each read once stays the same for this view."""
 
-    def status_name(row: dict[str, Any]) -> str | None:
-        name = statuses.get((row["type"], row["status"]))
-        return f"{_STATUS_TITLES[row['type']]} : {name}" if name else None
+    NAMES = ("customer", "item", "account", "transaction", "transactionline")
 
-    transactions.displays = {"entity": names["customer"], "createdfrom": names["transaction"],
-                             "status": status_name}
-    lines.displays = {"entity": names["customer"], "item": names["item"], "expenseaccount": names["account"],
-                      "transaction": names["transaction"], "createdfrom": names["transaction"]}
-    items.displays = {"incomeaccount": names["account"], "deferredrevenueaccount": names["account"]}
-    return {"customer": customers, "item": items, "account": accounts, "transaction": transactions,
-            "transactionline": lines}
+    def __init__(self, state: NetSuiteState) -> None:
+        self.state = state
+        self._read: dict[str, Table] = {}
 
+    def __contains__(self, name: object) -> bool:
+        return name in self.NAMES
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.NAMES)
+
+    def __len__(self) -> int:
+        return len(self.NAMES)
+
+    def __getitem__(self, name: str) -> Table:
+        if name not in self._read:
+            self._read[name] = self._current(name)
+        return self._read[name]
+
+    def _current(self, name: str) -> Table:
+        if name == "customer":
+            return self._customers()[0]
+        if name == "account":
+            return self._accounts()[0]
+        if name == "item":
+            items, _ = self._items()
+            accounts = self._accounts()[1]
+            items.displays = {"incomeaccount": accounts, "deferredrevenueaccount": accounts}
+            return items
+        if name in ("transaction", "transactionline"):
+            heads, lines, statuses, transactions = self._transactions()
+            customers = self._customers()[1]
+
+            def status_name(row: dict[str, Any]) -> str | None:
+                found = statuses.get((row["type"], row["status"]))
+                return f"{_STATUS_TITLES[row['type']]} : {found}" if found else None
+
+            heads.displays = {"entity": customers, "createdfrom": transactions, "status": status_name}
+            lines.displays = {"entity": customers, "item": self._items()[1], "expenseaccount": self._accounts()[1],
+                              "transaction": transactions, "createdfrom": transactions}
+            return heads if name == "transaction" else lines
+        raise KeyError(name)
+
+    def _cached(self, family: str, build: Callable[[], Any]) -> Any:
+        stamp = self.state.stamp(family)
+        held = self.state.memo.get(f"suiteql:{family}")
+        if held is None or held[0] != stamp:
+            held = (stamp, build())
+            self.state.memo[f"suiteql:{family}"] = held
+        return held[1]
+
+    def _customers(self) -> tuple[Table, dict[int, Any]]:
+        def build() -> tuple[Table, dict[int, Any]]:
+            table = _customers(self.state)
+            return table, {row["id"]: row["entityid"] for row in table.rows}
+        return self._cached("entity", build)
+
+    def _items(self) -> tuple[Table, dict[int, Any]]:
+        def build() -> tuple[Table, dict[int, Any]]:
+            table = _items(self.state)
+            return table, {row["id"]: row["itemid"] for row in table.rows}
+        return self._cached("item", build)
+
+    def _accounts(self) -> tuple[Table, dict[int, Any]]:
+        def build() -> tuple[Table, dict[int, Any]]:
+            table = _accounts(self.state)
+            return table, {row["id"]: row["accountsearchdisplayname"] for row in table.rows}
+        return self._cached("account", build)
+
+    def _transactions(self) -> tuple[Table, Table, dict[tuple[str, str], str], dict[int, str]]:
+        def build() -> tuple[Table, Table, dict[tuple[str, str], str], dict[int, str]]:
+            heads, lines, statuses = _transactions(self.state)
+            names = {row["id"]: f"{_STATUS_TITLES.get(row['type'], '')} #{row['tranid']}" for row in heads.rows}
+            return heads, lines, statuses, names
+        return self._cached("transaction", build)

@@ -9,11 +9,13 @@ that follow an activation (invoice sync, amendment, usage, ...) find them withou
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 from redis.asyncio import Redis
 
 from contracts.event_payloads import WorkflowCompleted, WorkflowNeedsAttention
@@ -48,6 +50,38 @@ _log = logging.getLogger("revflow.process")
 
 class UnknownWorkflowError(KeyError):
     """No workflow has this id."""
+
+
+class CatalogMemo:
+    """Which catalogue items were synced to billing recently, and with what definition.
+
+    An activation syncs each of its deal's items to the billing catalogue. Most deals sell the same items at
+    the same list prices, so an item synced with the very same definition less than ``ttl_s`` ago is not synced
+    again: a definition that changes (a new name or list price) is synced at once, and an edit made in the
+    billing system's own UI is overwritten at the latest ``ttl_s`` later. ``ttl_s`` 0 syncs every time.
+    """
+
+    def __init__(self, redis: Redis, keyspace: KeySpace, ttl_s: float) -> None:
+        self.redis, self.keyspace, self.ttl_ms = redis, keyspace, int(ttl_s * 1000)
+
+    def _key(self, sku: str) -> str:
+        return self.keyspace.tagged("q2c:catalog", sku)
+
+    @staticmethod
+    def _digest(definition: Any) -> str:
+        return hashlib.sha256(msgspec.json.encode(definition, order="sorted")).hexdigest()
+
+    async def synced(self, sku: str, definition: Any) -> bool:
+        """Whether ``sku`` was synced with exactly ``definition`` within the last ``ttl_s``."""
+        if self.ttl_ms <= 0:
+            return False
+        raw = await self.redis.get(self._key(sku))
+        return raw is not None and raw.decode() == self._digest(definition)
+
+    async def remember(self, sku: str, definition: Any) -> None:
+        """Record that ``sku`` was just synced with ``definition``."""
+        if self.ttl_ms > 0:
+            await self.redis.set(self._key(sku), self._digest(definition), px=self.ttl_ms)
 
 
 class DealLinks:

@@ -115,17 +115,22 @@ class MetricsBook:
         return len(deals)
 
     async def stale(self, links: Any, activity: dict[str, datetime], *,
-                    max_age: timedelta | None = None) -> list[str]:
+                    max_age: timedelta | None = None, quiet: timedelta | None = None) -> list[str]:
         """Activated deals whose figures are missing or out of date, oldest figures first.
 
         Out of date: read before (or about when) the deal's latest workflow change, or, with ``max_age``, read
-        longer ago than that (a change made in a vendor's own UI moves no workflow).
+        longer ago than that (a change made in a vendor's own UI moves no workflow). With ``quiet``, deals that
+        changed less than that long ago are left out: they are still moving, and would be read again soon.
         """
         held = await self._mirror.rows()
-        oldest_allowed = datetime.now(UTC) - max_age if max_age is not None else None
-        found = [deal for deal in await links.deals() if (f := held.get(deal)) is None
-                 or (deal in activity and activity[deal] >= f.read_at - _CLOCK_SKEW)
-                 or (oldest_allowed is not None and f.read_at < oldest_allowed)]
+        now = datetime.now(UTC)
+        oldest_allowed = now - max_age if max_age is not None else None
+        moving_since = now - quiet if quiet is not None else None
+        found = [deal for deal in await links.deals() if (
+            (f := held.get(deal)) is None
+            or (deal in activity and activity[deal] >= f.read_at - _CLOCK_SKEW)
+            or (oldest_allowed is not None and f.read_at < oldest_allowed))
+            and not (moving_since is not None and deal in activity and activity[deal] > moving_since)]
         never = datetime.min.replace(tzinfo=UTC)
         return sorted(found, key=lambda d: held[d].read_at if d in held else never)
 
@@ -199,8 +204,10 @@ class MetricsSweep:
     """Reads stale deals again in the background, so requests seldom have to (one worker per interval)."""
 
     def __init__(self, book: MetricsBook, redis: Any, keyspace: KeySpace, *, interval_s: float = 15.0,
-                 batch: int = 500, max_age: timedelta = timedelta(hours=1)) -> None:
+                 batch: int = 500, max_age: timedelta = timedelta(hours=1), quiet: timedelta | None = None) -> None:
         self.book, self.redis, self.interval_s, self.batch, self.max_age = book, redis, interval_s, batch, max_age
+        self.quiet = quiet if quiet is not None else timedelta(seconds=interval_s / 2)
+        """A deal that changed this recently is left to a later sweep (it is likely still moving)."""
         self.lock_key = keyspace.tagged("q2c:metrics:sweep")
         self._next = 0.0
 
@@ -212,7 +219,7 @@ class MetricsSweep:
         self._next = now + self.interval_s
         if not await self.redis.set(self.lock_key, "1", nx=True, px=int(self.interval_s * 1000)):
             return None
-        stale = await self.book.stale(links, await activity(), max_age=self.max_age)
+        stale = await self.book.stale(links, await activity(), max_age=self.max_age, quiet=self.quiet)
         return await self.book.refresh(systems, links, stale[:self.batch]) if stale else 0
 
     async def run(self, stop: asyncio.Event, systems: Any, links: Any, activity: Any) -> None:

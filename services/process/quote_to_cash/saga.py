@@ -281,15 +281,19 @@ _SAVE = """
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
-return 1
+return 1 + redis.call('EXISTS', KEYS[3])
+"""
+_CLAIM = """
+if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
+return {redis.call('GET', KEYS[1]) or '', redis.call('GETDEL', KEYS[3]) or ''}
 """
 _RENEW = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 """
 _RELEASE = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-return redis.call('DEL', KEYS[1])
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return redis.call('EXISTS', KEYS[2])
 """
 _ZREM_IF_SCORE = """
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
@@ -323,6 +327,20 @@ _request_decoder = msgspec.json.Decoder(PersonRequest)
 _assignment_decoder = msgspec.json.Decoder(Assignment)
 
 
+def _decode_request(raw: bytes) -> PersonRequest:
+    if not raw.lstrip().startswith(b"{"):  # written before requests named who asked
+        return PersonRequest(action=raw.decode())
+    return _request_decoder.decode(raw)
+
+
+class Claim(msgspec.Struct, frozen=True):
+    """What taking a workflow's lease returned: the fencing token, the record and a person's request."""
+
+    token: str
+    record: WorkflowRecord | None
+    request: PersonRequest | None
+
+
 class WorkflowStore:
     """Workflow records, leases, per-subject queues, timers and the listing index in Redis."""
 
@@ -331,6 +349,7 @@ class WorkflowStore:
         self._save = redis.register_script(_SAVE)
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
+        self._claim = redis.register_script(_CLAIM)
         self._zrem_if = redis.register_script(_ZREM_IF_SCORE)
         self.index = VersionedHash(redis, keyspace, "q2c:index")
         """The listing index: one row per workflow, mirrored by every process that lists workflows."""
@@ -380,14 +399,20 @@ class WorkflowStore:
             raws = await pipe.execute()
         return [_decoder.decode(raw) for raw in raws if raw is not None]
 
-    async def save(self, record: WorkflowRecord, token: str) -> None:
-        """Persist ``record`` if this worker still holds its lease (fencing), and refresh the index."""
+    async def save(self, record: WorkflowRecord, token: str) -> bool:
+        """Persist ``record`` if this worker still holds its lease (fencing), and refresh the index.
+
+        Returns whether a person's request (resume, retry, cancel) waits for the workflow, read in the same
+        round trip as the write.
+        """
         record.updated_at = _now()
-        ok = await self._save(keys=[self.record_key(record.id), self.lease_key(record.id)],
-                              args=[token, _encoder.encode(record), self.lease_ms])
-        if not ok:
+        saved = await self._save(keys=[self.record_key(record.id), self.lease_key(record.id),
+                                       self.request_key(record.id)],
+                                 args=[token, _encoder.encode(record), self.lease_ms])
+        if not saved:
             raise LeaseLost(f"workflow {record.id}: lease lost before saving")
         await self._index(record)
+        return int(saved) > 1
 
     async def _index(self, record: WorkflowRecord) -> None:
         customer = record.input.get("customer", {}).get("name") if isinstance(record.input.get("customer"),
@@ -410,33 +435,29 @@ class WorkflowStore:
 
     # -- leases ----------------------------------------------------------------------------------------------
 
-    async def acquire(self, workflow_id: str) -> str | None:
-        """A fencing token if nobody holds the workflow's lease, else ``None``."""
+    async def claim(self, workflow_id: str) -> Claim | None:
+        """Take the workflow's lease, its record and any waiting request in one round trip; ``None`` if held."""
         token = uuid.uuid4().hex
-        ok = await self.redis.set(self.lease_key(workflow_id), token, nx=True, px=self.lease_ms)
-        return token if ok else None
+        reply = await self._claim(keys=[self.record_key(workflow_id), self.lease_key(workflow_id),
+                                        self.request_key(workflow_id)], args=[token, self.lease_ms])
+        if not reply:
+            return None
+        raw_record, raw_request = reply
+        return Claim(token=token, record=_decoder.decode(raw_record) if raw_record else None,
+                     request=_decode_request(raw_request) if raw_request else None)
 
     async def renew(self, workflow_id: str, token: str) -> bool:
         return bool(await self._renew(keys=[self.lease_key(workflow_id)], args=[token, self.lease_ms]))
 
-    async def release(self, workflow_id: str, token: str) -> None:
-        await self._release(keys=[self.lease_key(workflow_id)], args=[token])
+    async def release(self, workflow_id: str, token: str) -> bool:
+        """Let go of the lease; whether a request waits for the workflow (read in the same round trip)."""
+        return bool(await self._release(keys=[self.lease_key(workflow_id), self.request_key(workflow_id)],
+                                        args=[token]))
 
     # -- requests from people (resume, retry, cancel) ----------------------------------------------------------
 
     async def request(self, workflow_id: str, request: PersonRequest) -> None:
         await self.redis.set(self.request_key(workflow_id), _encoder.encode(request), ex=7 * 86_400)
-
-    async def take_request(self, workflow_id: str) -> PersonRequest | None:
-        raw = await self.redis.getdel(self.request_key(workflow_id))
-        if raw is None:
-            return None
-        if not raw.lstrip().startswith(b"{"):  # written before requests named who asked
-            return PersonRequest(action=raw.decode())
-        return _request_decoder.decode(raw)
-
-    async def pending_request(self, workflow_id: str) -> bool:
-        return bool(await self.redis.exists(self.request_key(workflow_id)))
 
     # -- who works on an exception ------------------------------------------------------------------------------
 
@@ -497,6 +518,8 @@ class Lease:
     def __init__(self, store: WorkflowStore, workflow_id: str, token: str) -> None:
         self.store, self.workflow_id, self.token = store, workflow_id, token
         self.lost = False
+        self.request_waiting = False
+        """Whether a person's request was waiting when the lease was let go."""
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Lease:
@@ -506,7 +529,7 @@ class Lease:
     async def __aexit__(self, *exc: object) -> None:
         if self._task is not None:
             self._task.cancel()
-        await self.store.release(self.workflow_id, self.token)
+        self.request_waiting = await self.store.release(self.workflow_id, self.token)
 
     async def _keep(self) -> None:
         period = self.store.lease_ms / 3000
@@ -532,28 +555,27 @@ class SagaRunner:
 
     async def advance(self, workflow_id: str) -> WorkflowRecord | None:
         """Run ``workflow_id`` until it finishes, parks, sleeps or waits; a no-op if another worker holds it."""
-        token = await self.store.acquire(workflow_id)
-        if token is None:
+        claim = await self.store.claim(workflow_id)
+        if claim is None:
             # The holder runs it; requests it has not seen yet are picked up when it lets go. This kick is
             # acknowledged now, so should the holder die, nothing would bring the workflow back: a wake-up once
             # its lease could have lapsed does. Exact, so that a due wake-up being fired right now (an earlier
             # one would win) cannot take this one with it when the timer loop clears it.
             await self.store.schedule(workflow_id, _now() + timedelta(milliseconds=self.store.lease_ms), exact=True)
             return None
-        async with Lease(self.store, workflow_id, token):
-            record = await self.store.load(workflow_id)
+        record = claim.record
+        async with Lease(self.store, workflow_id, claim.token) as lease:
             if record is not None:
                 try:
-                    await self._advance(record, token)
+                    await self._advance(record, claim.token, claim.request)
                 except LeaseLost:
                     _log.warning("workflow %s: lease lost mid-run; the new holder continues it", workflow_id)
                     return None
-        if record is not None and not record.state.is_terminal and await self.store.pending_request(workflow_id):
+        if record is not None and not record.state.is_terminal and lease.request_waiting:
             await self.kick(workflow_id)
         return record
 
-    async def _advance(self, record: WorkflowRecord, token: str) -> None:
-        request = await self.store.take_request(record.id)
+    async def _advance(self, record: WorkflowRecord, token: str, request: PersonRequest | None) -> None:
         if record.state.is_terminal:
             if request:
                 record.note("request_ignored", detail=f"{request.action}: the workflow had already finished",
@@ -613,16 +635,27 @@ class SagaRunner:
             return False
 
     async def _run_steps(self, record: WorkflowRecord, token: str) -> None:
+        """Run the remaining steps in order.
+
+        One write per step: a finished step is saved together with the start of the next (or with the
+        workflow's end), and that write also tells whether a person's request waits, in which case the next
+        step is not started and the next kick applies the request first.
+        """
         definition = self.definitions[record.kind]
         while record.step_index < len(definition.steps):
             step = definition.steps[record.step_index]
             state = record.steps[record.step_index]
-            if await self.store.pending_request(record.id):
-                return  # a person asked for something: the next kick applies it first
+            before = (record.state, record.business_status, record.wake_at, state.status, state.attempts,
+                      state.started_at, len(record.history))
             record.state, record.business_status, record.wake_at = WorkflowState.RUNNING, step.status, None
             state.status, state.attempts, state.started_at = "running", state.attempts + 1, _now()
             record.note("step_started", step=step.name, detail=f"attempt {state.attempts}")
-            await self.store.save(record, token)
+            if await self.store.save(record, token):
+                (record.state, record.business_status, record.wake_at, state.status, state.attempts,
+                 state.started_at, kept) = before
+                del record.history[kept:]
+                await self.store.save(record, token)
+                return
             context = StepContext(workflow=record, step=step.name, key=f"{record.id}:{step.name}",
                                   systems=self.systems, attempt=state.attempts)
             try:
@@ -654,7 +687,6 @@ class SagaRunner:
             record.external_ids.update(definition.ids(step.name, state.output))
             record.step_index += 1
             record.note("step_done", step=step.name)
-            await self.store.save(record, token)
         record.state, record.business_status, record.completed_at = (
             WorkflowState.SUCCEEDED, BusinessStatus.COMPLETED, _now())
         record.note("completed")

@@ -31,6 +31,9 @@ class QuoteToCashSettings(RuntimeSettings, frozen=True, kw_only=True):
     retry_base_seconds: float = 0.5
     retry_cap_seconds: float = 30.0
     upstream_timeout_seconds: float = 10.0
+    catalog_sync_ttl_seconds: float = 300.0
+    """An item synced to the billing catalogue with the same definition this recently is not synced again (0:
+    every activation syncs its items)."""
     metrics_sweep_seconds: float = 15.0
     """How often one worker reads again the deals whose finance figures predate their latest change."""
     metrics_inline_limit: int = 100

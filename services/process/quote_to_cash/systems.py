@@ -37,6 +37,8 @@ class Systems:
     """``DealLinks``: the ids a deal has in each system."""
     start: Callable[..., Awaitable[Any]]
     """``Workflows.start``: a step may start a follow-up workflow (idempotent by id)."""
+    catalog: Any = None
+    """``CatalogMemo``: items synced to the billing catalogue recently (``None``: sync every time)."""
 
     async def aclose(self) -> None:
         for client in (self.crm, self.erp, self.billing, self.revrec):

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager, suppress
 from opentelemetry.trace import TracerProvider
 from redis.asyncio import Redis
 
-from services.process.quote_to_cash.engine import KICK_STREAM, Workflows
+from services.process.quote_to_cash.engine import KICK_STREAM, CatalogMemo, Workflows
 from services.process.quote_to_cash.metrics_book import MetricsSweep
 from services.process.quote_to_cash.saga import RunnerPolicy
 from services.process.quote_to_cash.settings import QuoteToCashSettings
@@ -61,7 +61,8 @@ async def open_workflows(settings: QuoteToCashSettings, redis: Redis, *, with_sy
         config = UpstreamConfig(name=name, base_url=url,
                                 timeouts=Timeouts(default=settings.upstream_timeout_seconds, connect=1.0))
         clients[name] = create_upstream_client(config, auth=auth, tracer_provider=tracer_provider)
-    systems = Systems(**clients, links=workflows.links, start=workflows.start)
+    catalog = CatalogMemo(redis, keyspace, settings.catalog_sync_ttl_seconds)
+    systems = Systems(**clients, links=workflows.links, start=workflows.start, catalog=catalog)
     workflows.runner.systems = systems
     try:
         yield workflows

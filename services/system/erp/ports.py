@@ -55,6 +55,10 @@ class ErpConnector(Protocol):
         """The active item ``sku`` (a master-data exception when missing or inactive)."""
         ...
 
+    async def get_items(self, skus: list[str]) -> list[Product]:
+        """The active items of ``skus`` (distinct), in order; the first missing or inactive one is an exception."""
+        ...
+
     async def create_sales_order(self, data: SalesOrderCreateV1, ext: str) -> SalesOrderV1:
         """Upsert the sales order with external id ``ext``."""
         ...

@@ -82,6 +82,9 @@ class ErpService:
     async def get_item(self, sku: str) -> Product:
         return await self.connector.get_item(sku)
 
+    async def get_items(self, skus: list[str]) -> list[Product]:
+        return await self.connector.get_items(list(dict.fromkeys(skus)))
+
     async def create_sales_order(self, data: SalesOrderCreateV1, caller: Caller) -> SalesOrderV1:
         result = await self.connector.create_sales_order(data, external_id(caller, "sales_order.create"))
         await self._record(caller, "sales_order.created", result.id, result)

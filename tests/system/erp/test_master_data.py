@@ -26,6 +26,32 @@ class TestItems:
         problem = _master_data(erp.client.get("/v1/items/OLD-PLAN"), "sku_inactive", "OLD-PLAN")
         assert "Reactivate" in problem["detail"]
 
+    def test_several_skus_in_one_lookup_answer_each_once_in_the_order_asked(self, erp, vendor):
+        vendor.item("PLAT-SEAT")
+        vendor.item("SETUP-FEE")
+        response = erp.client.get("/v1/items", params=[("sku", "SETUP-FEE"), ("sku", "PLAT-SEAT"),
+                                                       ("sku", "SETUP-FEE")])
+        assert response.status_code == 200, response.text
+        items = response.json()
+        assert [item["sku"] for item in items] == ["SETUP-FEE", "PLAT-SEAT"]
+        single = erp.client.get("/v1/items/PLAT-SEAT").json()
+        assert items[1] == single and items[1]["external_ids"]["erp"]
+
+    @pytest.mark.parametrize(("inactive", "code"), [(None, "sku_missing"), (True, "sku_inactive")])
+    def test_one_bad_sku_among_several_is_named(self, erp, vendor, inactive, code):
+        vendor.item("PLAT-SEAT")
+        if inactive:
+            vendor.item("OLD-PLAN", inactive=True)
+        response = erp.client.get("/v1/items", params=[("sku", "PLAT-SEAT"), ("sku", "OLD-PLAN")])
+        _master_data(response, code, "OLD-PLAN")
+
+    @pytest.mark.parametrize("params", [[], [("sku", "bad sku!")], [("sku", f"S-{n}") for n in range(101)]])
+    def test_a_bad_sku_list_is_a_problem_naming_the_parameter(self, erp, params):
+        response = erp.client.get("/v1/items", params=params)
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert "sku" in response.text
+
     @pytest.mark.parametrize(("inactive", "code"), [(None, "sku_missing"), (True, "sku_inactive")])
     def test_an_order_line_with_a_bad_sku_writes_nothing(self, erp, vendor, inactive, code):
         vendor.item("PLAT-SEAT")

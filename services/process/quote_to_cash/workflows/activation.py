@@ -65,12 +65,10 @@ async def erp_customer(ctx: StepContext) -> dict[str, Any]:
 
 
 async def erp_items(ctx: StepContext) -> dict[str, Any]:
-    items: dict[str, Any] = {}
-    for line in deal_of(ctx).lines:
-        item = await call(ctx.systems.erp, "GET", f"/v1/items/{line.product_sku}")
-        items[line.product_sku] = {"name": item.get("name") or line.product_sku,
-                                   "erp_item_id": item.get("id"), "recognition": item.get("recognition")}
-    return {"items": items}
+    skus = list(dict.fromkeys(line.product_sku for line in deal_of(ctx).lines))
+    found = await call(ctx.systems.erp, "GET", "/v1/items", params={"sku": skus})
+    return {"items": {item["sku"]: {"name": item.get("name") or item["sku"], "erp_item_id": item.get("id"),
+                                    "recognition": item.get("recognition")} for item in found}}
 
 
 async def billing_customer(ctx: StepContext) -> dict[str, Any]:
@@ -82,11 +80,15 @@ async def billing_customer(ctx: StepContext) -> dict[str, Any]:
 async def billing_catalog(ctx: StepContext) -> dict[str, Any]:
     names = ctx.output("erp_items")["items"]
     synced = []
+    memo = ctx.systems.catalog
     for line in deal_of(ctx).lines:
         body = {"name": names.get(line.product_sku, {}).get("name") or line.product_sku,
                 "prices": deal_terms.catalog_prices(line)}
-        await call(ctx.systems.billing, "PUT", f"/v1/catalog/items/{line.product_sku}", json=body,
-                   key=ctx.sub_key(line.product_sku))
+        if memo is None or not await memo.synced(line.product_sku, body):
+            await call(ctx.systems.billing, "PUT", f"/v1/catalog/items/{line.product_sku}", json=body,
+                       key=ctx.sub_key(line.product_sku))
+            if memo is not None:
+                await memo.remember(line.product_sku, body)
         synced.append(line.product_sku)
     return {"skus": synced}
 

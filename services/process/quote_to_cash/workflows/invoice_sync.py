@@ -23,9 +23,13 @@ __all__ = ["INVOICE_SYNC", "start_invoice_sync_for"]
 
 
 async def start_invoice_sync_for(ctx: StepContext, invoice: dict[str, Any]) -> None:
-    """Start the sync of ``invoice`` (idempotent) for the deal the calling workflow is about."""
+    """Start the sync of ``invoice`` (idempotent) for the deal the calling workflow is about.
+
+    ``invoice`` is the billing API's invoice as just listed; a finalized invoice's lines and amounts no longer
+    change (a new status is a new sync), so the sync starts from it instead of reading it again.
+    """
     await ctx.systems.start("invoice_sync", ctx.workflow.subject,
-                            {"invoice_id": invoice["id"], "status": invoice.get("status")},
+                            {"invoice_id": invoice["id"], "status": invoice.get("status"), "invoice": invoice},
                             workflow_id=f"invoice_sync:{invoice['id']}:{invoice.get('status')}")
 
 
@@ -34,7 +38,10 @@ def _key(ctx: StepContext, what: str) -> str:
 
 
 async def read_invoice(ctx: StepContext) -> dict[str, Any]:
-    invoice = await call(ctx.systems.billing, "GET", f"/v1/invoices/{ctx.input['invoice_id']}")
+    """The invoice (as listed by the workflow that started this sync, else read now) and the deal's links."""
+    listed = ctx.input.get("invoice")
+    invoice = listed if listed and listed.get("id") == ctx.input["invoice_id"] else await call(
+        ctx.systems.billing, "GET", f"/v1/invoices/{ctx.input['invoice_id']}")
     links = await ctx.systems.links.of(ctx.workflow.subject)
     if not links.get("customer_key"):
         raise StepFailed(f"invoice {invoice['id']} belongs to no activated deal ({ctx.workflow.subject})",

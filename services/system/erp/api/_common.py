@@ -9,16 +9,23 @@ from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, Parameter
+from msgspec import Meta
 
 from services.runtime.idempotency import IDEMPOTENCY_OPT
 from services.system.erp.service import Caller, ErpService
 
-__all__ = ["KEYED", "SERVICE", "BusinessKey", "ErpIdParam", "SkuParam", "body", "caller_of", "provide_service"]
+__all__ = ["KEYED", "SERVICE", "BusinessKey", "ErpIdParam", "SkuList", "SkuParam", "body", "caller_of",
+           "provide_service"]
 
 BusinessKey = FromPath[Annotated[str, Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", max_length=100,
                                                 description="Business key of the customer (its external id)")]]
 SkuParam = FromPath[Annotated[str, Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", max_length=100,
                                              description="Stock-keeping unit (the item's name/number)")]]
+_SKU = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
+SkuList = Annotated[list[Annotated[str, Meta(pattern=_SKU, max_length=100)]],
+                    Parameter(min_items=1, max_items=100,
+                              schema_extra={"items": {"type": "string", "pattern": _SKU, "maxLength": 100}},
+                              description="Stock-keeping units, the parameter repeated once per SKU (1 to 100)")]
 ErpIdParam = FromPath[Annotated[str, Parameter(pattern=r"^[0-9]{1,18}$", max_length=18,
                                                description="The ERP's internal id")]]
 KEYED = {IDEMPOTENCY_OPT: "required"}

@@ -12,7 +12,7 @@ from contracts.parties import Customer
 from services.runtime.app import links_to
 from services.runtime.auth.guards import requires
 from services.system.erp.api import _examples
-from services.system.erp.api._common import SERVICE, BusinessKey, SkuParam, body, caller_of
+from services.system.erp.api._common import SERVICE, BusinessKey, SkuList, SkuParam, body, caller_of
 from services.system.erp.service import ErpService
 
 __all__ = ["CustomerController", "ItemController"]
@@ -53,3 +53,11 @@ class ItemController(Controller):
                      "`sku_missing` or `sku_inactive`, naming the SKU, owned by `finance_ops`, the fix in `detail`.")
     async def read(self, sku: SkuParam, service: NamedDependency[ErpService]) -> Product:
         return await service.get_item(sku)
+
+    @get("/", operation_id="listItemsV1", guards=[requires("erp:read")],
+         summary="The active items of several SKUs, in one lookup",
+         description="One item per distinct SKU asked, in the order asked (`?sku=A&sku=B`). If any SKU is missing "
+                     "or inactive the answer is that SKU's master-data exception (a 422 problem with code "
+                     "`sku_missing` or `sku_inactive`, owned by `finance_ops`), as for a single item.")
+    async def read_many(self, sku: SkuList, service: NamedDependency[ErpService]) -> list[Product]:
+        return await service.get_items(sku)

@@ -88,16 +88,20 @@ class StripeCatalog:
                                  retired_price_ids=retired)
 
     async def price_for(self, sku: str, currency: str, frequency: BillingFrequency, amount: int) -> dict[str, Any]:
-        """An active price of ``sku`` at exactly ``amount``: the list price when it matches, else a deal price."""
+        """An active price of ``sku`` at exactly ``amount``: the list price when it matches, else a deal price.
+
+        The prices are listed by the product id the SKU implies; the product itself is read only when no price
+        matches (to refuse a SKU that was never synced before creating a deal price for it).
+        """
+        prices = await self.api.list_all("/v1/prices", {"product": product_id(sku), "active": True})
+        found = [p for p in prices if _same_price(p, currency, frequency, amount)]
+        if found:
+            return min(found, key=lambda p: (p.get("metadata") or {}).get(META + "role", "list") != "list")
         prod = await self.product(sku)
         if prod is None:
             raise VendorRefused(f"SKU {sku!r} is not in the billing catalogue; sync it first "
                                 f"(PUT /v1/catalog/items/{sku}).", slug="business-rule", code="sku_missing",
                                 retryable=False, owner="finance_ops")
-        prices = await self.api.list_all("/v1/prices", {"product": prod["id"], "active": True})
-        found = [p for p in prices if _same_price(p, currency, frequency, amount)]
-        if found:
-            return min(found, key=lambda p: (p.get("metadata") or {}).get(META + "role", "list") != "list")
         return await self._create_price(sku, prod["id"], currency, frequency, amount, "deal")
 
     async def _ensure_product(self, sku: str, item: CatalogItemV1) -> dict[str, Any]:

@@ -77,26 +77,32 @@ class NetSuiteConnector:
         return customer_from_netsuite(record, key, self._currency_of(record, "customer"))
 
     async def get_item(self, sku: str) -> Product:
-        row = (await self._items([sku]))[sku]
-        return Product(id=None, sku=sku, name=row.get("displayname") or row["itemid"],
-                       description=row.get("salesdescription") or row.get("description"),
-                       external_ids={"erp": row["id"]})  # type: ignore[dict-item]
+        return (await self.get_items([sku]))[0]
+
+    async def get_items(self, skus: list[str]) -> list[Product]:
+        rows = await self._items(skus)
+        return [Product(id=None, sku=sku, name=rows[sku].get("displayname") or rows[sku]["itemid"],
+                        description=rows[sku].get("salesdescription") or rows[sku].get("description"),
+                        external_ids={"erp": rows[sku]["id"]})  # type: ignore[dict-item]
+                for sku in skus]
 
     # --- transactions -----------------------------------------------------------------------------
 
     async def create_sales_order(self, data: SalesOrderCreateV1, ext: str) -> SalesOrderV1:
         items = await self._items(line.sku for line in data.lines)
-        body = {"entity": {"id": await self._customer_id(data.customer_key)},
+        customer_id = await self._customer_id(data.customer_key)
+        body = {"entity": {"id": customer_id},
                 "currency": {"id": self._currency_id(data.currency)},
                 "tranDate": data.order_date.isoformat() if data.order_date else None, "memo": data.memo,
                 "otherRefNum": data.opportunity_id,
                 "item": input_lines(data.lines, {sku: row["id"] for sku, row in items.items()})}
         order_id = await self.api.upsert("salesOrder", ext, _present(body), replace="item")
-        return await self.get_sales_order(order_id)
+        return await self.get_sales_order(order_id, known_customer=(customer_id, data.customer_key))
 
-    async def get_sales_order(self, order_id: str) -> SalesOrderV1:
+    async def get_sales_order(self, order_id: str, known_customer: tuple[str, str] | None = None) -> SalesOrderV1:
+        """The sales order as NetSuite has it; ``known_customer`` (internal id, key) saves reading the customer."""
         record = await self.api.read("salesOrder", order_id)
-        return sales_order_from_netsuite(record, await self._customer_key(record["entity"]),
+        return sales_order_from_netsuite(record, await self._customer_key(record["entity"], known_customer),
                                          self._currency_of(record, "sales order"))
 
     async def create_invoice(self, data: InvoiceCreateV1, ext: str) -> Invoice:
@@ -226,7 +232,9 @@ class NetSuiteConnector:
             raise customer_missing(key)
         return str(record["id"])
 
-    async def _customer_key(self, ref: dict[str, Any]) -> str:
+    async def _customer_key(self, ref: dict[str, Any], known: tuple[str, str] | None = None) -> str:
+        if known is not None and str(ref["id"]) == known[0]:
+            return known[1]
         record = await self.api.read("customer", str(ref["id"]), fields="externalId")
         return str(record.get("externalId") or ref["id"])
 
