@@ -44,7 +44,7 @@ from services.runtime.metrics import render_latest
 from services.runtime.problems import PROBLEM_MEDIA_TYPE, exception_handlers, problem_response
 from services.runtime.redis import KeySpace, create_redis
 from services.runtime.settings import RuntimeSettings
-from services.runtime.strict_query import QUERY_LIST_OPT, QUERY_OPT, StrictQueryMiddleware
+from services.runtime.strict_query import QUERY_LIST_OPT, QUERY_OPT, QUERY_TEXT_OPT, StrictQueryMiddleware
 from services.runtime.telemetry import EdgeMiddleware, configure_logging, create_tracer_provider
 from services.runtime.versioning import DEPRECATION_OPT, DeprecationHeadersMiddleware
 
@@ -156,6 +156,7 @@ def _complete_from_openapi(app: Litestar) -> None:
                      if getattr(p, "param_in", None) == ParamType.QUERY]
             handler.opt[QUERY_OPT] = frozenset(p.name for p in query)
             handler.opt[QUERY_LIST_OPT] = frozenset(p.name for p in query if _allows_list(p.schema))
+            handler.opt[QUERY_TEXT_OPT] = frozenset(p.name for p in query if _free_text(p.schema))
             for op in operations if LINKS_OPT in handler.opt else ():
                 success = op and (op.responses or {}).get(str(handler.status_code))
                 if success:
@@ -218,6 +219,18 @@ def _allows_list(schema: Any) -> bool:
     if schema.type == OpenAPIType.ARRAY or (isinstance(schema.type, Sequence) and OpenAPIType.ARRAY in schema.type):
         return True
     return any(_allows_list(s) for s in (*(schema.one_of or ()), *(schema.any_of or ())))
+
+
+def _free_text(schema: Any) -> bool:
+    """Whether a parameter's schema admits any string (no enum, pattern or format), so ``null`` is text to it."""
+    if not isinstance(schema, Schema):
+        return False  # a component reference: an enum or an object
+    if schema.type == OpenAPIType.ARRAY:
+        return _free_text(schema.items)
+    types = schema.type if isinstance(schema.type, Sequence) and not isinstance(schema.type, str) else [schema.type]
+    if OpenAPIType.STRING in types and not (schema.enum or schema.pattern or schema.format or schema.const):
+        return True
+    return any(_free_text(s) for s in (*(schema.one_of or ()), *(schema.any_of or ())))
 
 
 @get("/health", include_in_schema=False, sync_to_thread=False, media_type=MediaType.JSON)

@@ -108,3 +108,11 @@ class TestModificationRefusals:
         invoice = {"id": "in", "kind": "invoice", "document_date": "2019-01-01", "amount": money(0)}
         body = _problem(api.post(f"/contracts/{cid}/billings", invoice), 400)
         assert _fields(body) == ["amount"]
+
+
+class TestQueryRefusals:
+    def test_null_for_a_number_is_refused_not_read_as_absent(self, api):
+        """``?year=null`` must not answer as if no year were asked (the decoder reads ``null`` as absent)."""
+        body = _problem(api.get("/calendar?year=null"), 400)
+        assert _fields(body) == ["year"] and "null" in body["errors"][0]["message"]
+        assert api.get("/calendar?year=2025").status_code == 200
