@@ -10,17 +10,21 @@ import re
 from collections.abc import Generator
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
 
 import httpx
 from opentelemetry.trace import TracerProvider
 
+from contracts.deals import CustomerContract
 from contracts.money import Money, exponent
+from contracts.parties import Contact
 from services.runtime.http import BreakerPolicy, RetryPolicy, Timeouts, UpstreamClient, UpstreamConfig
 from services.system.crm.errors import IncompleteCrmRecord
+from services.system.crm.schemas import CatalogItemV1
 from services.system.crm.settings import CrmSettings
 
-__all__ = ["BearerToken", "add_months", "decimal_text", "is_email", "is_sku", "line_keys", "money_of", "name_parts",
-           "term_end", "upstream", "whole_months"]
+__all__ = ["BearerToken", "SubResources", "add_months", "decimal_text", "is_email", "is_sku", "line_keys", "money_of",
+           "name_parts", "term_end", "upstream", "whole_months"]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 """The canonical ``Contact.email`` pattern."""
@@ -107,3 +111,33 @@ def name_parts(name: str) -> tuple[str | None, str]:
     """A person's name as (first name, last name): the last word is the last name, as both CRMs require one."""
     first, _, last = name.strip().rpartition(" ")
     return first.strip() or None, last
+
+
+class SubResources:
+    """Contacts, the product catalogue and contracts: each connector keeps them in sub-objects of one shape.
+
+    A connector sets ``contacts`` (``upsert``, ``of_account``), ``catalog`` (``items``, ``item``) and ``contracts``
+    (``get``, ``of_account``) in its constructor; these methods are its port for them.
+    """
+
+    contacts: Any
+    catalog: Any
+    contracts: Any
+
+    async def upsert_contact(self, account_key: str, key: str, contact: Contact) -> Contact:
+        return await self.contacts.upsert(account_key, key, contact)
+
+    async def list_contacts(self, account_key: str) -> list[Contact]:
+        return await self.contacts.of_account(account_key)
+
+    async def list_products(self) -> list[CatalogItemV1]:
+        return await self.catalog.items()
+
+    async def get_product(self, sku: str) -> CatalogItemV1:
+        return await self.catalog.item(sku)
+
+    async def get_contract(self, contract_id: str) -> CustomerContract:
+        return await self.contracts.get(contract_id)
+
+    async def list_contracts(self, account_key: str) -> list[CustomerContract]:
+        return await self.contracts.of_account(account_key)

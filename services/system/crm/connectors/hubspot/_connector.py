@@ -12,9 +12,9 @@ from typing import Any
 from urllib.parse import quote
 
 from contracts.catalog import BillingFrequency
-from contracts.deals import Amendment, CustomerContract, Opportunity, OpportunityStage
-from contracts.parties import Contact, Customer
-from services.system.crm.connectors._shared import decimal_text, money_of
+from contracts.deals import Amendment, Opportunity, OpportunityStage
+from contracts.parties import Customer
+from services.system.crm.connectors._shared import SubResources, decimal_text, money_of
 from services.system.crm.connectors.hubspot._amendments import AMENDS, amendment_of
 from services.system.crm.connectors.hubspot._catalog import HubSpotCatalog
 from services.system.crm.connectors.hubspot._contacts import HubSpotContacts
@@ -34,7 +34,7 @@ from services.system.crm.connectors.hubspot._signature import events_of, verify
 from services.system.crm.connectors.hubspot._wire import HubSpotApi
 from services.system.crm.errors import CrmNotFound, VendorRefused
 from services.system.crm.ports import ClosedDeal, CreatedOpportunity, DealChange, Notification
-from services.system.crm.schemas import FINANCE_FIELDS, CatalogItemV1, FinanceStatusResultV1, FinanceStatusV1
+from services.system.crm.schemas import FINANCE_FIELDS, FinanceStatusResultV1, FinanceStatusV1
 
 __all__ = ["FINANCE_PROPERTIES", "HubSpotConnector"]
 
@@ -48,7 +48,7 @@ def _ms(moment: datetime) -> str:
     return str(int(moment.timestamp() * 1000))
 
 
-class HubSpotConnector:
+class HubSpotConnector(SubResources):
     """The CRM on HubSpot.
 
     Args:
@@ -83,24 +83,6 @@ class HubSpotConnector:
             raise CrmNotFound(f"No CRM account with key {key!r}; upsert it first (PUT /v1/accounts/{key}).",
                               code="account_missing") from None
         return customer_of(company, self.defaults[0])
-
-    async def upsert_contact(self, account_key: str, key: str, contact: Contact) -> Contact:
-        return await self.contacts.upsert(account_key, key, contact)
-
-    async def list_contacts(self, account_key: str) -> list[Contact]:
-        return await self.contacts.of_account(account_key)
-
-    async def list_products(self) -> list[CatalogItemV1]:
-        return await self.catalog.items()
-
-    async def get_product(self, sku: str) -> CatalogItemV1:
-        return await self.catalog.item(sku)
-
-    async def get_contract(self, contract_id: str) -> CustomerContract:
-        return await self.contracts.get(contract_id)
-
-    async def list_contracts(self, account_key: str) -> list[CustomerContract]:
-        return await self.contracts.of_account(account_key)
 
     async def _deal(self, deal_id: str) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]],
                                                  Opportunity]:

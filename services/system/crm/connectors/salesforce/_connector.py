@@ -11,9 +11,9 @@ from datetime import UTC, datetime, time
 from typing import Any, NamedTuple
 
 from contracts.billing import InvoiceStatus
-from contracts.deals import Amendment, CustomerContract, Opportunity, OpportunityStage
-from contracts.parties import Contact, Customer
-from services.system.crm.connectors._shared import decimal_text, money_of
+from contracts.deals import Amendment, Opportunity, OpportunityStage
+from contracts.parties import Customer
+from services.system.crm.connectors._shared import SubResources, decimal_text, money_of
 from services.system.crm.connectors.salesforce._amendments import (
     AMENDED,
     AMENDMENT_LINE_COLUMNS,
@@ -38,7 +38,7 @@ from services.system.crm.connectors.salesforce._outbound import parse_notificati
 from services.system.crm.connectors.salesforce._wire import SalesforceApi, soql_text
 from services.system.crm.errors import CrmNotFound, IncompleteCrmRecord, VendorRefused
 from services.system.crm.ports import ClosedDeal, CreatedOpportunity, DealChange, Notification
-from services.system.crm.schemas import FINANCE_FIELDS, CatalogItemV1, FinanceStatusResultV1, FinanceStatusV1
+from services.system.crm.schemas import FINANCE_FIELDS, FinanceStatusResultV1, FinanceStatusV1
 
 __all__ = ["FINANCE_COLUMNS", "INVOICE_STATUSES", "SalesforceConnector"]
 
@@ -98,7 +98,7 @@ def _soql_instant(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class SalesforceConnector:
+class SalesforceConnector(SubResources):
     """The CRM on Salesforce.
 
     Args:
@@ -130,24 +130,6 @@ class SalesforceConnector:
             raise CrmNotFound(f"No CRM account with key {key!r}; upsert it first (PUT /v1/accounts/{key}).",
                               code="account_missing")
         return customer_of(records[0], self.defaults.currency)
-
-    async def upsert_contact(self, account_key: str, key: str, contact: Contact) -> Contact:
-        return await self.contacts.upsert(account_key, key, contact)
-
-    async def list_contacts(self, account_key: str) -> list[Contact]:
-        return await self.contacts.of_account(account_key)
-
-    async def list_products(self) -> list[CatalogItemV1]:
-        return await self.catalog.items()
-
-    async def get_product(self, sku: str) -> CatalogItemV1:
-        return await self.catalog.item(sku)
-
-    async def get_contract(self, contract_id: str) -> CustomerContract:
-        return await self.contracts.get(contract_id)
-
-    async def list_contracts(self, account_key: str) -> list[CustomerContract]:
-        return await self.contracts.of_account(account_key)
 
     async def _contract_org(self) -> tuple[bool, bool]:
         fields = await self._fields()
