@@ -8,11 +8,15 @@ needed and every route still answers from real Redis state.
 
 from __future__ import annotations
 
+import uuid
+
+import httpx
 import pytest
 import schemathesis
 
 from services.process.quote_to_cash.app import create_app
 from services.process.quote_to_cash.settings import QuoteToCashSettings
+from services.runtime.testing import serve_in_thread
 from tests.conftest import REDIS_URL
 from tests.support.contract_fuzzing import MODES, fuzz_operation, operations_of, run_stateful_flows
 
@@ -43,3 +47,20 @@ def test_stateful_flows_honour_the_contract(process_schema, issuer):
         "startWorkflowV1": {"getWorkflowV1", "cancelWorkflowV1"},
         "getWorkflowV1": {"cancelWorkflowV1"},
     }, best_effort=_UNREACHED)
+
+
+def test_a_repeated_start_answers_200_with_the_first_run_as_documented(process_schema, issuer,
+                                                                       module_key_prefix):
+    token = issuer.token("quote_to_cash:read quote_to_cash:write", audience="quote_to_cash")
+    document = process_schema.raw_schema["paths"]["/v1/workflows"]["post"]["responses"]
+    assert {"200", "201"} <= document.keys()
+    body = {"kind": "reconciliation", "subject": "period-2031-01", "id": f"reconciliation:{uuid.uuid4().hex}",
+            "input": {}}
+    settings = QuoteToCashSettings(issuer_url=issuer.url, redis_url=REDIS_URL, key_prefix=module_key_prefix,
+                                   workers=0)
+    with serve_in_thread(create_app(settings)) as server:
+        answers = [httpx.post(f"{server.url}/v1/workflows", json=body, headers={
+            "Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex}) for _ in range(2)]
+    assert [a.status_code for a in answers] == [201, 200], answers[-1].text
+    assert answers[1].json()["id"] == answers[0].json()["id"] == body["id"]
+    assert answers[1].json()["created_at"] == answers[0].json()["created_at"]

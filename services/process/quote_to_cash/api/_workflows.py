@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from contracts.problems import FieldError
@@ -60,6 +61,8 @@ class WorkflowController(Controller):
     tags = ["workflows"]
 
     @post("/", operation_id="startWorkflowV1", guards=_WRITE, status_code=201,
+          responses={200: ResponseSpec(WorkflowRecord, generate_examples=False,
+                                       description="A workflow with this id existed already: its record, as it is")},
           opt=links_to("getWorkflowV1", "cancelWorkflowV1", workflow_id="$response.body#/id"),
           summary="Start a workflow (idempotent by id: a repeat answers 200 with the first run)")
     async def start(self, data: JSONBody[WorkflowStartV1], request: Request[Any, Any, Any]) -> Response[WorkflowRecord]:
