@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 __all__ = ["DEV_SETTINGS", "NetSuiteSettings"]
@@ -16,17 +16,20 @@ __all__ = ["DEV_SETTINGS", "NetSuiteSettings"]
 
 @dataclass(frozen=True, kw_only=True)
 class NetSuiteSettings:
-    """One emulated NetSuite account with one token-based-authentication (OAuth 1.0a) token."""
+    """One emulated NetSuite account with one token-based-authentication (OAuth 1.0a) token.
+
+    The four credentials stay out of ``repr`` and ``str``.
+    """
 
     account_id: str = "1234567_SB1"
     """The account id as the OAuth ``realm`` spells it (the host slug is ``1234567-sb1``)."""
-    consumer_key: str = "revflow-dev-consumer-key"
+    consumer_key: str = field(default="revflow-dev-consumer-key", repr=False)
     """The integration record's consumer key."""
-    consumer_secret: str = "revflow-dev-consumer-secret"
+    consumer_secret: str = field(default="revflow-dev-consumer-secret", repr=False)
     """The integration record's consumer secret."""
-    token_id: str = "revflow-dev-token-id"
+    token_id: str = field(default="revflow-dev-token-id", repr=False)
     """The access token's id."""
-    token_secret: str = "revflow-dev-token-secret"
+    token_secret: str = field(default="revflow-dev-token-secret", repr=False)
     """The access token's secret."""
     max_concurrency: int = 5
     """Requests the account may have in flight at once; more get 429 ``CONCURRENCY_LIMIT_EXCEEDED``."""

@@ -17,18 +17,18 @@ OUTBOUND_FIELDS = ("Id", "Name", "AccountId", "Amount", "CloseDate", "StageName"
 
 @dataclass(frozen=True, kw_only=True)
 class SalesforceSettings:
-    """How the sandbox org behaves."""
+    """How the sandbox org behaves; the client secret and the accepted access tokens stay out of ``repr``."""
 
     seed: int | None = None
     """Makes record ids deterministic (a failing run replays with the same ids)."""
     client_id: str = DEV_CLIENT_ID
     """Consumer key of the connected app (client credentials and JWT bearer ``iss``)."""
-    client_secret: str = DEV_CLIENT_SECRET
+    client_secret: str = field(default=DEV_CLIENT_SECRET, repr=False)
     """Consumer secret (client credentials)."""
     jwt_certificate: str | None = None
     """PEM certificate or public key that JWT bearer assertions must be signed for (RS256). When None (dev
     only), an assertion from ``client_id`` is accepted without checking its signature."""
-    session_ids: tuple[str, ...] = (DEV_SESSION_ID,)
+    session_ids: tuple[str, ...] = field(default=(DEV_SESSION_ID,), repr=False)
     """Access tokens accepted without an OAuth flow (public dev value; empty to require OAuth)."""
     instance_url: str | None = None
     """``instance_url`` the token endpoint answers; None uses the request's own base URL."""

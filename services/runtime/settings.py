@@ -4,17 +4,23 @@ Each service has its own prefix (``REVFLOW_BILLING_``); a field ``redis_url`` is
 ``REVFLOW_BILLING_REDIS_URL``, falling back to the unprefixed ``REDIS_URL`` for the fields listed in
 ``SHARED_ENV``. Values are decoded by msgspec into the field's type, so a wrong value fails at start-up with
 the variable's name instead of deep inside a request.
+
+Settings hold secrets, so they never print them: a class names its secret fields in ``secret_fields`` and its
+``repr`` (hence ``str``, log lines, tracebacks and rich's pretty-printing) shows ``<redacted>`` for each one
+that is set, and the password of any URL (``redis://:<redacted>@host``). The values themselves stay plain
+strings.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any, TypeVar
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar, TypeVar
 
 import msgspec
 
-__all__ = ["SHARED_ENV", "RuntimeSettings", "SettingsError", "from_env"]
+__all__ = ["SHARED_ENV", "RuntimeSettings", "SecretsHidden", "SettingsError", "from_env", "redacted_fields"]
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -31,8 +37,49 @@ class SettingsError(ValueError):
     """A setting in the environment could not be decoded into its declared type."""
 
 
-class RuntimeSettings(msgspec.Struct, frozen=True, kw_only=True):
+class _Redacted:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<redacted>"
+
+
+_REDACTED = _Redacted()
+_URL_PASSWORD = re.compile(r"(?<=://)([^/@:\s]*):[^/@\s]+@")
+
+
+class SecretsHidden(msgspec.Struct, frozen=True, kw_only=True):
+    """A Struct whose ``repr`` and ``str`` show ``<redacted>`` for the fields named in ``secret_fields``.
+
+    A subclass names only its own secret fields; those of its bases stay secret. A password in a URL
+    (``redis://user:password@host``) is redacted in every field.
+    """
+
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def __rich_repr__(self) -> Iterator[tuple[str, Any]]:
+        hidden = redacted_fields(type(self))
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if name in hidden and value is not None:
+                value = _REDACTED
+            elif isinstance(value, str):
+                value = _URL_PASSWORD.sub(r"\1:<redacted>@", value)
+            yield name, value
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{name}={value!r}' for name, value in self.__rich_repr__())})"
+
+
+def redacted_fields(cls: type) -> frozenset[str]:
+    """The fields ``cls`` and its bases declare secret in ``secret_fields``."""
+    return frozenset().union(*(vars(base).get("secret_fields", ()) for base in cls.__mro__))
+
+
+class RuntimeSettings(SecretsHidden, frozen=True, kw_only=True):
     """What every service built on the runtime needs; services subclass it with their own fields."""
+
+    secret_fields = frozenset({"client_secret"})
 
     service_name: str = "service"
     """Name of the service: the JWT audience it accepts, the OpenTelemetry ``service.name``."""

@@ -17,6 +17,8 @@ Origin = Annotated[str, msgspec.Meta(pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1
 class CrmPanelSettings(RuntimeSettings, frozen=True, kw_only=True):
     """The runtime's settings plus where the process API is, the HubSpot app secret, CORS and caching."""
 
+    secret_fields = frozenset({"hubspot_app_secret"})
+
     service_name: str = "crm_panel"
     process_url: str = "http://127.0.0.1:8110"
     """Base URL of the quote-to-cash process API, the only service the panel reads."""

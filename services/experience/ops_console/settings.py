@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from services.runtime.settings import RuntimeSettings, from_env
+from services.runtime.settings import RuntimeSettings, SecretsHidden, from_env
 
 __all__ = ["ROLES", "ConsoleUser", "OpsConsoleSettings", "Role", "load_settings"]
 
@@ -19,8 +19,10 @@ Role = Literal["finance_ops", "sales_ops", "billing_ops", "viewer"]
 ROLES: tuple[Role, ...] = ("finance_ops", "sales_ops", "billing_ops", "viewer")
 
 
-class ConsoleUser(msgspec.Struct, frozen=True, kw_only=True):
+class ConsoleUser(SecretsHidden, frozen=True, kw_only=True):
     """A person who may sign in to the console."""
+
+    secret_fields = frozenset({"password_hash"})
 
     username: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]

@@ -12,6 +12,8 @@ __all__ = ["BillingSettings", "load_settings"]
 class BillingSettings(RuntimeSettings, frozen=True, kw_only=True):
     """The runtime's settings plus the billing vendor and its credentials."""
 
+    secret_fields = frozenset({"stripe_api_key", "chargebee_api_key", "webhook_secret"})
+
     service_name: str = "billing"
     vendor: Literal["stripe", "chargebee"] = "stripe"
     """Which billing vendor this deployment talks to."""

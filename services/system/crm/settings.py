@@ -12,6 +12,8 @@ __all__ = ["CrmSettings", "load_settings"]
 class CrmSettings(RuntimeSettings, frozen=True, kw_only=True):
     """The runtime's settings plus the CRM vendor, its credentials and the closed-deal poller."""
 
+    secret_fields = frozenset({"salesforce_access_token", "hubspot_access_token", "hubspot_app_secret"})
+
     service_name: str = "crm"
     vendor: Literal["salesforce", "hubspot"] = "salesforce"
     """Which CRM this deployment talks to."""

@@ -14,6 +14,9 @@ __all__ = ["ErpSettings", "load_settings"]
 class ErpSettings(RuntimeSettings, frozen=True, kw_only=True):
     """The runtime's settings plus the ERP vendor and its token-based-authentication credentials."""
 
+    secret_fields = frozenset({"netsuite_consumer_key", "netsuite_consumer_secret", "netsuite_token_id",
+                               "netsuite_token_secret"})
+
     service_name: str = "erp"
     vendor: Literal["netsuite"] = "netsuite"
     """Which ERP this deployment talks to."""

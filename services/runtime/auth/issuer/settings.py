@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
+from services.runtime.settings import SecretsHidden
 
 __all__ = ["ClientConfig", "IssuerSettings"]
 
 
-class ClientConfig(msgspec.Struct, frozen=True, kw_only=True):
+class ClientConfig(SecretsHidden, frozen=True, kw_only=True):
     """One OAuth client allowed to use the client-credentials grant."""
+
+    secret_fields = frozenset({"client_secret"})
 
     client_id: str
     client_secret: str
@@ -23,13 +25,15 @@ class ClientConfig(msgspec.Struct, frozen=True, kw_only=True):
     scopes: tuple[str, ...] = ()
     """Scopes the client may be granted; a request without ``scope`` gets all of them."""
     audiences: tuple[str, ...] = ()
-    """Services (``aud`` values) the client may get tokens for; a request without one gets all of them."""
+    """Services (``aud`` values) the client may get tokens for, one per token; a request names it unless only one."""
     tenant: str | None = None
     """Tenant written into every token of this client (partner clients); ``None`` for internal ones."""
 
 
-class IssuerSettings(msgspec.Struct, frozen=True, kw_only=True):
+class IssuerSettings(SecretsHidden, frozen=True, kw_only=True):
     """Settings of the built-in client-credentials issuer."""
+
+    secret_fields = frozenset({"signing_keys", "admin_secret"})
 
     issuer_url: str = "http://127.0.0.1:8100"
     """Public base URL of the issuer (falls back to ``REVFLOW_ISSUER_URL``)."""
