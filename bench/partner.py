@@ -161,8 +161,9 @@ def measure(requests: int, events: int) -> BenchResult:
         with serve_in_thread(issuer, port=port), serve_in_thread(create_app(settings)) as one, \
                 serve_in_thread(create_app(settings)), serve_in_thread(receiver) as hooks:
             receiver.url = f"{hooks.url}/hook"  # type: ignore[attr-defined]
+            form = {"grant_type": "client_credentials", "audience": "partner"}
             token = httpx.post(f"http://127.0.0.1:{port}/oauth/token", auth=("bench-partner", "bench-secret"),
-                               data={"grant_type": "client_credentials"}).raise_for_status().json()["access_token"]
+                               data=form).raise_for_status().json()["access_token"]
             with httpx.Client(base_url=one.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
                 latency = request_latency(http, requests)
                 delivery = event_to_delivery(http, receiver, prefix, events)

@@ -209,7 +209,7 @@ def bench(ns: argparse.Namespace) -> BenchResult:
     issuer_app, port = _issuer_app()
     with serve_in_thread(issuer_app, port=port) as issuer:
         token = httpx.post(f"{issuer.url}/oauth/token", auth=("bench", "bench-secret"),
-                           data={"grant_type": "client_credentials"}).json()["access_token"]
+                           data={"grant_type": "client_credentials", "audience": "bench"}).json()["access_token"]
         env = {"BENCH_ISSUER_URL": issuer.url, "BENCH_REDIS_URL": REDIS_URL,
                "BENCH_PREFIX": f"bench:{uuid.uuid4().hex[:8]}:"}
         results = _run_all(env, token, ns)

@@ -3,6 +3,7 @@
     export TOKEN=$(revflow token --client revflow-dev --scope "billing:read" --audience billing)
     curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8103/v1/...
 
+A token is for one service: ``--audience`` is required unless the client may call only one.
 The secret comes from ``--secret``, else ``REVFLOW_CLIENT_SECRET``, else the documented secret of a dev
 client; the issuer from ``--issuer-url``, else ``REVFLOW_ISSUER_URL``, else ``http://127.0.0.1:8100``.
 """
@@ -27,13 +28,14 @@ DEFAULT_ISSUER_URL = "http://127.0.0.1:8100"
               help="Client secret [env: REVFLOW_CLIENT_SECRET; default: the dev client's documented secret].")
 @click.option("--scope", default="", help='Space-separated scopes, e.g. "billing:read billing:write"; '
               "all the client may have when empty.")
-@click.option("--audience", multiple=True, help="Service the token is for (repeatable); all allowed when absent.")
+@click.option("--audience", default=None, help="The service the token is for (its aud), e.g. billing; required "
+              "when the client may call several services.")
 @click.option("--issuer-url", envvar="REVFLOW_ISSUER_URL", default=DEFAULT_ISSUER_URL, show_default=True,
               help="Base URL of the issuer [env: REVFLOW_ISSUER_URL].")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole token response as JSON.")
-def token(client_id: str, secret: str | None, scope: str, audience: tuple[str, ...], issuer_url: str,
+def token(client_id: str, secret: str | None, scope: str, audience: str | None, issuer_url: str,
           as_json: bool) -> None:
-    """Print an access token for CLIENT from the issuer (client-credentials grant)."""
+    """Print an access token for CLIENT from the issuer (client-credentials grant), for one audience."""
     secret = secret if secret is not None else dev_secret(client_id)
     if secret is None:
         raise click.UsageError(f"{client_id} is not a dev client: give --secret or set REVFLOW_CLIENT_SECRET")
@@ -41,7 +43,7 @@ def token(client_id: str, secret: str | None, scope: str, audience: tuple[str, .
     if scope.strip():
         data["scope"] = scope.strip()
     if audience:
-        data["audience"] = " ".join(audience)
+        data["audience"] = audience
     url = f"{issuer_url.rstrip('/')}/oauth/token"
     try:
         response = httpx.post(url, data=data, auth=(client_id, secret), timeout=10.0)
@@ -50,6 +52,8 @@ def token(client_id: str, secret: str | None, scope: str, audience: tuple[str, .
     body = _json(response)
     if response.status_code != 200 or "access_token" not in body:
         reason = body.get("error_description") or body.get("error") or response.reason_phrase
+        if body.get("error") == "invalid_target" and not audience:
+            raise click.UsageError(f"give --audience: {reason}")
         raise click.ClickException(f"the issuer refused: HTTP {response.status_code} {reason}")
     click.echo(json.dumps(body, indent=2) if as_json else body["access_token"])
 

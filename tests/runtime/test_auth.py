@@ -128,9 +128,9 @@ def service(issuer: RunningServer) -> Iterator[RunningServer]:
         yield server
 
 
-def issued(issuer: RunningServer, client: str, **form: str) -> str:
-    response = httpx.post(f"{issuer.url}/oauth/token", data={"grant_type": "client_credentials", **form},
-                          auth=(client, f"{client}-secret"))
+def issued(issuer: RunningServer, client: str, audience: str = "orders", **form: str) -> str:
+    response = httpx.post(f"{issuer.url}/oauth/token", auth=(client, f"{client}-secret"),
+                          data={"grant_type": "client_credentials", "audience": audience, **form})
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
 
@@ -201,7 +201,7 @@ REJECTED: dict[str, tuple[Callable[[Minter], str], str]] = {
     "not yet valid": (lambda m: m.sign(nbf=int(time.time()) + 120), "token not yet valid"),
     "wrong issuer": (lambda m: m.sign(iss="https://evil.example"), "wrong issuer"),
     "wrong audience (minted)": (lambda m: m.sign(aud=["billing", "crm"]), "wrong audience"),
-    "wrong audience (issued)": (lambda m: issued(m.issuer, "elsewhere"), "wrong audience"),
+    "wrong audience (issued)": (lambda m: issued(m.issuer, "elsewhere", audience="other"), "wrong audience"),
     "no client_id": (lambda m: m.sign(client_id=None), "missing claim client_id"),
     "no exp": (lambda m: m.sign(exp=None), "missing claim exp"),
 }
@@ -379,8 +379,9 @@ class TestVerifierCache:
 
 
 class TestClientCredentials:
-    def credentials(self, issuer: RunningServer, client: str = "reader", **options: Any) -> ClientCredentials:
-        return ClientCredentials(f"{issuer.url}/oauth/token", client, f"{client}-secret", **options)
+    def credentials(self, issuer: RunningServer, client: str = "reader", audience: str = "orders",
+                    **options: Any) -> ClientCredentials:
+        return ClientCredentials(f"{issuer.url}/oauth/token", client, f"{client}-secret", audience=audience, **options)
 
     async def test_concurrent_requests_share_one_token(self, issuer: RunningServer, service: RunningServer) -> None:
         auth = self.credentials(issuer, scope="orders:read", audience="orders")
@@ -412,7 +413,7 @@ class TestClientCredentials:
         assert auth.refreshes == 2
 
     async def test_wrong_secret_raises(self, issuer: RunningServer, service: RunningServer) -> None:
-        auth = ClientCredentials(f"{issuer.url}/oauth/token", "reader", "wrong")
+        auth = ClientCredentials(f"{issuer.url}/oauth/token", "reader", "wrong", audience="orders")
         async with httpx.AsyncClient(base_url=service.url, auth=auth) as client:
             with pytest.raises(TokenRequestError, match="invalid_client"):
                 await client.get("/v1/orders")

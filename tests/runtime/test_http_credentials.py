@@ -28,7 +28,8 @@ async def test_issuer_down_leaves_the_upstreams_circuit_closed_and_is_a_credenti
     with serve_in_thread(_counting_upstream(seen)) as upstream:
         config = UpstreamConfig(name="peer", base_url=upstream.url,
                                 breaker=BreakerPolicy(failure_threshold=2, reset_timeout=30.0))
-        async with create_upstream_client(config, auth=ClientCredentials(dead_issuer, "c", "s")) as client:
+        auth = ClientCredentials(dead_issuer, "c", "s", audience="peer")
+        async with create_upstream_client(config, auth=auth) as client:
             for _ in range(5):
                 with pytest.raises(CredentialsUnavailable) as caught:
                     await client.get("/v1/ping")

@@ -30,8 +30,8 @@ class ClientCredentials(httpx.Auth):
         client_id: str,
         client_secret: str,
         *,
+        audience: str,
         scope: str | Iterable[str] = "",
-        audience: str | Iterable[str] = "",
         skew: float = 60.0,
         timeout: float = 5.0,
         http: httpx.AsyncClient | None = None,
@@ -43,8 +43,8 @@ class ClientCredentials(httpx.Auth):
             token_url: The issuer's token endpoint (``<issuer_url>/oauth/token``).
             client_id: This service's client id.
             client_secret: This service's client secret (sent with HTTP Basic).
+            audience: The one service the token is for (its ``aud``; the issuer refuses several).
             scope: Scopes to ask for; all the client is allowed when empty.
-            audience: Services the token is for; all the client is allowed when empty.
             skew: Refresh this many seconds before expiry (at most half the token's lifetime).
             timeout: Timeout of a token request, in seconds.
             http: Client for token requests; a short-lived one per refresh when ``None``.
@@ -53,7 +53,7 @@ class ClientCredentials(httpx.Auth):
         self._url = token_url
         self._credentials = (client_id, client_secret)
         self._scope = scope if isinstance(scope, str) else " ".join(scope)
-        self._audience = audience if isinstance(audience, str) else " ".join(audience)
+        self._audience = audience
         self._skew = skew
         self._timeout = timeout
         self._http = http
@@ -88,8 +88,9 @@ class ClientCredentials(httpx.Auth):
         except ValueError:
             body = None
         if response.status_code != 200 or not isinstance(body, dict):
-            error = body.get("error") if isinstance(body, dict) else None
-            raise TokenRequestError(f"token request refused: HTTP {response.status_code} {error or ''}".strip())
+            error = body if isinstance(body, dict) else {}
+            reason = f"{error.get('error') or ''} {error.get('error_description') or ''}"
+            raise TokenRequestError(f"token request refused: HTTP {response.status_code} {reason}".strip())
         try:
             token, lifetime = str(body["access_token"]), float(body.get("expires_in", 300))
         except (KeyError, TypeError, ValueError):

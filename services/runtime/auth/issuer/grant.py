@@ -110,24 +110,39 @@ def _granted(requested: list[str], allowed: Sequence[str], error: str, what: str
     return granted
 
 
+def _audience(requested: list[str], allowed: Sequence[str]) -> str:
+    """The token's one audience (RFC 8707): the one requested, else the client's only one."""
+    names = list(dict.fromkeys(requested))
+    if not allowed:
+        raise OAuthError("invalid_target", "this client may not call any service")
+    listed = f"allowed audiences: {', '.join(allowed)}"
+    if len(names) > 1:
+        raise OAuthError("invalid_target", f"a token is for one audience, not several ({', '.join(names)}); {listed}")
+    if not names and len(allowed) > 1:
+        raise OAuthError("invalid_target", f"audience is required for this client; {listed}")
+    audience = names[0] if names else allowed[0]
+    if audience not in allowed:
+        raise OAuthError("invalid_target", f"audience {audience} is not allowed for this client; {listed}")
+    return audience
+
+
 def issue_token(request: TokenRequest, client: ClientConfig, keys: SigningKeys, *, issuer: str,
                 ttl: int, now: float | None = None) -> dict[str, Any]:
     """Mint an access token for an authenticated client; return the RFC 6749 §5.1 response body.
 
-    Scopes are the requested ones the client is allowed (all allowed ones when none are requested);
-    audiences likewise, from ``resource`` or ``audience`` parameters.
+    Scopes are the requested ones the client is allowed (all allowed ones when none are requested). The
+    token names exactly one audience, from ``audience`` or ``resource``; a client allowed only one service
+    may leave it out.
 
     Raises:
-        OAuthError: ``invalid_scope`` or ``invalid_target`` when nothing requested is allowed.
+        OAuthError: ``invalid_scope`` when no requested scope is allowed; ``invalid_target`` when the
+            audience is missing (the client may call several services), several, or not allowed.
     """
     scopes = _granted(request.words("scope"), client.scopes, "invalid_scope", "scopes")
-    audiences = _granted(request.words("resource", "audience"), client.audiences, "invalid_target", "audiences")
-    if not audiences:
-        raise OAuthError("invalid_target", "this client may not call any service")
+    audience = _audience(request.words("resource", "audience"), client.audiences)
     issued_at = int(time.time() if now is None else now)
     claims: dict[str, Any] = {
-        "iss": issuer, "sub": client.client_id, "client_id": client.client_id,
-        "aud": audiences[0] if len(audiences) == 1 else audiences,
+        "iss": issuer, "sub": client.client_id, "client_id": client.client_id, "aud": audience,
         "iat": issued_at, "nbf": issued_at, "exp": issued_at + ttl,
         "jti": secrets.token_urlsafe(16), "scope": " ".join(scopes),
     }
