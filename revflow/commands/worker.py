@@ -24,6 +24,7 @@ def worker(process: str, concurrency: int | None, name: str | None) -> None:
     from services.process.quote_to_cash.settings import load_settings
     from services.process.quote_to_cash.worker import Worker, open_workflows
     from services.runtime.redis import create_redis
+    from services.runtime.settings import redact_url
     from services.runtime.telemetry import configure_logging, create_tracer_provider
 
     settings = load_settings()
@@ -45,5 +46,6 @@ def worker(process: str, concurrency: int | None, name: str | None) -> None:
             await redis.aclose()
             tracer_provider.shutdown()
 
-    click.echo(f"{process} worker: {settings.concurrency} workflows at once, Redis {settings.redis_url}", err=True)
+    click.echo(f"{process} worker: {settings.concurrency} workflows at once, Redis {redact_url(settings.redis_url)}",
+               err=True)
     asyncio.run(run())

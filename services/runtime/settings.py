@@ -20,7 +20,8 @@ from typing import Any, ClassVar, TypeVar
 
 import msgspec
 
-__all__ = ["SHARED_ENV", "RuntimeSettings", "SecretsHidden", "SettingsError", "from_env", "redacted_fields"]
+__all__ = ["SHARED_ENV", "RuntimeSettings", "SecretsHidden", "SettingsError", "from_env", "redact_url",
+           "redacted_fields"]
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -48,6 +49,11 @@ _REDACTED = _Redacted()
 _URL_PASSWORD = re.compile(r"(?<=://)([^/@:\s]*):[^/@\s]+@")
 
 
+def redact_url(url: str) -> str:
+    """``url`` with the password of any ``user:password@`` part shown as ``<redacted>``."""
+    return _URL_PASSWORD.sub(r"\1:<redacted>@", url)
+
+
 class SecretsHidden(msgspec.Struct, frozen=True, kw_only=True):
     """A Struct whose ``repr`` and ``str`` show ``<redacted>`` for the fields named in ``secret_fields``.
 
@@ -64,7 +70,7 @@ class SecretsHidden(msgspec.Struct, frozen=True, kw_only=True):
             if name in hidden and value is not None:
                 value = _REDACTED
             elif isinstance(value, str):
-                value = _URL_PASSWORD.sub(r"\1:<redacted>@", value)
+                value = redact_url(value)
             yield name, value
 
     def __repr__(self) -> str:

@@ -22,7 +22,7 @@ from services.experience.ops_console.settings import OpsConsoleSettings
 from services.experience.partner.settings import PartnerSettings
 from services.process.quote_to_cash.settings import QuoteToCashSettings
 from services.runtime.auth.issuer.settings import IssuerSettings
-from services.runtime.settings import RuntimeSettings, from_env, redacted_fields
+from services.runtime.settings import RuntimeSettings, from_env, redact_url, redacted_fields
 from services.runtime.testing import free_port
 from services.system.billing.app import create_app as create_billing
 from services.system.billing.settings import BillingSettings
@@ -210,3 +210,9 @@ def test_billing_start_up_health_and_a_failing_vendor_call_log_no_secret(issuer,
     for text in [*handler.texts, *bodies]:
         for value in secrets.values():
             assert not [part for part in value.split(",") if part in text], text
+
+
+def test_a_url_password_is_redacted_and_the_rest_kept():
+    assert redact_url("redis://:s3cret@redis.internal:6379/0") == "redis://:<redacted>@redis.internal:6379/0"
+    assert redact_url("redis://app:s3cret@h/1") == "redis://app:<redacted>@h/1"
+    assert redact_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
