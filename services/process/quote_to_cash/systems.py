@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import msgspec
 
 from contracts.process import BusinessStatus, ExceptionOwner
 from services.process.quote_to_cash.saga import StepFailed
@@ -58,7 +59,7 @@ async def call(client: UpstreamClient, method: str, path: str, *, json: Any = No
         raise StepFailed(f"{client.name}: {method} {path} failed ({exc.reason or type(exc).__name__})",
                          retryable=True, retry_after=exc.retry_after, code=exc.reason or None) from exc
     if response.status_code < 300:
-        return response.json() if response.content else None
+        return msgspec.json.decode(response.content) if response.content else None
     if response.status_code == 404 and missing_ok:
         return None
     raise failure_of(client.name, method, path, response)
@@ -67,8 +68,8 @@ async def call(client: UpstreamClient, method: str, path: str, *, json: Any = No
 def failure_of(system: str, method: str, path: str, response: httpx.Response) -> StepFailed:
     """The ``StepFailed`` a problem response stands for."""
     try:
-        problem = response.json()
-    except ValueError:
+        problem = msgspec.json.decode(response.content)
+    except msgspec.DecodeError:
         problem = {}
     if not isinstance(problem, dict):
         problem = {}

@@ -43,6 +43,7 @@ __all__ = ["UpstreamClient", "create_upstream_client"]
 _log = logging.getLogger(__name__)
 
 Outcome = httpx.Response | TransportFailure
+_JSON_ENCODER = msgspec.json.Encoder()
 _FAILURE_MESSAGES = {"timeout": "timed out", "connect": "could not be reached",
                      "network": "broke the connection mid-request"}
 
@@ -194,9 +195,13 @@ class UpstreamClient:
         timeout = send["timeout"]
         extensions = {"timeout": self._timeout if timeout is httpx.USE_CLIENT_DEFAULT
                       else httpx.Timeout(timeout).as_dict()}
-        return httpx.Request(method, self._base_url + path, params=send["params"], headers=send["headers"],
-                             json=send["json"], content=send["content"], data=send["data"],
-                             extensions=extensions)
+        content, headers = send["content"], send["headers"]
+        if send["json"] is not None:  # msgspec, not httpx's json.dumps: the same JSON at a fraction of the cost
+            content = _JSON_ENCODER.encode(send["json"])
+            if "content-type" not in headers:
+                headers["Content-Type"] = "application/json"
+        return httpx.Request(method, self._base_url + path, params=send["params"], headers=headers,
+                             content=content, data=send["data"], extensions=extensions)
 
     async def _exchange(self, request: httpx.Request) -> httpx.Response:
         """One request through the transport, with the auth flow (token refresh, retry on 401) applied."""
