@@ -50,7 +50,10 @@ class System(enum.StrEnum):
 
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=255, description="An identifier")]
-ExternalIds = dict[System, Id]
+# msgspec's JSON Schema leaves dict keys undescribed, so the accepted systems are stated for it.
+ExternalIds = Annotated[
+    dict[System, Id], msgspec.Meta(extra_json_schema={"propertyNames": {"enum": [s.value for s in System]}})
+]
 Instant = Annotated[datetime, msgspec.Meta(tz=True, description="A timezone-aware instant (UTC preferred)")]
 Sku = Annotated[
     str,

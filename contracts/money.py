@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -30,9 +30,12 @@ __all__ = [
     "exponent",
 ]
 
-CURRENCY_PATTERN = "^[A-Z]{3}$"
+CURRENCY_PATTERN = f"^(?:{'|'.join(ISO_4217_EXPONENTS)})$"
+"""Exactly the codes of ``CURRENCY_EXPONENTS``, for a string schema that cannot use ``CurrencyCode``."""
+# A Literal of the table's codes: decoding refuses any other code, and the documents list them (an enum).
 CurrencyCode = Annotated[
-    str, msgspec.Meta(pattern=CURRENCY_PATTERN, description="ISO 4217 alphabetic code", examples=["USD"])
+    Literal[tuple(ISO_4217_EXPONENTS)],
+    msgspec.Meta(description="ISO 4217 alphabetic code with a minor unit", examples=["USD"]),
 ]
 CURRENCY_EXPONENTS: MappingProxyType[str, int] = MappingProxyType(ISO_4217_EXPONENTS)
 """ISO 4217 code -> number of minor-unit digits, read-only."""

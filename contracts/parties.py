@@ -15,6 +15,7 @@ from contracts.common import ExternalIds, Id, Instant, check_unique
 from contracts.money import CurrencyCode, exponent
 
 __all__ = [
+    "EMAIL_PATTERN",
     "Contact",
     "ContactRole",
     "Customer",
@@ -24,7 +25,11 @@ __all__ = [
 
 CountryCode = Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code")]
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
-Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+# Python's ``\s`` spelled out: JSON Schema patterns are ECMA-262, whose ``\s`` is another set of characters.
+_EMAIL_PART = r"[^@\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+EMAIL_PATTERN = rf"^{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}$"
+"""An address: no ``@`` or white space in its parts, and a dot in its domain."""
+Email = Annotated[str, msgspec.Meta(pattern=EMAIL_PATTERN, max_length=254)]
 
 
 class ContactRole(enum.StrEnum):

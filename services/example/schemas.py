@@ -7,10 +7,12 @@ from typing import Annotated
 
 import msgspec
 
+from contracts.parties import EMAIL_PATTERN
+
 __all__ = ["AccountCreate", "AccountPage", "AccountPatch", "AccountView", "Pong"]
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, description="Legal name of the account")]
-Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)]
+Email = Annotated[str, msgspec.Meta(pattern=EMAIL_PATTERN, max_length=320)]
 Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
 CreditLimit = Annotated[int, msgspec.Meta(ge=0, le=10**15, description="Credit limit in minor units")]
 

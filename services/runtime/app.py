@@ -22,8 +22,6 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
-import msgspec.inspect
 from litestar import Litestar, MediaType, Request, Response, Router, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
@@ -41,6 +39,7 @@ from services.runtime.auth.verify import AccessTokenVerifier
 from services.runtime.http import UpstreamError
 from services.runtime.idempotency import IDEMPOTENCY_OPT, IdempotencyMiddleware
 from services.runtime.metrics import render_latest
+from services.runtime.openapi_constraints import document_constraints, struct_types
 from services.runtime.problems import PROBLEM_MEDIA_TYPE, exception_handlers, problem_response
 from services.runtime.redis import KeySpace, create_redis
 from services.runtime.settings import RuntimeSettings
@@ -139,13 +138,14 @@ def _complete_from_openapi(app: Litestar) -> None:
 
     Declares ``Idempotency-Key`` on state-changing operations and optional request bodies as optional (Litestar
     marks every body required), records each route's query parameters, attaches the links a handler declares
-    (``LINKS_OPT``) to its success response, and marks the bodies that refuse unknown fields
-    (``forbid_unknown_fields``) as ``additionalProperties: false``, so the document says what the service does.
+    (``LINKS_OPT``) to its success response, marks the bodies that refuse unknown fields
+    (``forbid_unknown_fields``) as ``additionalProperties: false`` and adds the msgspec constraints Litestar
+    leaves out (``openapi_constraints``), so the document says what the service does.
     """
     schema = app.openapi_schema
-    _forbid_unknown_fields(schema, [handler.parsed_fn_signature.parameters["data"].annotation
-                                    for route in app.routes for handler in getattr(route, "route_handlers", ())
-                                    if "data" in handler.parsed_fn_signature.parameters])
+    bodies, answers, aliases = _documented_types(app)
+    _forbid_unknown_fields(schema, bodies, aliases)
+    document_constraints(schema, struct_types([*bodies, *answers]), aliases)
     for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):
             path_item = (schema.paths or {}).get(route.path_format)
@@ -179,24 +179,29 @@ def _complete_from_openapi(app: Litestar) -> None:
                     schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$"))]
 
 
-def _forbid_unknown_fields(schema: Any, body_types: list[Any]) -> None:
-    strict: set[str] = set()
-    seen: set[int] = set()
+def _documented_types(app: Litestar) -> tuple[list[Any], list[Any], dict[str, Any]]:
+    """The request body types and the response types of every handler, and the bodies' own component names."""
+    bodies: list[Any] = []
+    answers: list[Any] = []
+    aliases: dict[str, Any] = {}
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            signature = handler.parsed_fn_signature
+            if "data" in signature.parameters:
+                data = signature.parameters["data"]
+                bodies.append(data.annotation)
+                if key := getattr(data.kwarg_definition, "schema_component_key", None):
+                    aliases[key] = data.annotation
+            returned = signature.return_type
+            answers += [t.annotation for t in returned.inner_types] if returned.is_subclass_of(Response) \
+                else [returned.annotation]
+            answers += [spec.data_container for spec in (getattr(handler, "responses", None) or {}).values()]
+    return bodies, answers, aliases
 
-    def walk(info: Any) -> None:
-        if id(info) in seen:
-            return
-        seen.add(id(info))
-        if isinstance(info, msgspec.inspect.StructType) and info.forbid_unknown_fields:
-            strict.add(info.cls.__name__)
-        for name in getattr(info, "__struct_fields__", ()):
-            value = getattr(info, name)
-            for item in value if isinstance(value, tuple) else (value,):
-                if isinstance(item, (msgspec.inspect.Type, msgspec.inspect.Field)):
-                    walk(item)
 
-    for info in msgspec.inspect.multi_type_info(body_types):
-        walk(info)
+def _forbid_unknown_fields(schema: Any, body_types: list[Any], aliases: dict[str, Any]) -> None:
+    forbidding = {info.cls for info in struct_types(body_types) if info.forbid_unknown_fields}
+    strict = {cls.__name__ for cls in forbidding} | {key for key, cls in aliases.items() if cls in forbidding}
     for name, component in ((schema.components.schemas or {}) if schema.components else {}).items():
         if name in strict and isinstance(component, Schema) and component.additional_properties is None:
             component.additional_properties = False

@@ -21,8 +21,8 @@ from tests.conftest import REDIS_URL
 from tests.support.contract_fuzzing import MODES, fuzz_operation, operations_of, run_stateful_flows
 
 OPERATIONS = operations_of(create_app(QuoteToCashSettings()))
-# The document admits any `kind` matching a pattern, the API only its registered workflows, so a generated start
-# rarely succeeds and these links are walked only when one does.
+# Walked when a generated start is accepted; not required to be proven in every run (a start with a generated
+# subject and input is often refused by the workflow's own checks).
 _UNREACHED = frozenset({"startWorkflowV1 -> getWorkflowV1", "startWorkflowV1 -> cancelWorkflowV1",
                         "getWorkflowV1 -> cancelWorkflowV1"})
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from contracts.process import BusinessStatus, ExceptionOwner
 from services.process.quote_to_cash.saga import Summary, WorkflowState
+from services.process.quote_to_cash.workflows import DEFINITIONS
 
 __all__ = ["AssignmentV1", "ExceptionListV1", "ExceptionV1", "WorkflowActionV1", "WorkflowAssignV1", "WorkflowListV1",
            "WorkflowStartV1"]
 
-WorkflowKind = Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,40}$", description="Workflow kind",
-                                           examples=["activation"])]
+WorkflowKind = Annotated[Literal[tuple(sorted(DEFINITIONS))], msgspec.Meta(
+    description="Workflow kind: one of the registered workflows", examples=["activation"])]
 Subject = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",
                                       description="Business key the workflow is about (the CRM opportunity id)",
                                       examples=["0061x00000AbCdE"])]

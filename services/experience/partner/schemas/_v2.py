@@ -19,7 +19,7 @@ from contracts.billing import CreditNoteReason, InvoiceStatus
 from contracts.catalog import BillingFrequency
 from contracts.common import Quantity, Sku
 from contracts.deals import DealLine
-from contracts.money import CURRENCY_PATTERN, Money
+from contracts.money import CurrencyCode, Money
 from contracts.parties import Customer
 from services.experience.partner.schemas._shared import PartnerCustomer, Reference, WebhookDelivery
 from services.experience.partner.schemas._v1 import (
@@ -61,7 +61,7 @@ class MoneyV2(msgspec.Struct, frozen=True, kw_only=True):
 
     amount: Annotated[str, msgspec.Meta(pattern=r"^-?[0-9]{1,15}(\.[0-9]{1,4})?$", examples=["12.34"])]
     """Decimal string with at most the currency's decimals (``"12.34"`` USD, ``"1000"`` JPY)."""
-    currency: Annotated[str, msgspec.Meta(pattern=CURRENCY_PATTERN, description="ISO 4217 code", examples=["USD"])]
+    currency: CurrencyCode
 
     def to_money(self, field: str) -> Money:
         """The canonical amount, naming ``field`` when the string does not fit the currency."""
@@ -114,7 +114,7 @@ class OrderSubmissionV2(msgspec.Struct, frozen=True, kw_only=True):
     """Your id of the order: submitting the same order again is a no-op; other content under it is a 409."""
     customer: Customer
     """The buyer. ``id`` is your customer id (optional): orders naming the same id are one customer."""
-    currency: Annotated[str, msgspec.Meta(pattern=CURRENCY_PATTERN, description="ISO 4217 code")]
+    currency: CurrencyCode
     lines: Annotated[list[OrderLineV2], msgspec.Meta(min_length=1, max_length=50)]
     close_date: date
 

@@ -31,7 +31,10 @@ from services.system.crm.service import CrmService
 
 __all__ = ["OpportunityController", "SyncController"]
 
-_SINCE = Parameter(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$", max_length=40,
+# The field ranges ``datetime.fromisoformat`` accepts (no year 0000; an offset under a day, minutes may pass 59).
+_SINCE = Parameter(pattern=r"^([1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+                           r"T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-](([01]\d|2[0-2]):\d{2}|23:[0-5]\d))$",
+                   max_length=40,
                    description="Only deals the CRM modified at or after this instant (ISO 8601 with an offset)")
 
 

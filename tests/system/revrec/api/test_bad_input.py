@@ -40,7 +40,7 @@ class TestRegisterRefusals:
     def test_unknown_currency(self, api):
         body = _problem(api.post("/contracts", register_body(1000, [obligation("o", 1000, *YEAR, currency="XYZ")],
                                                              currency="XYZ")), 400)
-        assert _fields(body) == ["transaction_price.currency"] and "XYZ" in body["errors"][0]["message"]
+        assert _fields(body) == ["currency"] and "XYZ" in body["errors"][0]["message"]
 
     def test_ssp_in_another_currency(self, api):
         request = register_body(1000, [obligation("o", 1000, *YEAR, currency="EUR")])
