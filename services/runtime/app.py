@@ -9,7 +9,7 @@ settings; the runtime adds, always in this order (outermost first):
 3. authentication (JWT access tokens against the issuer's JWKS) and the route's required scopes;
 4. idempotency (``Idempotency-Key`` on POST/PATCH/DELETE routes, records in Redis; PUT is idempotent already);
 5. deprecation headers (deprecated routes only);
-6. the handler.
+6. a strict check of the JSON body against the handler's type (``strict_body``), then the handler.
 
 It also serves ``/health``, ``/ready``, ``/metrics`` and ``/schema/openapi.json``, so no service can forget
 any of them.
@@ -43,6 +43,7 @@ from services.runtime.openapi_constraints import document_constraints, struct_ty
 from services.runtime.problems import PROBLEM_MEDIA_TYPE, exception_handlers, problem_response
 from services.runtime.redis import KeySpace, create_redis
 from services.runtime.settings import RuntimeSettings
+from services.runtime.strict_body import install_strict_body
 from services.runtime.strict_query import QUERY_LIST_OPT, QUERY_OPT, QUERY_TEXT_OPT, StrictQueryMiddleware
 from services.runtime.telemetry import EdgeMiddleware, configure_logging, create_tracer_provider
 from services.runtime.versioning import DEPRECATION_OPT, DeprecationHeadersMiddleware
@@ -326,6 +327,10 @@ def create_service_app(spec: ServiceSpec, settings: RuntimeSettings, *,
         state=State({"tracer_provider": tracer_provider}),
     )
     _complete_from_openapi(app)
+    for route in app.routes:  # the registered handlers: Litestar copies the ones the routers hold
+        for handler in getattr(route, "route_handlers", ()):
+            if isinstance(handler, HTTPRouteHandler):
+                install_strict_body(handler)
     # Telemetry must see every request, including ones routing rejects, so it wraps the whole handler.
     app.asgi_handler = EdgeMiddleware(app.asgi_handler, service_name=spec.name, tracer_provider=tracer_provider)
     return app
