@@ -204,6 +204,27 @@ class TestRequests:
         assert started == ["slow"]
         assert [s.status for s in done.steps] == ["undone", "skipped"]
 
+    async def test_a_request_taken_by_a_worker_that_dies_before_saving_is_applied_by_the_next(
+            self, redis, key_prefix):
+        effects = Effects(redis, key_prefix)
+        defs = definitions(effects, {})
+        keyspace = KeySpace(key_prefix)
+        flows = Workflows(redis, keyspace, EventBus(redis, keyspace, source="/test"), defs, lease_ms=200)
+        record, _ = await flows.start("refusing", "deal-r1", {})
+        async with workers(redis, key_prefix, defs, lease_ms=200) as (running, stops):
+            await settled(running, record.id, states=("parked",))
+            for stop in stops:
+                stop.set()
+        await flows.request(record.id, "cancel", actor="ana@example.com")
+        dying = await flows.store.claim(record.id)  # takes the lease with the request, then is killed
+        assert dying is not None and dying.request is not None and dying.request.action == "cancel"
+        await asyncio.sleep(0.3)  # its lease lapses
+        async with workers(redis, key_prefix, defs, lease_ms=200) as (running, _):
+            await running.kick(record.id)
+            done = await settled(running, record.id, states=("compensated",))
+        assert [h.actor for h in done.history if h.event == "cancel_requested"] == ["ana@example.com"]
+        assert await redis.exists(flows.store.request_key(record.id)) == 0, "an applied request is consumed"
+
 
 class TestExactlyOnce:
     async def test_duplicate_kicks_and_starts_run_each_step_once(self, redis, key_prefix):

@@ -277,15 +277,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# A person's request is read with the lease and deleted only by the save that records it having been applied (and
+# only if no newer request replaced it meanwhile): a worker killed in between leaves it for the next holder.
 _SAVE = """
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
+if ARGV[4] ~= '' and redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
 return 1 + redis.call('EXISTS', KEYS[3])
 """
 _CLAIM = """
 if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
-return {redis.call('GET', KEYS[1]) or '', redis.call('GETDEL', KEYS[3]) or ''}
+return {redis.call('GET', KEYS[1]) or '', redis.call('GET', KEYS[3]) or ''}
 """
 _RENEW = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -339,6 +342,8 @@ class Claim(msgspec.Struct, frozen=True):
     token: str
     record: WorkflowRecord | None
     request: PersonRequest | None
+    request_raw: bytes = b""
+    """The request as stored: the save that applies it passes it back, so that exactly that request is consumed."""
 
 
 class WorkflowStore:
@@ -399,16 +404,17 @@ class WorkflowStore:
             raws = await pipe.execute()
         return [_decoder.decode(raw) for raw in raws if raw is not None]
 
-    async def save(self, record: WorkflowRecord, token: str) -> bool:
+    async def save(self, record: WorkflowRecord, token: str, *, consumed: bytes = b"") -> bool:
         """Persist ``record`` if this worker still holds its lease (fencing), and refresh the index.
 
-        Returns whether a person's request (resume, retry, cancel) waits for the workflow, read in the same
-        round trip as the write.
+        ``consumed`` is the stored request (``Claim.request_raw``) that ``record`` now reflects; it is deleted
+        in the same write, unless a newer request replaced it. Returns whether a person's request (resume,
+        retry, cancel) waits for the workflow, read in the same round trip as the write.
         """
         record.updated_at = _now()
         saved = await self._save(keys=[self.record_key(record.id), self.lease_key(record.id),
                                        self.request_key(record.id)],
-                                 args=[token, _encoder.encode(record), self.lease_ms])
+                                 args=[token, _encoder.encode(record), self.lease_ms, consumed])
         if not saved:
             raise LeaseLost(f"workflow {record.id}: lease lost before saving")
         await self._index(record)
@@ -444,7 +450,7 @@ class WorkflowStore:
             return None
         raw_record, raw_request = reply
         return Claim(token=token, record=_decoder.decode(raw_record) if raw_record else None,
-                     request=_decode_request(raw_request) if raw_request else None)
+                     request=_decode_request(raw_request) if raw_request else None, request_raw=raw_request or b"")
 
     async def renew(self, workflow_id: str, token: str) -> bool:
         return bool(await self._renew(keys=[self.lease_key(workflow_id)], args=[token, self.lease_ms]))
@@ -567,7 +573,7 @@ class SagaRunner:
         async with Lease(self.store, workflow_id, claim.token) as lease:
             if record is not None:
                 try:
-                    await self._advance(record, claim.token, claim.request)
+                    await self._advance(record, claim)
                 except LeaseLost:
                     _log.warning("workflow %s: lease lost mid-run; the new holder continues it", workflow_id)
                     return None
@@ -575,16 +581,17 @@ class SagaRunner:
             await self.kick(workflow_id)
         return record
 
-    async def _advance(self, record: WorkflowRecord, token: str, request: PersonRequest | None) -> None:
+    async def _advance(self, record: WorkflowRecord, claim: Claim) -> None:
+        token, request = claim.token, claim.request
         if record.state.is_terminal:
             if request:
                 record.note("request_ignored", detail=f"{request.action}: the workflow had already finished",
                             actor=request.actor)
-                await self.store.save(record, token)
+                await self.store.save(record, token, consumed=claim.request_raw)
             return
         if request:
             self._apply(record, request)
-            await self.store.save(record, token)
+            await self.store.save(record, token, consumed=claim.request_raw)
         if record.compensate:
             await self._compensate(record, token)
             return
