@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from typing import Any
 
 import click
 import msgspec
@@ -48,4 +49,14 @@ def worker(process: str, concurrency: int | None, name: str | None) -> None:
 
     click.echo(f"{process} worker: {settings.concurrency} workflows at once, Redis {redact_url(settings.redis_url)}",
                err=True)
-    asyncio.run(run())
+    _run_on_fastest_loop(run())
+
+
+def _run_on_fastest_loop(main: Any) -> None:
+    """uvloop where it is installed (as the servers use through granian), else asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)

@@ -4,7 +4,9 @@
 it accepts or creates the correlation id, continues the caller's W3C trace (``traceparent``) in a SERVER
 span named after the route template, records the request latency histogram, and echoes
 ``X-Correlation-ID`` on the response. ``configure_logging`` makes every log line JSON with the trace and
-correlation ids. OTLP export is on only when an endpoint is configured.
+correlation ids. OTLP export is on only when an endpoint is configured; until something receives spans
+(an exporter, or a processor a test adds), spans are not recorded at all: the trace context still flows to
+logs and to the next hop, but no process pays for attributes and events that nobody will read.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import msgspec
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from services.runtime.correlation import (
@@ -31,7 +34,8 @@ from services.runtime.correlation import (
 from services.runtime.metrics import SERVER_LATENCY
 from services.runtime.problems import send_problem
 
-__all__ = ["EdgeMiddleware", "JsonLogFormatter", "configure_logging", "create_tracer_provider"]
+__all__ = ["EdgeMiddleware", "JsonLogFormatter", "ServiceTracerProvider", "configure_logging",
+           "create_tracer_provider"]
 
 _HEADER_BYTES = HEADER.lower().encode()
 _UNMATCHED = "<unmatched>"
@@ -39,9 +43,42 @@ _UNMATCHED = "<unmatched>"
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 
 
+class _RecordWhenReceived(Sampler):
+    """The configured sampler once the provider has a span processor; until then every span is dropped.
+
+    The configured one is ``OTEL_TRACES_SAMPLER`` (default parent-based always-on). A dropped span still has ids,
+    so logs and the next hop keep the trace.
+    """
+
+    def __init__(self, provider: ServiceTracerProvider, configured: Sampler) -> None:
+        self._provider, self._configured = provider, configured
+
+    def should_sample(self, parent_context: Any, trace_id: int, name: str, *args: Any, **kwargs: Any
+                      ) -> SamplingResult:
+        if not self._provider.receivers:
+            return SamplingResult(Decision.DROP)
+        return self._configured.should_sample(parent_context, trace_id, name, *args, **kwargs)
+
+    def get_description(self) -> str:
+        return f"RecordWhenReceived{{{self._configured.get_description()}}}"
+
+
+class ServiceTracerProvider(TracerProvider):
+    """A tracer provider that records spans only while at least one span processor would receive them."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.receivers = 0
+        self.sampler = _RecordWhenReceived(self, self.sampler)
+
+    def add_span_processor(self, span_processor: SpanProcessor) -> None:
+        super().add_span_processor(span_processor)
+        self.receivers += 1
+
+
 def create_tracer_provider(service_name: str, otlp_endpoint: str | None = None) -> TracerProvider:
     """A tracer provider for one service; spans leave the process only when ``otlp_endpoint`` is set."""
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider = ServiceTracerProvider(resource=Resource.create({"service.name": service_name}))
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.sdk.trace.export import BatchSpanProcessor

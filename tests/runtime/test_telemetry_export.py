@@ -60,3 +60,26 @@ async def test_invented_methods_share_one_bounded_metric_label():
     methods = {sample.labels["method"] for metric in REGISTRY.collect() for sample in metric.samples
                if sample.labels.get("service") == "label-test"}
     assert methods == {"_OTHER"}
+
+
+def test_without_a_receiver_spans_are_not_recorded_but_the_trace_still_flows():
+    from opentelemetry import propagate
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from services.runtime.telemetry import create_tracer_provider
+
+    provider = create_tracer_provider("sampling-test")
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("unreceived") as span:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+    assert not span.is_recording()
+    assert span.get_span_context().is_valid, "the span still has ids for logs and the next hop"
+    assert carrier["traceparent"].split("-")[1] == format(span.get_span_context().trace_id, "032x")
+
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with tracer.start_as_current_span("received") as span:
+        assert span.is_recording()
+    assert [s.name for s in exporter.get_finished_spans()] == ["received"]
