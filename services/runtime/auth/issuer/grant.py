@@ -126,20 +126,27 @@ def _audience(requested: list[str], allowed: Sequence[str]) -> str:
     return audience
 
 
+def _scopes_for(audience: str, allowed: Sequence[str]) -> list[str]:
+    """The client's scopes that mean something to ``audience``: ``<audience>:<access>``, and any unprefixed ones."""
+    return [scope for scope in allowed if ":" not in scope or scope.split(":", 1)[0] == audience]
+
+
 def issue_token(request: TokenRequest, client: ClientConfig, keys: SigningKeys, *, issuer: str,
                 ttl: int, now: float | None = None) -> dict[str, Any]:
     """Mint an access token for an authenticated client; return the RFC 6749 §5.1 response body.
 
-    Scopes are the requested ones the client is allowed (all allowed ones when none are requested). The
-    token names exactly one audience, from ``audience`` or ``resource``; a client allowed only one service
-    may leave it out.
+    The token names exactly one audience, from ``audience`` or ``resource``; a client allowed only one service
+    may leave it out. Its scopes are the requested ones the client is allowed for that audience (all of those
+    when none are requested): a ``crm`` token never lists ``erp:write``, so a token that leaks from one
+    service's traffic grants nothing anywhere else, even to a service that forgot its audience check.
 
     Raises:
         OAuthError: ``invalid_scope`` when no requested scope is allowed; ``invalid_target`` when the
             audience is missing (the client may call several services), several, or not allowed.
     """
-    scopes = _granted(request.words("scope"), client.scopes, "invalid_scope", "scopes")
     audience = _audience(request.words("resource", "audience"), client.audiences)
+    scopes = _granted(request.words("scope"), _scopes_for(audience, client.scopes), "invalid_scope",
+                      f"scopes for audience {audience}")
     issued_at = int(time.time() if now is None else now)
     claims: dict[str, Any] = {
         "iss": issuer, "sub": client.client_id, "client_id": client.client_id, "aud": audience,

@@ -23,7 +23,8 @@ class ClientConfig(SecretsHidden, frozen=True, kw_only=True):
     client_secret: str
     """Shared secret, compared in constant time."""
     scopes: tuple[str, ...] = ()
-    """Scopes the client may be granted; a request without ``scope`` gets all of them."""
+    """Scopes the client may be granted; a token gets those of its audience (all of them when ``scope`` is not
+    given)."""
     audiences: tuple[str, ...] = ()
     """Services (``aud`` values) the client may get tokens for, one per token; a request names it unless only one."""
     tenant: str | None = None
