@@ -236,3 +236,16 @@ class TestUrlPolicy:
     @pytest.mark.parametrize("url", ["https://partner.example/hooks", "http://93.184.215.14:8443/h"])
     def test_accepted(self, url):
         check_url(url, allow_private=False)
+
+
+async def test_a_stored_webhook_never_shows_its_signing_secret(redis, key_prefix):
+    from services.experience.partner.webhooks import WebhookStore
+
+    store = WebhookStore(redis, KeySpace(key_prefix))
+    created = await store.add_webhook("acme", url="https://hooks.example.com/in", events=["*"], description=None,
+                                 secret="whsec_partner-7f3e9a")
+    loaded = await store.webhook("acme", created.id)
+    assert loaded is not None and loaded.secret == "whsec_partner-7f3e9a", "the secret is kept for signing"
+    for shown in (repr(loaded), str(loaded), repr([loaded])):
+        assert "whsec_partner-7f3e9a" not in shown
+        assert created.id in shown and "<redacted>" in shown

@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 
 from services.experience.partner.schemas import DeliveryAttempt, DeliveryStatus, WebhookDelivery
 from services.runtime.redis import KeySpace
+from services.runtime.settings import SecretsHidden
 
 __all__ = ["DeliveryRecord", "OutboundEvent", "WebhookRecord", "WebhookStore"]
 
@@ -45,7 +46,11 @@ return 1
 """
 
 
-class WebhookRecord(msgspec.Struct, kw_only=True):
+class WebhookRecord(SecretsHidden, frozen=True, kw_only=True):
+    """A partner's webhook subscription as stored; its signing secret never shows in a repr or a log line."""
+
+    secret_fields = frozenset({"secret"})
+
     id: str
     tenant: str
     url: str
