@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 from contracts.billing import InvoiceStatus
 from contracts.deals import Amendment, Opportunity, OpportunityStage
@@ -35,7 +36,7 @@ from services.system.crm.connectors.salesforce._mapping import (
     stage_names,
 )
 from services.system.crm.connectors.salesforce._outbound import parse_notifications
-from services.system.crm.connectors.salesforce._wire import SalesforceApi, soql_text
+from services.system.crm.connectors.salesforce._wire import BASE, SalesforceApi, refusal_of, soql_text
 from services.system.crm.errors import CrmNotFound, IncompleteCrmRecord, VendorRefused
 from services.system.crm.ports import ClosedDeal, CreatedOpportunity, DealChange, Notification
 from services.system.crm.schemas import FINANCE_FIELDS, FinanceStatusResultV1, FinanceStatusV1
@@ -204,8 +205,16 @@ class SalesforceConnector(SubResources):
         return [DealChange(opportunity_id=r["Id"], modified_at=instant(r["LastModifiedDate"])) for r in records]
 
     async def write_finance_status(self, opportunity_id: str, status: FinanceStatusV1) -> FinanceStatusResultV1:
-        columns = (await self._fields()).finance
-        currency = (await self.get_opportunity(opportunity_id)).currency  # a 404 for an unknown deal
+        """Write the finance fields and read them back in one composite call; an unknown deal is a 404.
+
+        A multi-currency org's deal currency is read first when an amount must match it (two calls then).
+        """
+        fields = await self._fields()
+        columns = fields.finance
+        currency = self.defaults.currency
+        if status.revenue_recognized and fields.currencies:
+            currency = str((await self.api.get(f"/sobjects/Opportunity/{quote(opportunity_id, safe='')}",
+                                               {"fields": "CurrencyIsoCode"})).get("CurrencyIsoCode") or currency)
         values = {"invoice_status": INVOICE_STATUSES[status.invoice_status] if status.invoice_status else None,
                   "subscription_id": status.subscription_id,
                   "revenue_recognized": decimal_text(status.revenue_recognized) if status.revenue_recognized
@@ -214,25 +223,40 @@ class SalesforceConnector(SubResources):
             raise VendorRefused(f"The deal is in {currency}, not {status.revenue_recognized.currency}.",
                                 slug="business-rule", code="currency_mismatch", retryable=False, owner="integration")
         record = {columns[name]: values[name] for name in FINANCE_FIELDS if name in columns}
-        if record:
-            await self.api.update("Opportunity", opportunity_id, record)
-        return await self._read_finance(opportunity_id, columns, currency)
-
-    async def _read_finance(self, opportunity_id: str, columns: dict[str, str],
-                            currency: str) -> FinanceStatusResultV1:
         stored = [name for name in FINANCE_FIELDS if name in columns]
-        back: dict[str, Any] = {}
-        if stored:
-            record = await self.api.get(f"/sobjects/Opportunity/{opportunity_id}",
-                                        {"fields": ",".join(columns[n] for n in stored)})
-            back = {name: record.get(columns[name]) for name in stored}
+        path = f"{BASE}/sobjects/Opportunity/{quote(opportunity_id, safe='')}"
+        read = ",".join(["Id", *(columns[n] for n in stored), *(["CurrencyIsoCode"] if fields.currencies else [])])
+        subrequests = [*([{"method": "PATCH", "url": path, "referenceId": "write", "body": record}] if record else []),
+                       {"method": "GET", "url": f"{path}?fields={read}", "referenceId": "read"}]
+        answer = await self.api.send("POST", "/composite", {"allOrNone": True, "compositeRequest": subrequests},
+                                     key=f"Opportunity:{opportunity_id}:finance")
+        replies = answer.get("compositeResponse") or [] if isinstance(answer, dict) else []
+        for reply in replies:
+            code = int(reply.get("httpStatusCode") or 500)
+            body = reply.get("body")
+            if code >= 400 and not (isinstance(body, list) and body and isinstance(body[0], dict)
+                                    and body[0].get("errorCode") == "PROCESSING_HALTED"):
+                if code == 404:
+                    raise CrmNotFound(f"No opportunity {opportunity_id} in Salesforce.", code="opportunity_missing")
+                raise refusal_of(body, code)
+        back = replies[-1].get("body") if replies else None
+        if not isinstance(back, dict):
+            raise VendorRefused("Salesforce answered the finance-status write without the record.",
+                                slug="upstream-failed", code="composite_unanswered", retryable=True,
+                                owner="integration")
+        return self._finance_result(opportunity_id, {name: back.get(columns[name]) for name in stored},
+                                    str(back.get("CurrencyIsoCode") or currency), stored)
+
+    @staticmethod
+    def _finance_result(opportunity_id: str, back: dict[str, Any], currency: str,
+                        stored: list[str]) -> FinanceStatusResultV1:
         revenue = back.get("revenue_recognized")
         status = FinanceStatusV1(invoice_status=_invoice_status(back.get("invoice_status"), opportunity_id),
                                  subscription_id=back.get("subscription_id"),
                                  revenue_recognized=money_of(revenue, currency, "revenue")
                                  if revenue is not None else None)
         return FinanceStatusResultV1(opportunity_id=opportunity_id, status=status, stored=stored,
-                                     unsupported=[n for n in FINANCE_FIELDS if n not in columns])
+                                     unsupported=[n for n in FINANCE_FIELDS if n not in stored])
 
     async def _fields(self) -> _OrgFields:
         """The optional revflow fields this org has, on Opportunity and on its lines.
