@@ -20,12 +20,14 @@ def _faults(route: str, *, hang_seconds: float) -> dict[str, Any]:
 
 FAULTS: dict[str, dict[str, Any]] = {
     # Every NetSuite REST and SuiteQL call, every Stripe API call, and Salesforce's record updates (the finance
-    # status written back): 10% 5xx, 5% 429 with Retry-After, 2% answers lost after the write committed, and a
-    # request in 500 never answered until the caller gives up (the system APIs' vendor timeout is 5 s).
+    # status written back, one /composite call; the chaos driver's own writes use /composite/sobjects):
+    # 10% 5xx, 5% 429 with Retry-After, 2% answers lost after the write committed, and a request in 500 never
+    # answered until the caller gives up (the system APIs' vendor timeout is 5 s).
     "netsuite": {"seed": 61, "rules": [_faults(r"^\w+ /services/rest/", hang_seconds=7.0)]},
     "stripe": {"seed": 62, "rules": [_faults(r"^\w+ /v1/", hang_seconds=7.0)]},
     "salesforce": {"seed": 63, "rules": [_faults(r"^PATCH /services/data/v[\d.]+/sobjects/Opportunity/",
-                                                 hang_seconds=7.0)]},
+                                                 hang_seconds=7.0),
+                                         _faults(r"^POST /services/data/v[\d.]+/composite$", hang_seconds=7.0)]},
 }
 """Seeded fault rules per sandbox (the draws are seeded; which request meets them depends on arrival order)."""
 
