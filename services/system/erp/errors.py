@@ -74,7 +74,8 @@ def account_missing(number: str) -> MasterDataException:
     """No active general-ledger account has this number."""
     return MasterDataException(
         f"No active GL account numbered {number!r} in NetSuite's chart of accounts. Create or reactivate it "
-        "(Lists > Accounting > Accounts), then retry.", code="account_missing")
+        "(Lists > Accounting > Accounts), or have the revenue book post that role to an existing account "
+        "(REVFLOW_REVREC_GL_ACCOUNTS), then retry.", code="account_missing")
 
 
 def customer_missing(key: str) -> ErpNotFound:

@@ -19,7 +19,7 @@ from services.system.revrec.api import (
     PreviewController,
     VerificationController,
 )
-from services.system.revrec.connectors import CONNECTORS
+from services.system.revrec.connectors import CONNECTORS, chart_of_accounts
 from services.system.revrec.service import SOURCE
 from services.system.revrec.settings import RevrecSettings, book_calendar, load_settings
 
@@ -37,13 +37,15 @@ def create_app(settings: RevrecSettings | None = None) -> Litestar:
     if settings.connector not in CONNECTORS:
         raise ValueError(f"connector: unknown rev-rec connector {settings.connector!r} (have {sorted(CONNECTORS)})")
     calendar = book_calendar(settings)
+    chart_of_accounts(settings.gl_accounts)  # a wrong role or an empty number refuses to start
 
     @asynccontextmanager
     async def wiring(app: Litestar) -> AsyncIterator[None]:
         app.state.event_bus = EventBus(app.state.redis, app.state.keyspace, source=SOURCE,
                                        tracer_provider=app.state.tracer_provider)
         app.state.audit_log = AuditLog(app.state.redis, app.state.keyspace)
-        connector = CONNECTORS[settings.connector](app.state.redis, app.state.keyspace, calendar)
+        connector = CONNECTORS[settings.connector](app.state.redis, app.state.keyspace, calendar,
+                                                   gl_accounts=settings.gl_accounts)
         await connector.prepare()
         app.state.revrec_connector = connector
         yield

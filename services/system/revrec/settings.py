@@ -10,9 +10,16 @@ book shares it and periods close together:
   ``start_year``).
 
 No fiscal parameter has a silent default: a fiscal calendar without them refuses to start.
+
+Journal entries post to the company's own GL accounts: ``REVFLOW_REVREC_GL_ACCOUNTS`` maps a role the book posts
+to (``cash``, ``accounts_receivable``, ``contract_asset``, ``deferred_revenue``, ``revenue``, ``fx_gain_loss``) to
+the account number in the ERP, e.g. ``{"accounts_receivable": "1100"}``; roles left out keep the default chart's
+number. A period already closed keeps the numbers it was posted with.
 """
 
 from __future__ import annotations
+
+import msgspec
 
 from services.runtime.settings import RuntimeSettings, from_env
 from services.system.revrec.schemas import (
@@ -43,6 +50,8 @@ class RevrecSettings(RuntimeSettings, frozen=True, kw_only=True):
     """Fiscal calendars: the ``last`` such weekday of the month, or the one ``nearest`` its last day."""
     fiscal_year_label: FiscalYearLabelV1 = FiscalYearLabelV1.END_YEAR
     """Fiscal calendars: name a fiscal year by the calendar year it ends in, or (retail) starts in."""
+    gl_accounts: dict[str, str] = msgspec.field(default_factory=dict)
+    """Role -> the ERP's GL account number for it; roles not given keep the default chart's number."""
 
 
 def book_calendar(settings: RevrecSettings) -> BookCalendarV1:

@@ -7,7 +7,7 @@ line in a closed period is never changed; whatever a change would have restated 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from contracts.ledger import EntrySide, GlAccountRef, JournalEntry, JournalLine
 from contracts.money import Money
@@ -20,6 +20,7 @@ __all__ = [
     "ACCOUNTS",
     "balances",
     "billing_events",
+    "chart_of_accounts",
     "deferred_at",
     "engine_schedule",
     "from_engine",
@@ -33,13 +34,30 @@ __all__ = [
 
 ACCOUNTS: dict[str, GlAccountRef] = {
     "cash": GlAccountRef(number="1000", name="Cash"),
-    "accounts_receivable": GlAccountRef(number="1200", name="Accounts receivable"),
+    "accounts_receivable": GlAccountRef(number="1100", name="Accounts receivable"),
     "contract_asset": GlAccountRef(number="1300", name="Contract asset (unbilled revenue)"),
     "deferred_revenue": GlAccountRef(number="2400", name="Deferred revenue (contract liability)"),
     "revenue": GlAccountRef(number="4000", name="Revenue"),
     "fx_gain_loss": GlAccountRef(number="7100", name="Foreign exchange gain or loss"),
 }
-"""The built-in chart of accounts; the ERP system API maps it onto the ERP's own."""
+"""The default chart of accounts by role; a deployment gives its GL's own numbers (``chart_of_accounts``)."""
+
+
+def chart_of_accounts(numbers: Mapping[str, str]) -> dict[str, GlAccountRef]:
+    """The default chart with ``numbers`` (role -> the company's GL account number) in place of its own.
+
+    Raises:
+        ValueError: A role the book does not post to, or an empty number.
+    """
+    unknown = sorted(set(numbers) - set(ACCOUNTS))
+    if unknown:
+        raise ValueError(f"gl_accounts: unknown role(s) {', '.join(unknown)}; the book posts to "
+                         f"{', '.join(ACCOUNTS)}")
+    empty = sorted(role for role, number in numbers.items() if not str(number).strip())
+    if empty:
+        raise ValueError(f"gl_accounts: an empty account number for {', '.join(empty)}")
+    return {role: GlAccountRef(number=str(numbers[role]).strip(), name=ref.name) if role in numbers else ref
+            for role, ref in ACCOUNTS.items()}
 
 # Kinds while a schedule passes through the engine's closed-period posting, which labels its own
 # adjustment ``catch_up``: modification catch-ups and earlier adjustments travel under private names.
@@ -138,8 +156,8 @@ def deferred_at(records: Iterable[ContractRecord], period: str) -> dict[str, int
     return out
 
 
-def _lines(entry: eng.JournalEntry, contract_id: str) -> list[JournalLine]:
-    return [JournalLine(account=ACCOUNTS[x.account], side=EntrySide.DEBIT if x.debit else EntrySide.CREDIT,
+def _lines(entry: eng.JournalEntry, contract_id: str, accounts: Mapping[str, GlAccountRef]) -> list[JournalLine]:
+    return [JournalLine(account=accounts[x.account], side=EntrySide.DEBIT if x.debit else EntrySide.CREDIT,
                         amount=Money(amount_minor=x.debit or x.credit, currency=entry.currency),
                         dimensions={"contract_id": contract_id}) for x in entry.lines]
 
@@ -157,7 +175,7 @@ _ORDER = {"billing": 0, "invoice": 0, "credit_note": 1, "recognition": 2, "colle
 
 
 def period_entries(records: Iterable[ContractRecord], period: str, cal: Calendar, functional: bool = False,
-                   ) -> list[JournalEntry]:
+                   accounts: Mapping[str, GlAccountRef] = ACCOUNTS) -> list[JournalEntry]:
     """One balanced entry per currency and kind (billing, recognition, collection) for ``period``.
 
     Each contract's lines carry its id as a dimension; as every contract's part balances, so does the entry,
@@ -168,7 +186,7 @@ def period_entries(records: Iterable[ContractRecord], period: str, cal: Calendar
     for record in records:
         for entry in _contract_entries(record, period, functional):
             if entry.period == period:
-                grouped.setdefault((entry.currency, entry.memo), []).extend(_lines(entry, record.id))
+                grouped.setdefault((entry.currency, entry.memo), []).extend(_lines(entry, record.id, accounts))
     last_day, wire = cal.last_day(period), cal.wire(period)
     basis = "-functional" if functional else ""
     return [JournalEntry(id=f"je-{period}-{currency}-{memo}{basis}", entry_date=last_day, accounting_period=wire,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import msgspec
@@ -22,6 +23,7 @@ from redis.asyncio import Redis
 from contracts.money import Money
 from services.runtime.redis import KeySpace
 from services.system.revrec.connectors._book import (
+    chart_of_accounts,
     deferred_at,
     from_engine,
     lock,
@@ -99,9 +101,12 @@ def _scheduled(terms: ContractTermsV1, allocation: AllocationV1) -> list[list[Li
 class BuiltinRevrecConnector:
     """``RevrecConnector`` over the engine and Redis."""
 
-    def __init__(self, redis: Redis, keyspace: KeySpace, calendar: BookCalendarV1 | None = None) -> None:
+    def __init__(self, redis: Redis, keyspace: KeySpace, calendar: BookCalendarV1 | None = None, *,
+                 gl_accounts: Mapping[str, str] | None = None) -> None:
         self.store = RevrecStore(redis, keyspace)
         self.calendar: Calendar = calendar_of(calendar or BookCalendarV1())
+        self.accounts = chart_of_accounts(gl_accounts or {})
+        """The GL account of each role the book posts to (closed periods keep the numbers they were posted with)."""
 
     async def prepare(self) -> None:
         """Record the book's calendar, or refuse to serve a book kept on another calendar.
@@ -223,7 +228,7 @@ class BuiltinRevrecConnector:
 
     async def _posting(self, period: str, closed: bool) -> PostingV1:
         records = await self.store.book()
-        entries = period_entries(records, period, self.calendar)
+        entries = period_entries(records, period, self.calendar, accounts=self.accounts)
         recognized = recognized_in(records, period)
         digest = hashlib.sha256(msgspec.json.encode([entries, sorted(recognized.items())])).hexdigest()
         stored = await self.store.posting(period)
@@ -270,7 +275,7 @@ class BuiltinRevrecConnector:
         closed = closed_through is not None and key <= closed_through
         stored = await self.store.posting(key) if closed and not functional else None
         entries = stored.journal_entries if stored else \
-            period_entries(await self.store.book(), key, self.calendar, functional)
+            period_entries(await self.store.book(), key, self.calendar, functional, self.accounts)
         return JournalPageV1(accounting_period=self.calendar.wire(key), fiscal_period=self.calendar.label(key),
                              closed=closed, entries=entries)
 
