@@ -31,6 +31,7 @@ from services.system.revrec.schemas import (
     ExchangeRatesV1,
     JournalBasisV1,
     JournalPageV1,
+    JournalTargetV1,
     MeasurementV1,
     ModificationV1,
     ObligationScheduleV1,
@@ -61,6 +62,9 @@ _FISCAL_QUERY = {"pattern": FISCAL_PERIOD_PATTERN, "max_length": 10}
 Basis = FromQuery[Annotated[JournalBasisV1, Parameter(
     description="transaction: each contract's own currency; functional: its functional currency, with FX "
                 "remeasurement")]]
+Target = FromQuery[Annotated[JournalTargetV1, Parameter(
+    description="book: every entry of the subledger; erp: what the GL still needs when the ERP posts invoices, "
+                "credit memos and payments itself (recognition and the contract-asset share of billings)")]]
 _READ, _WRITE = [requires("revrec:read")], [requires("revrec:write")]
 _IDEMPOTENT = {IDEMPOTENCY_OPT: "required"}
 _CONTRACT_ID = "$response.body#/contract/id"
@@ -186,8 +190,10 @@ class PeriodController(Controller):
 
     @get("/{period:str}/journal-entries", operation_id="listJournalEntriesV1", guards=_READ)
     async def journal_entries(self, period: PeriodKey, service: NamedDependency[RevrecService],
-                              basis: Basis = JournalBasisV1.TRANSACTION) -> JournalPageV1:
-        return await service.journal_entries(period, basis is JournalBasisV1.FUNCTIONAL)
+                              basis: Basis = JournalBasisV1.TRANSACTION,
+                              target: Target = JournalTargetV1.BOOK) -> JournalPageV1:
+        return await service.journal_entries(period, basis is JournalBasisV1.FUNCTIONAL,
+                                             erp=target is JournalTargetV1.ERP)
 
 
 class FiscalPeriodController(Controller):
@@ -211,8 +217,10 @@ class FiscalPeriodController(Controller):
 
     @get("/{fiscal_period:str}/journal-entries", operation_id="listFiscalJournalEntriesV1", guards=_READ)
     async def journal_entries(self, fiscal_period: FiscalPeriodKey, service: NamedDependency[RevrecService],
-                              basis: Basis = JournalBasisV1.TRANSACTION) -> JournalPageV1:
-        return await service.journal_entries(fiscal_period, basis is JournalBasisV1.FUNCTIONAL, field="fiscal_period")
+                              basis: Basis = JournalBasisV1.TRANSACTION,
+                              target: Target = JournalTargetV1.BOOK) -> JournalPageV1:
+        return await service.journal_entries(fiscal_period, basis is JournalBasisV1.FUNCTIONAL, field="fiscal_period",
+                                             erp=target is JournalTargetV1.ERP)
 
 
 class CalendarController(Controller):

@@ -83,8 +83,12 @@ class RevrecConnector(Protocol):
         """Post and lock ``period`` (and every earlier one): it is never restated afterwards."""
         ...
 
-    async def journal_entries(self, period: str, functional: bool = False, field: str = "period") -> JournalPageV1:
-        """Balanced journal entries of ``period`` over the book (in functional currencies when ``functional``)."""
+    async def journal_entries(self, period: str, functional: bool = False, field: str = "period",
+                              erp: bool = False) -> JournalPageV1:
+        """Balanced journal entries of ``period`` over the book (in functional currencies when ``functional``).
+
+        With ``erp``, only what the GL needs when the ERP posts invoices, credit memos and payments itself.
+        """
         ...
 
     async def waterfall(self, contract_id: Id, after: str | None, field: str = "after_period") -> WaterfallV1:

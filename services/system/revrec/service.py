@@ -132,8 +132,9 @@ class RevrecService:
             subject=subject, correlationid=current_correlation_id()))
         return closure
 
-    async def journal_entries(self, period: str, functional: bool = False, field: str = "period") -> JournalPageV1:
-        return await self.connector.journal_entries(period, functional, field)
+    async def journal_entries(self, period: str, functional: bool = False, field: str = "period",
+                              erp: bool = False) -> JournalPageV1:
+        return await self.connector.journal_entries(period, functional, field, erp)
 
     async def waterfall(self, contract_id: str, after: str | None, field: str = "after_period") -> WaterfallV1:
         return await self.connector.waterfall(contract_id, after, field)

@@ -1,5 +1,8 @@
 """The general ledger against the revenue subledger: revrec's journal entries of a period vs the ERP's journals.
 
+Revrec's entries are its share of the GL (``target=erp``: recognition and the contract-asset share of billings),
+the same ones period close posts.
+
 Per period and currency, the net (debit - credit) of every account revrec's entries touch is compared with
 the net of the ERP's journal lines dated in the period on the same accounts. How period close splits the
 entries into journals does not matter (one per entry netted per account, true-ups, reversals: only the nets
@@ -27,6 +30,9 @@ from services.process.quote_to_cash.reconciliation._report import Difference, Le
 from services.process.quote_to_cash.systems import call
 
 __all__ = ["ledger"]
+
+_ERP = {"target": "erp"}
+"""Revrec's share of the GL: what period close posts (the ERP posts invoices and payments itself)."""
 
 
 @dataclass
@@ -119,7 +125,7 @@ async def ledger(systems: Any, first: str, as_of: str) -> tuple[list[LedgerCheck
     found: list[Difference] = []
     page: dict[str, Any] = {}
     for period in periods_between(first, as_of):
-        page = await call(systems.revrec, "GET", f"/v1/periods/{period}/journal-entries")
+        page = await call(systems.revrec, "GET", f"/v1/periods/{period}/journal-entries", params=_ERP)
         if not page.get("closed"):
             break  # a close closes every earlier period, so no later one is closed either
         entries = [e for e in page.get("entries") or [] if e.get("lines")]
@@ -129,7 +135,7 @@ async def ledger(systems: Any, first: str, as_of: str) -> tuple[list[LedgerCheck
     if page.get("closed", True):
         return checks, found
     if page.get("accounting_period") != as_of:
-        page = await call(systems.revrec, "GET", f"/v1/periods/{as_of}/journal-entries")
+        page = await call(systems.revrec, "GET", f"/v1/periods/{as_of}/journal-entries", params=_ERP)
     entries = [e for e in page.get("entries") or [] if e.get("lines")]
     accounts = {line["account"]["number"] for e in entries for line in e["lines"]}
     gl = await _gl(systems, as_of) if entries else _Gl()

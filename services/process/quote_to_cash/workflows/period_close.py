@@ -11,7 +11,10 @@ close as ``needs_attention`` for ``finance_ops`` with what is open; after the fi
 check again. Should the book still move between posting and the lock, the lock posts the difference (a
 true-up entry) so the ERP always ends with exactly what revrec locked.
 
-Each revrec entry (one per currency and kind: billing, recognition, collection) becomes one ERP journal of
+The ERP posts invoices, credit memos and payments itself (they move its receivable, deferred revenue and cash),
+so revrec's share of the GL is its recognition entries plus the contract-asset share of billings (revrec's
+``target=erp`` entries); posting its billing and collection entries too would count the receivable twice.
+Each such entry (one per currency and kind) becomes one ERP journal of
 one line per account (the net of its contracts' lines: the detail stays in the revenue sub-ledger, and a
 book of thousands of contracts stays within the ERP's line limit), keyed by the close's id and the entry's
 id: started twice, the close is one workflow (``period_close:<period>``) and posts once. Cancelling a close
@@ -203,7 +206,9 @@ def _journal(entry: dict[str, Any], nets: dict[str, int], currency: str, memo: s
 
 
 async def _entries(ctx: StepContext) -> dict[str, Any]:
-    return await call(ctx.systems.revrec, "GET", f"/v1/periods/{_period(ctx)}/journal-entries")
+    """What the GL needs from revrec for the period: the ERP posts invoices, credit memos and payments itself."""
+    return await call(ctx.systems.revrec, "GET", f"/v1/periods/{_period(ctx)}/journal-entries",
+                      params={"target": "erp"})
 
 
 def _currency(entry: dict[str, Any]) -> str:

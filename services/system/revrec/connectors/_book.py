@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+import msgspec
+
 from contracts.ledger import EntrySide, GlAccountRef, JournalEntry, JournalLine
 from contracts.money import Money
 from services.system.revrec import engine as eng
@@ -23,6 +25,7 @@ __all__ = [
     "chart_of_accounts",
     "deferred_at",
     "engine_schedule",
+    "erp_share",
     "from_engine",
     "horizon",
     "lock",
@@ -192,6 +195,52 @@ def period_entries(records: Iterable[ContractRecord], period: str, cal: Calendar
     return [JournalEntry(id=f"je-{period}-{currency}-{memo}{basis}", entry_date=last_day, accounting_period=wire,
                          memo=f"revrec {memo} {period}", lines=lines, source="revrec")
             for (currency, memo), lines in sorted(grouped.items(), key=lambda kv: (kv[0][0], _ORDER[kv[0][1]]))]
+
+
+_DOCUMENT_KINDS = ("billing", "invoice", "credit_note")
+"""Entries of documents the ERP posts itself (an invoice or credit memo moves its receivable)."""
+_ERP_OWN_KINDS = ("collection", "payment", "remeasure")
+"""Entries the ERP makes whole by itself: payments, and the revaluation of its open receivables."""
+
+
+def erp_share(entries: Iterable[JournalEntry], accounts: Mapping[str, GlAccountRef]) -> list[JournalEntry]:
+    """What the GL still needs from the book when the ERP posts invoices, credit memos and payments itself.
+
+    An ERP invoice debits the receivable and credits deferred revenue (its items' deferred revenue account); a
+    payment credits the receivable. Posting the book's billing and collection entries as well would count the
+    receivable and cash twice. So: recognition entries as they are; a billing or credit entry with its
+    receivable line moved onto deferred revenue, which leaves only the share of it that relieves the contract
+    asset (Dr deferred revenue / Cr contract asset); collections and FX remeasurement of the receivable left out.
+    """
+    # By name: the book names its accounts by role whatever their numbers, and an entry stored at a close keeps
+    # the numbers of its day.
+    receivable, deferred_name = ACCOUNTS["accounts_receivable"].name, ACCOUNTS["deferred_revenue"].name
+    out: list[JournalEntry] = []
+    for entry in entries:
+        deferred = next((x.account for x in entry.lines if x.account.name == deferred_name),
+                        accounts["deferred_revenue"])
+        kind = (entry.id or "").removesuffix("-functional").rsplit("-", 1)[-1]  # ids: je-<period>-<cur>-<kind>
+        if kind in _ERP_OWN_KINDS:
+            continue
+        if kind not in _DOCUMENT_KINDS:
+            out.append(entry)
+            continue
+        nets: dict[tuple[str, str, str], int] = {}
+        refs: dict[str, GlAccountRef] = {}
+        for line in entry.lines:
+            account = deferred if line.account.name == receivable else line.account
+            refs[account.number] = account
+            key = (account.number, line.amount.currency, line.dimensions.get("contract_id", ""))
+            sign = 1 if line.side is EntrySide.DEBIT else -1
+            nets[key] = nets.get(key, 0) + sign * line.amount.amount_minor
+        lines = [JournalLine(account=refs[number], side=EntrySide.DEBIT if net > 0 else EntrySide.CREDIT,
+                             amount=Money(amount_minor=abs(net), currency=currency),
+                             dimensions={"contract_id": contract} if contract else {})
+                 for (number, currency, contract), net in nets.items() if net]
+        if lines:
+            out.append(msgspec.structs.replace(entry, id=f"{entry.id}-asset-reclass", lines=lines,
+                                               memo=f"{entry.memo} (contract asset share)"))
+    return out
 
 
 def horizon(after: str, cal: Calendar, periods: int = 12) -> list[str]:

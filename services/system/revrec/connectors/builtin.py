@@ -25,6 +25,7 @@ from services.runtime.redis import KeySpace
 from services.system.revrec.connectors._book import (
     chart_of_accounts,
     deferred_at,
+    erp_share,
     from_engine,
     lock,
     period_entries,
@@ -269,13 +270,16 @@ class BuiltinRevrecConnector:
         await self.store.close(key, closure, posting, closed_through)
         return closure
 
-    async def journal_entries(self, period: str, functional: bool = False, field: str = "period") -> JournalPageV1:
+    async def journal_entries(self, period: str, functional: bool = False, field: str = "period",
+                              erp: bool = False) -> JournalPageV1:
         key = self._key(period, field)
         closed_through = await self.store.closed_through()
         closed = closed_through is not None and key <= closed_through
         stored = await self.store.posting(key) if closed and not functional else None
         entries = stored.journal_entries if stored else \
             period_entries(await self.store.book(), key, self.calendar, functional, self.accounts)
+        if erp:
+            entries = erp_share(entries, self.accounts)
         return JournalPageV1(accounting_period=self.calendar.wire(key), fiscal_period=self.calendar.label(key),
                              closed=closed, entries=entries)
 

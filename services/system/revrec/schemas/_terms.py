@@ -149,6 +149,15 @@ class JournalBasisV1(enum.StrEnum):
     """Each contract in its functional currency, with FX remeasurement (IAS 21 / IFRIC 22, ASC 830)."""
 
 
+class JournalTargetV1(enum.StrEnum):
+    BOOK = "book"
+    """Every entry of the revenue subledger: billings, recognition, collections (and remeasurement)."""
+    ERP = "erp"
+    """What the GL still needs when the ERP posts invoices, credit memos and payments itself: recognition, and
+    the contract-asset share of billings and credits (Dr deferred revenue / Cr contract asset); no receivable or
+    cash lines."""
+
+
 class FunctionalBalancesV1(msgspec.Struct, frozen=True, kw_only=True):
     """Contract balances in the functional currency.
 

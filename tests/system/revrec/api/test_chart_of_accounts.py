@@ -62,3 +62,55 @@ def test_the_chart_comes_from_the_environment():
 def test_a_wrong_chart_refuses_to_start(accounts, reason):
     with pytest.raises(ValueError, match=reason):
         create_app(RevrecSettings(gl_accounts=accounts))
+
+
+class TestWhatTheErpGets:
+    """``target=erp``: the ERP posts the invoice (Dr receivable / Cr deferred revenue) and the payment itself.
+
+    The same USD 1,200.00 year from 1 January 2024, now invoiced on 1 February and paid on 15 February. January
+    recognises JANUARY before anything is billed, so it sits in the contract asset; February's invoice relieves
+    that asset and defers the rest. Worked by hand: in February the book has a billing (Dr receivable 120,000 /
+    Cr contract asset JANUARY / Cr deferred revenue 120,000 - JANUARY), a recognition and a collection (Dr cash /
+    Cr receivable 120,000). The ERP's invoice already credited deferred revenue with all 120,000, so the GL needs
+    only the asset share moved (Dr deferred revenue JANUARY / Cr contract asset JANUARY) and the recognition.
+    """
+
+    @staticmethod
+    def _book(api) -> None:
+        cid = api.register(register_body(120_000, [obligation("o", 120_000, "2024-01-01", "2024-12-31")]))[
+            "contract"]["id"]
+        for doc, kind, on in (("inv-1", "invoice", "2024-02-01"), ("pay-1", "payment", "2024-02-15")):
+            linked = api.post(f"/contracts/{cid}/billings", {"id": doc, "kind": kind, "document_date": on,
+                                                             "amount": money(120_000)})
+            assert linked.status_code == 201, linked.text
+
+    @staticmethod
+    def _entries(api, period: str, **params: str) -> list[dict]:
+        response = api.get(f"/periods/{period}/journal-entries", **params)
+        assert response.status_code == 200, response.text
+        return response.json()["entries"]
+
+    def test_billing_and_collection_leave_only_the_contract_asset_share(self, serve_book):
+        api = serve_book()
+        self._book(api)
+        book = self._entries(api, "2024-02")
+        erp = self._entries(api, "2024-02", target="erp")
+        assert _nets(book)[("1000", "Cash")] == 120_000, "the book itself is unchanged"
+        recognition = [e for e in book if e["id"].endswith("-recognition")]
+        assert [e for e in erp if e["id"].endswith("-recognition")] == recognition
+        reclass = [e for e in erp if not e["id"].endswith("-recognition")]
+        assert _nets(reclass) == {("2400", "Deferred revenue (contract liability)"): JANUARY,
+                                  ("1300", "Contract asset (unbilled revenue)"): -JANUARY}
+        assert not {number for number, _ in _nets(erp)} & {"1000", "1100"}, "no receivable or cash line"
+
+    def test_january_recognition_reaches_the_erp_unchanged(self, serve_book):
+        api = serve_book()
+        self._book(api)
+        assert self._entries(api, "2024-01", target="erp") == self._entries(api, "2024-01")
+        assert _nets(self._entries(api, "2024-01", target="erp")) == {
+            ("1300", "Contract asset (unbilled revenue)"): JANUARY, ("4000", "Revenue"): -JANUARY}
+
+    def test_an_unknown_target_is_a_problem_naming_the_parameter(self, serve_book):
+        response = serve_book().get("/periods/2024-01/journal-entries", target="ledger")
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["field"] == "target"
