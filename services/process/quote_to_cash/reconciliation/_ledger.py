@@ -29,10 +29,15 @@ from services.process.quote_to_cash.reconciliation._facts import amount_of, mino
 from services.process.quote_to_cash.reconciliation._report import Difference, LedgerCheck, periods_between
 from services.process.quote_to_cash.systems import call
 
-__all__ = ["ledger"]
+__all__ = ["gl_entries", "ledger"]
 
-_ERP = {"target": "erp"}
-"""Revrec's share of the GL: what period close posts (the ERP posts invoices and payments itself)."""
+
+async def gl_entries(systems: Any, period: str) -> dict[str, Any]:
+    """Revrec's journal page of ``period`` as the GL gets it: what period close posts and the ledger check compares.
+
+    ``target=erp``: the ERP posts invoices, credit memos and payments itself.
+    """
+    return await call(systems.revrec, "GET", f"/v1/periods/{period}/journal-entries", params={"target": "erp"})
 
 
 @dataclass
@@ -125,7 +130,7 @@ async def ledger(systems: Any, first: str, as_of: str) -> tuple[list[LedgerCheck
     found: list[Difference] = []
     page: dict[str, Any] = {}
     for period in periods_between(first, as_of):
-        page = await call(systems.revrec, "GET", f"/v1/periods/{period}/journal-entries", params=_ERP)
+        page = await gl_entries(systems, period)
         if not page.get("closed"):
             break  # a close closes every earlier period, so no later one is closed either
         entries = [e for e in page.get("entries") or [] if e.get("lines")]
@@ -135,7 +140,7 @@ async def ledger(systems: Any, first: str, as_of: str) -> tuple[list[LedgerCheck
     if page.get("closed", True):
         return checks, found
     if page.get("accounting_period") != as_of:
-        page = await call(systems.revrec, "GET", f"/v1/periods/{as_of}/journal-entries", params=_ERP)
+        page = await gl_entries(systems, as_of)
     entries = [e for e in page.get("entries") or [] if e.get("lines")]
     accounts = {line["account"]["number"] for e in entries for line in e["lines"]}
     gl = await _gl(systems, as_of) if entries else _Gl()

@@ -33,7 +33,7 @@ import msgspec
 
 from contracts.money import Money
 from contracts.process import BusinessStatus, ExceptionOwner
-from services.process.quote_to_cash.reconciliation import reconcile
+from services.process.quote_to_cash.reconciliation import gl_entries, reconcile
 from services.process.quote_to_cash.saga import (
     ExceptionRecord,
     Step,
@@ -206,9 +206,7 @@ def _journal(entry: dict[str, Any], nets: dict[str, int], currency: str, memo: s
 
 
 async def _entries(ctx: StepContext) -> dict[str, Any]:
-    """What the GL needs from revrec for the period: the ERP posts invoices, credit memos and payments itself."""
-    return await call(ctx.systems.revrec, "GET", f"/v1/periods/{_period(ctx)}/journal-entries",
-                      params={"target": "erp"})
+    return await gl_entries(ctx.systems, _period(ctx))
 
 
 def _currency(entry: dict[str, Any]) -> str:

@@ -177,6 +177,15 @@ _ORDER = {"billing": 0, "invoice": 0, "credit_note": 1, "recognition": 2, "colle
           "remeasure": 4}
 
 
+def _entry_id(period: str, currency: str, kind: str, functional: bool) -> str:
+    return f"je-{period}-{currency}-{kind}{'-functional' if functional else ''}"
+
+
+def _kind_of(entry_id: str) -> str:
+    """The kind (``billing``, ``recognition``...) an id made by ``_entry_id`` names."""
+    return entry_id.removesuffix("-functional").rsplit("-", 1)[-1]
+
+
 def period_entries(records: Iterable[ContractRecord], period: str, cal: Calendar, functional: bool = False,
                    accounts: Mapping[str, GlAccountRef] = ACCOUNTS) -> list[JournalEntry]:
     """One balanced entry per currency and kind (billing, recognition, collection) for ``period``.
@@ -191,8 +200,7 @@ def period_entries(records: Iterable[ContractRecord], period: str, cal: Calendar
             if entry.period == period:
                 grouped.setdefault((entry.currency, entry.memo), []).extend(_lines(entry, record.id, accounts))
     last_day, wire = cal.last_day(period), cal.wire(period)
-    basis = "-functional" if functional else ""
-    return [JournalEntry(id=f"je-{period}-{currency}-{memo}{basis}", entry_date=last_day, accounting_period=wire,
+    return [JournalEntry(id=_entry_id(period, currency, memo, functional), entry_date=last_day, accounting_period=wire,
                          memo=f"revrec {memo} {period}", lines=lines, source="revrec")
             for (currency, memo), lines in sorted(grouped.items(), key=lambda kv: (kv[0][0], _ORDER[kv[0][1]]))]
 
@@ -219,7 +227,7 @@ def erp_share(entries: Iterable[JournalEntry], accounts: Mapping[str, GlAccountR
     for entry in entries:
         deferred = next((x.account for x in entry.lines if x.account.name == deferred_name),
                         accounts["deferred_revenue"])
-        kind = (entry.id or "").removesuffix("-functional").rsplit("-", 1)[-1]  # ids: je-<period>-<cur>-<kind>
+        kind = _kind_of(entry.id or "")
         if kind in _ERP_OWN_KINDS:
             continue
         if kind not in _DOCUMENT_KINDS:

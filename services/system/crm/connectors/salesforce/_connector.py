@@ -36,7 +36,7 @@ from services.system.crm.connectors.salesforce._mapping import (
     stage_names,
 )
 from services.system.crm.connectors.salesforce._outbound import parse_notifications
-from services.system.crm.connectors.salesforce._wire import BASE, SalesforceApi, refusal_of, soql_text
+from services.system.crm.connectors.salesforce._wire import BASE, SalesforceApi, soql_text
 from services.system.crm.errors import CrmNotFound, IncompleteCrmRecord, VendorRefused
 from services.system.crm.ports import ClosedDeal, CreatedOpportunity, DealChange, Notification
 from services.system.crm.schemas import FINANCE_FIELDS, FinanceStatusResultV1, FinanceStatusV1
@@ -228,18 +228,11 @@ class SalesforceConnector(SubResources):
         read = ",".join(["Id", *(columns[n] for n in stored), *(["CurrencyIsoCode"] if fields.currencies else [])])
         subrequests = [*([{"method": "PATCH", "url": path, "referenceId": "write", "body": record}] if record else []),
                        {"method": "GET", "url": f"{path}?fields={read}", "referenceId": "read"}]
-        answer = await self.api.send("POST", "/composite", {"allOrNone": True, "compositeRequest": subrequests},
-                                     key=f"Opportunity:{opportunity_id}:finance")
-        replies = answer.get("compositeResponse") or [] if isinstance(answer, dict) else []
-        for reply in replies:
-            code = int(reply.get("httpStatusCode") or 500)
-            body = reply.get("body")
-            if code >= 400 and not (isinstance(body, list) and body and isinstance(body[0], dict)
-                                    and body[0].get("errorCode") == "PROCESSING_HALTED"):
-                if code == 404:
-                    raise CrmNotFound(f"No opportunity {opportunity_id} in Salesforce.", code="opportunity_missing")
-                raise refusal_of(body, code)
-        back = replies[-1].get("body") if replies else None
+        try:
+            replies = await self.api.composite(subrequests, key=f"Opportunity:{opportunity_id}:finance")
+        except CrmNotFound:
+            raise CrmNotFound(f"No opportunity {opportunity_id} in Salesforce.", code="opportunity_missing") from None
+        back = replies[-1] if replies else None
         if not isinstance(back, dict):
             raise VendorRefused("Salesforce answered the finance-status write without the record.",
                                 slug="upstream-failed", code="composite_unanswered", retryable=True,

@@ -85,6 +85,21 @@ class SalesforceApi:
             raise _refusal(response)
         return msgspec.json.decode(response.content) if response.content else None
 
+    async def composite(self, subrequests: list[dict[str, Any]], *, key: str) -> list[Any]:
+        """``POST /composite`` with ``allOrNone``: each subrequest's body, in order; the first refused one raises.
+
+        ``key`` marks the call safe to repeat (its subrequests must be: PATCHes and GETs).
+        """
+        answer = await self.send("POST", "/composite", {"allOrNone": True, "compositeRequest": subrequests}, key=key)
+        replies = (answer.get("compositeResponse") if isinstance(answer, dict) else None) or []
+        for reply in replies:
+            status, body = int(reply.get("httpStatusCode") or 500), reply.get("body")
+            halted = isinstance(body, list) and body and isinstance(body[0], dict) \
+                and body[0].get("errorCode") == "PROCESSING_HALTED"
+            if status >= 400 and not halted:
+                raise refusal_of(body, status)
+        return [reply.get("body") for reply in replies]
+
     async def update(self, sobject: str, record_id: str, record: Mapping[str, Any]) -> None:
         """``PATCH /sobjects/{sobject}/{id}`` (setting fields is idempotent, so it may be retried)."""
         response = await self.http.patch(f"{BASE}/sobjects/{sobject}/{record_id}", json=dict(record),
