@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from contracts.process import BusinessStatus, ExceptionOwner
@@ -235,6 +236,21 @@ class TestExactlyOnce:
                 await flows.kick("slow:deal-7")
             await settled(flows, "slow:deal-7")
         assert await effects.counts() == {"slow:deal-7:slow-start": 1, "slow:deal-7:slow-end": 1}
+
+    async def test_a_holder_killed_between_saving_the_end_and_indexing_it_leaves_no_stale_row(self, redis, key_prefix):
+        effects = Effects(redis, key_prefix)
+        async with workers(redis, key_prefix, definitions(effects, {})) as (flows, _):
+            record, _ = await flows.start("slow", "deal-i1", {})
+            done = await settled(flows, record.id)
+            # What the listing holds when the holder died after saving the record as succeeded, before its row.
+            stale = msgspec.structs.replace(done, state=WorkflowState.RUNNING)
+            await flows.store.index_row(stale)
+            assert (await flows.store.rows_by_id())[record.id].state is WorkflowState.RUNNING
+            await flows.kick(record.id)  # the dead holder's kick, reclaimed by another worker
+            async with asyncio.timeout(10):
+                while (await flows.store.rows_by_id())[record.id].state is not WorkflowState.SUCCEEDED:
+                    await asyncio.sleep(0.05)
+        assert await effects.counts() == {"slow:deal-i1:slow-start": 1, "slow:deal-i1:slow-end": 1}
 
     async def test_a_stalled_holder_cannot_overwrite_the_new_holder(self, redis, key_prefix):
         keyspace = KeySpace(key_prefix)

@@ -384,7 +384,7 @@ class WorkflowStore:
         created = await self.redis.set(self.record_key(record.id), _encoder.encode(record), nx=True)
         if created:
             await self.redis.rpush(self.subject_key(record.subject), record.id)
-            await self._index(record)
+            await self.index_row(record)
         return bool(created)
 
     async def load(self, workflow_id: str) -> WorkflowRecord | None:
@@ -417,10 +417,11 @@ class WorkflowStore:
                                  args=[token, _encoder.encode(record), self.lease_ms, consumed])
         if not saved:
             raise LeaseLost(f"workflow {record.id}: lease lost before saving")
-        await self._index(record)
+        await self.index_row(record)
         return int(saved) > 1
 
-    async def _index(self, record: WorkflowRecord) -> None:
+    async def index_row(self, record: WorkflowRecord) -> None:
+        """Write ``record``'s listing row (idempotent: the same record writes the same row)."""
         customer = record.input.get("customer", {}).get("name") if isinstance(record.input.get("customer"),
                                                                                 dict) else None
         summary = Summary(id=record.id, kind=record.kind, subject=record.subject, state=record.state,
@@ -588,6 +589,10 @@ class SagaRunner:
                 record.note("request_ignored", detail=f"{request.action}: the workflow had already finished",
                             actor=request.actor)
                 await self.store.save(record, token, consumed=claim.request_raw)
+            else:
+                # The record and its listing row live in different slots, so they are written one after the other:
+                # a holder killed between the two left the row behind, and its unacknowledged kick brings us here.
+                await self.store.index_row(record)
             return
         if request:
             self._apply(record, request)
