@@ -38,6 +38,8 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("revflow.problems")
 
 _UNDECODABLE = re.compile(r"(?i)malformed|truncated|utf-8|invalid character|trailing characters")
+# Litestar names a missing required parameter only in its detail: "Missing required query parameter 'x' for path …".
+_MISSING_PARAMETER = re.compile(r"Missing required (query|header|cookie|path) parameter '([^']+)'")
 _FIELD_PREFIX = re.compile(r"^([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*): (.+)$", re.S)
 _FIELD_IN_MESSAGE = re.compile(r"field `([^`]+)`")
 _STATUS_SLUGS = {400: "validation", 401: "unauthorized", 403: "forbidden", 404: "not-found",
@@ -101,6 +103,9 @@ def problem_response(request: Request[Any, Any, Any], *, slug: str, status: int,
 
 def _field_errors(exc: ValidationException) -> list[FieldError]:
     errors: list[FieldError] = []
+    missing = _MISSING_PARAMETER.match(str(exc.detail or ""))
+    if missing and not exc.extra:
+        return [FieldError(field=missing.group(2), source=missing.group(1), message="required")]
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if not isinstance(item, dict):
             continue

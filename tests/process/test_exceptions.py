@@ -145,6 +145,46 @@ class TestCompensation:
         assert _post(topology, f"/v1/workflows/activation:{deal}/cancel").status_code == 409
 
 
+class TestCompensationOfAnUnansweredCreate:
+    """The subscription create reaches Stripe but its answer never comes back; then the deal is cancelled."""
+
+    @staticmethod
+    def _of_deal(topology: Topology, deal: str) -> list[dict]:
+        return [s for s in topology.stripe_objects("subscription")
+                if (s.get("metadata") or {}).get("revflow_opportunity_id") == deal]
+
+    def _cancel_while_the_create_fails(self, topology: Topology, fault: dict) -> tuple[str, dict]:
+        sku = _sku("SEAT")
+        topology.item(sku)
+        topology.stripe.faults({"seed": 3, "rules": [{"route": "^POST /v1/subscriptions$", **fault}]})
+        try:
+            deal = topology.win_deal([_line(sku)])
+            topology.wait_for(f"activation:{deal}", lambda w: w["steps"][5]["attempts"] >= 2)
+            assert _post(topology, f"/v1/workflows/activation:{deal}/cancel").status_code == 202
+            done = topology.wait_for(f"activation:{deal}", lambda w: w["state"] in ("compensated", "succeeded"))
+        finally:
+            topology.stripe.clear_faults()
+        assert done["business_status"] == "cancelled", done.get("exception")
+        return deal, done
+
+    def test_a_subscription_made_without_an_answer_is_found_and_cancelled(self, topology: Topology):
+        deal, done = self._cancel_while_the_create_fails(topology, {"error_after_rate": 1.0})
+        [sub] = self._of_deal(topology, deal)  # made by the first attempt, replayed by Stripe to the others
+        assert sub["status"] == "canceled"
+        step = next(s for s in done["steps"] if s["name"] == "billing_subscription")
+        assert (step["status"], step["output"]) == ("undone", {})
+        [undone] = [h for h in done["history"] if h["event"] == "step_undone" and h["step"] == "billing_subscription"]
+        assert "unfinished" in undone["detail"]
+
+    def test_a_create_that_never_reached_the_vendor_leaves_nothing_to_cancel(self, topology: Topology):
+        deal, done = self._cancel_while_the_create_fails(topology, {"error_rate": 1.0})
+        assert self._of_deal(topology, deal) == []
+        step = next(s for s in done["steps"] if s["name"] == "billing_subscription")
+        assert step["status"] == "skipped"
+        assert [h["step"] for h in done["history"] if h["event"] == "step_checked"] == ["billing_subscription"]
+        assert not [h for h in done["history"] if h["event"] == "step_undone" and h["step"] == "billing_subscription"]
+
+
 class TestResumeAfterRefusal:
     def test_a_step_refused_by_a_vendor_completes_on_resume_once_the_cause_is_gone(self, topology: Topology):
         """The resumed step sends the same write under the same idempotency key: the refusal was not stored

@@ -17,7 +17,9 @@ How a step's failure is handled:
 - ``WaitUntil``: the workflow sleeps on a durable timer and continues at that instant (timers survive restarts).
 
 ``cancel`` compensates: the ``undo`` of every completed step runs in reverse order, each with its own
-idempotency key (``<workflow id>:<step>:undo``). Workflows of one subject (a deal) run one at a time in
+idempotency key (``<workflow id>:<step>:undo``). A step attempted but not finished (its answer lost, its
+worker killed) may still have written: its ``undo_unfinished``, when it has one, looks for what it wrote and
+reverses it. Workflows of one subject (a deal) run one at a time in
 arrival order: a later one waits while an earlier one is unfinished, parked included.
 
 Keys (Redis Cluster ready): a workflow's record and lease share the hash tag ``{wf:<id>}``; the listing index,
@@ -242,6 +244,7 @@ class StepContext:
 
 
 StepFn = Callable[[StepContext], Awaitable[Mapping[str, Any] | None]]
+CheckFn = Callable[[StepContext], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,10 @@ class Step:
     status: BusinessStatus
     """The business status while this step is the one to run."""
     undo: StepFn | None = None
+    undo_unfinished: CheckFn | None = None
+    """Compensation for an attempt that never finished (a timeout after the vendor committed, a worker killed
+    mid-step): with no output to go by, it looks the step's writes up by what they were made for, reverses
+    any it finds and answers whether there were any. Without it, an unfinished step is skipped."""
 
 
 @dataclass(frozen=True)
@@ -741,20 +748,28 @@ class SagaRunner:
             await self.store.save(record, token)
         for index in range(len(definition.steps) - 1, -1, -1):
             step, state = definition.steps[index], record.steps[index]
-            if state.status != "done":
+            unfinished = state.status in ("running", "failed") and state.attempts > 0
+            if state.status != "done" and not (unfinished and step.undo_unfinished is not None):
                 if state.status in ("pending", "running", "failed"):
                     state.status = "skipped"
                 continue
-            if step.undo is not None:
-                context = StepContext(workflow=record, step=step.name, key=f"{record.id}:{step.name}:undo",
-                                      systems=self.systems, attempt=1)
-                try:
-                    await step.undo(context)
-                except StepFailed as failure:
-                    await self._undo_failed(record, step, failure, token)
-                    return
+            context = StepContext(workflow=record, step=step.name, key=f"{record.id}:{step.name}:undo",
+                                  systems=self.systems, attempt=1)
+            try:
+                if state.status == "done":
+                    if step.undo is not None:
+                        await step.undo(context)
+                elif step.undo_unfinished is not None and not await step.undo_unfinished(context):
+                    state.status = "skipped"
+                    record.note("step_checked", step=step.name, detail="unfinished: nothing of it was written")
+                    await self.store.save(record, token)
+                    continue
+            except StepFailed as failure:
+                await self._undo_failed(record, step, failure, token)
+                return
+            detail = None if state.status == "done" else "unfinished, but its write had been made"
             state.status = "undone"
-            record.note("step_undone", step=step.name)
+            record.note("step_undone", step=step.name, detail=detail)
             await self.store.save(record, token)
         record.state, record.business_status, record.completed_at = (
             WorkflowState.COMPENSATED, BusinessStatus.CANCELLED, _now())

@@ -93,6 +93,10 @@ class BillingConnector(Protocol):
         """Cancel now or at term end; cancelling a canceled subscription answers it as it is."""
         ...
 
+    async def list_subscriptions(self, customer_key: str) -> list[Subscription]:
+        """Every subscription of the customer in any status (canceled included), newest first."""
+        ...
+
     async def list_invoices(self, customer_key: str | None, subscription_id: str | None) -> list[Invoice]:
         """Every invoice of the customer and/or subscription, newest first."""
         ...

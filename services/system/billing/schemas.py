@@ -34,6 +34,7 @@ __all__ = [
     "RenewalV1",
     "SubscriptionCreateV1",
     "SubscriptionItemInputV1",
+    "SubscriptionListV1",
     "UsageReportV1",
     "WebhookAckV1",
 ]
@@ -201,6 +202,12 @@ class CancellationV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     at: Literal["now", "term_end"]
     prorate: bool = False
     """With ``at="now"``: credit the unused part of the current period."""
+
+
+class SubscriptionListV1(msgspec.Struct, frozen=True, kw_only=True):
+    """Every subscription of a customer in any status (all vendor pages read), newest first."""
+
+    data: list[Subscription]
 
 
 class InvoiceListV1(msgspec.Struct, frozen=True, kw_only=True):

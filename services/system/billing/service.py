@@ -94,6 +94,11 @@ class BillingService:
         await self._record(caller, "subscription.canceled", subscription_id, result)
         return result
 
+    async def list_subscriptions(self, customer_key: str, opportunity_id: str | None) -> list[Subscription]:
+        """The customer's subscriptions, those of one opportunity only when ``opportunity_id`` is given."""
+        found = await self.connector.list_subscriptions(customer_key)
+        return [s for s in found if opportunity_id is None or s.opportunity_id == opportunity_id]
+
     async def list_invoices(self, customer_key: str | None, subscription_id: str | None) -> list[Invoice]:
         return await self.connector.list_invoices(customer_key, subscription_id)
 

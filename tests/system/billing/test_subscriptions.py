@@ -9,7 +9,7 @@ the past of the current period (Stripe's ``proration_date``, Chargebee's backdat
 
 from __future__ import annotations
 
-from tests.system.billing.journeys import APRIL, HALF, money, setup_subscription
+from tests.system.billing.journeys import APRIL, HALF, customer, money, setup_subscription, subscription
 
 HALFWAY = "2024-04-16T00:00:00Z"
 
@@ -115,3 +115,30 @@ class TestRenewAndCancel:
     def test_unknown_subscription_is_404(self, billing):
         response = billing.client.get("/v1/subscriptions/sub_nope")
         assert response.status_code == 404 and response.json()["code"] == "resource_missing"
+
+
+class TestListSubscriptions:
+    def test_every_page_every_status_and_the_deals_filter(self, start_billing, vendor):
+        billing = start_billing(vendor_page_size=2)  # three subscriptions span two vendor pages
+        vendor.freeze(APRIL)
+        first, second = setup_subscription(billing), setup_subscription(billing)
+        other_deal = dict(subscription("ACME-001"), opportunity_id="0061x00000ZzZzZ")
+        third = billing.ok("POST", "/v1/subscriptions", other_deal)
+        billing.ok("POST", f"/v1/subscriptions/{first['id']}/cancellations", {"at": "now"})
+        billing.ok("PUT", "/v1/customers/OTHER-002", customer())
+        billing.ok("POST", "/v1/subscriptions", subscription("OTHER-002"))
+
+        listed = billing.ok("GET", "/v1/subscriptions?customer=ACME-001")["data"]
+        assert sorted(s["id"] for s in listed) == sorted([first["id"], second["id"], third["id"]])
+        assert {s["id"]: s["status"] for s in listed}[first["id"]] == "canceled"
+        of_deal = billing.ok("GET", "/v1/subscriptions?customer=ACME-001&opportunity=0061x00000ZzZzZ")["data"]
+        assert [s["id"] for s in of_deal] == [third["id"]]
+        assert billing.ok("GET", "/v1/subscriptions?customer=ACME-001&opportunity=0061x00000NoNe0")["data"] == []
+
+    def test_the_customer_is_required_and_an_unknown_one_is_404(self, billing):
+        response = billing.client.get("/v1/subscriptions")
+        assert response.status_code == 400, response.text
+        [error] = response.json()["errors"]
+        assert (error["field"], error["source"], error["message"]) == ("customer", "query", "required")
+        response = billing.client.get("/v1/subscriptions?customer=NOBODY-9")
+        assert response.status_code == 404, response.text

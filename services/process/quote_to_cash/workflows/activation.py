@@ -7,6 +7,9 @@ Input: the ``revflow.crm.opportunity.closed_won.v1`` payload (``opportunity``, `
 The customer's business key in every system is its CRM account id. An invalid deal parks as
 ``pending_validation`` (owner ``sales_ops``); a SKU missing from the ERP parks as ``blocked_master_data``
 (owner ``finance_ops``) until the item exists and the workflow is resumed.
+
+Cancelling an unfinished activation cancels its subscription in billing, including one made by a create
+whose answer was lost (found by the deal's id). Customers stay, as master data of every system.
 """
 
 from __future__ import annotations
@@ -110,6 +113,27 @@ async def cancel_subscription(ctx: StepContext) -> None:
                json={"at": "now", "prorate": True}, key=ctx.key)
 
 
+async def cancel_unfinished_subscription(ctx: StepContext) -> bool:
+    """Cancel the subscriptions an unfinished create may have made (answers whether there were any).
+
+    A create whose answer never came may have made the subscription all the same, and it would bill the customer
+    of a cancelled deal: the deal's subscriptions are found in billing by the opportunity id the create carried.
+    """
+    deal = deal_of(ctx)
+    if deal.id is None:
+        raise StepFailed("The deal has no CRM id, so its subscription cannot be told from the customer's others.",
+                         retryable=False, owner=ExceptionOwner.BILLING_OPS, code="subscription_unknown",
+                         fix=f"Cancel in billing any subscription of customer {customer_key(ctx)} made for this deal.")
+    page = await call(ctx.systems.billing, "GET", "/v1/subscriptions", missing_ok=True,
+                      params={"customer": customer_key(ctx), "opportunity": deal.id})
+    found = (page or {}).get("data", [])
+    for sub in found:
+        if sub.get("status") != "canceled":
+            await call(ctx.systems.billing, "POST", f"/v1/subscriptions/{sub['id']}/cancellations",
+                       json={"at": "now", "prorate": True}, key=ctx.sub_key(sub["id"]))
+    return bool(found)
+
+
 async def erp_sales_order(ctx: StepContext) -> dict[str, Any]:
     deal = deal_of(ctx)
     body = {"customer_key": customer_key(ctx), "currency": deal.currency, "lines": deal_terms.order_lines(deal),
@@ -164,7 +188,8 @@ ACTIVATION = WorkflowDefinition(
         Step("erp_items", erp_items, BusinessStatus.AWAITING_ERP_POSTING),
         Step("billing_customer", billing_customer, BusinessStatus.AWAITING_BILLING),
         Step("billing_catalog", billing_catalog, BusinessStatus.AWAITING_BILLING),
-        Step("billing_subscription", billing_subscription, BusinessStatus.AWAITING_BILLING, undo=cancel_subscription),
+        Step("billing_subscription", billing_subscription, BusinessStatus.AWAITING_BILLING, undo=cancel_subscription,
+             undo_unfinished=cancel_unfinished_subscription),
         Step("erp_sales_order", erp_sales_order, BusinessStatus.AWAITING_ERP_POSTING),
         Step("revenue_contract", revenue_contract, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
         Step("start_invoice_sync", start_invoice_sync, BusinessStatus.AWAITING_ERP_POSTING),

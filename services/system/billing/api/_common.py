@@ -12,7 +12,8 @@ from litestar.params import Body, FromPath, Parameter
 
 from services.system.billing.service import BillingService, Caller
 
-__all__ = ["SERVICE", "BusinessKey", "DocumentId", "SkuParam", "body", "caller_of", "provide_service"]
+__all__ = ["CUSTOMER_QUERY", "SERVICE", "BusinessKey", "DocumentId", "SkuParam", "body", "caller_of",
+           "provide_service"]
 
 BusinessKey = FromPath[Annotated[str, Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", max_length=100,
                                                 description="Business key of the customer (the CRM account id)")]]
@@ -20,6 +21,8 @@ SkuParam = FromPath[Annotated[str, Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:
                                              description="Stock-keeping unit")]]
 DocumentId = Annotated[str, Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$", max_length=255,
                                       description="The billing system's id")]
+CUSTOMER_QUERY = Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", max_length=100,
+                           description="Business key of the customer")
 
 
 def provide_service(request: Request[Any, Any, Any]) -> BillingService:

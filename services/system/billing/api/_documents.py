@@ -14,7 +14,7 @@ from services.runtime.auth.guards import requires
 from services.runtime.idempotency import IDEMPOTENCY_OPT
 from services.runtime.problems import ServiceError
 from services.system.billing.api import _examples
-from services.system.billing.api._common import SERVICE, DocumentId, body, caller_of
+from services.system.billing.api._common import CUSTOMER_QUERY, SERVICE, DocumentId, body, caller_of
 from services.system.billing.schemas import CreditNoteCreateV1, InvoiceListV1, RefundCreateV1, UsageReportV1
 from services.system.billing.service import BillingService
 
@@ -22,8 +22,6 @@ __all__ = ["CreditNoteController", "InvoiceController", "RefundController", "Usa
 
 InvoiceId = FromPath[DocumentId]
 _KEYED = {IDEMPOTENCY_OPT: "required"}
-_CUSTOMER = Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", max_length=100,
-                      description="Business key of the customer")
 _SUBSCRIPTION = Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$", max_length=255,
                           description="Billing id of the subscription")
 
@@ -38,7 +36,7 @@ class InvoiceController(Controller):
     @get("/", operation_id="listInvoicesV1", guards=[requires("billing:read")],
          summary="Every invoice of a customer and/or subscription (all vendor pages), newest first")
     async def list_invoices(self, service: NamedDependency[BillingService],
-                            customer: FromQuery[Annotated[str | None, _CUSTOMER]] = None,
+                            customer: FromQuery[Annotated[str | None, CUSTOMER_QUERY]] = None,
                             subscription: FromQuery[Annotated[str | None, _SUBSCRIPTION]] = None) -> InvoiceListV1:
         if customer is None and subscription is None:
             raise ServiceError("Filter by customer, subscription or both.", slug="validation", errors=[

@@ -6,26 +6,34 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery, Parameter
 
 from contracts.billing import Subscription
 from services.runtime.app import links_to
 from services.runtime.auth.guards import requires
 from services.runtime.idempotency import IDEMPOTENCY_OPT
 from services.system.billing.api import _examples
-from services.system.billing.api._common import SERVICE, DocumentId, body, caller_of
+from services.system.billing.api._common import CUSTOMER_QUERY, SERVICE, DocumentId, body, caller_of
 from services.system.billing.schemas import (
     AmendmentResultV1,
     AmendmentV1,
     CancellationV1,
     RenewalV1,
     SubscriptionCreateV1,
+    SubscriptionListV1,
 )
 from services.system.billing.service import BillingService
 
 __all__ = ["SubscriptionController"]
 
 SubscriptionId = FromPath[DocumentId]
+_OPPORTUNITY = Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$", max_length=255,
+                         description="Only the subscriptions created for this CRM opportunity (deal) id")
+_LIST = (
+    "Every subscription of the customer in any status, canceled included, newest first. With `opportunity`, only "
+    "those created for that deal: this is how a caller whose create timed out finds whether the vendor made the "
+    "subscription anyway, without creating one."
+)
 _KEYED = {IDEMPOTENCY_OPT: "required"}
 _CHANGES = ("amendSubscriptionV1", "cancelSubscriptionV1")
 _ID = "$response.body#/id"
@@ -51,6 +59,14 @@ class SubscriptionController(Controller):
     async def create(self, data: Annotated[SubscriptionCreateV1, body("New subscription", _examples.SUBSCRIPTION)],
                      service: NamedDependency[BillingService], request: Request[Any, Any, Any]) -> Subscription:
         return await service.create_subscription(data, caller_of(request))
+
+    @get("/", operation_id="listSubscriptionsV1", guards=[requires("billing:read")],
+         summary="Every subscription of a customer (all vendor pages), newest first", description=_LIST)
+    async def list_subscriptions(self, service: NamedDependency[BillingService],
+                                 customer: FromQuery[Annotated[str, CUSTOMER_QUERY]],
+                                 opportunity: FromQuery[Annotated[str | None, _OPPORTUNITY]] = None,
+                                 ) -> SubscriptionListV1:
+        return SubscriptionListV1(data=await service.list_subscriptions(customer, opportunity))
 
     @get("/{subscription_id:str}", operation_id="getSubscriptionV1", guards=[requires("billing:read")],
          opt=links_to(*_CHANGES, subscription_id=_ID),

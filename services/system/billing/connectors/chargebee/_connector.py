@@ -99,6 +99,10 @@ class ChargebeeConnector:
     async def cancel_subscription(self, subscription_id: str, data: CancellationV1, idem: str) -> Subscription:
         return await self.subscriptions.canonical(await self.subscriptions.cancel(subscription_id, data, idem))
 
+    async def list_subscriptions(self, customer_key: str) -> list[Subscription]:
+        params = {"customer_id[is]": await self.customers.require(customer_key), "sort_by[desc]": "created_at"}
+        return [await self.subscriptions.canonical(entry) async for entry in self.api.iterate("/subscriptions", params)]
+
     async def list_invoices(self, customer_key: str | None, subscription_id: str | None) -> list[Invoice]:
         params: dict[str, Any] = {"sort_by[desc]": "date"}
         if subscription_id is not None:

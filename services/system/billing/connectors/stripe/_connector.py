@@ -95,6 +95,11 @@ class StripeConnector:
     async def cancel_subscription(self, subscription_id: str, data: CancellationV1, idem: str) -> Subscription:
         return await self.subscriptions.cancel(subscription_id, data, idem)
 
+    async def list_subscriptions(self, customer_key: str) -> list[Subscription]:
+        customer = await self.customers.vendor_id(customer_key)
+        return [subscription_from_stripe(sub, customer_key)
+                async for sub in self.api.iterate("/v1/subscriptions", {"customer": customer, "status": "all"})]
+
     async def list_invoices(self, customer_key: str | None, subscription_id: str | None) -> list[Invoice]:
         params: dict[str, Any] = {"subscription": subscription_id}
         if customer_key is not None:
