@@ -9,7 +9,8 @@ from __future__ import annotations
 import uuid
 
 from tests.conftest import TEST_CLIENT_ID
-from tests.process.topology import Topology
+from tests.process.topology import Topology, account, write
+from tests.system.revrec.api.helpers import obligation, register_body
 
 
 def _line(sku: str, **overrides) -> dict:
@@ -143,6 +144,62 @@ class TestCompensation:
         [sub] = [s for s in topology.stripe_objects("subscription") if s["id"] == sub_id]
         assert sub["status"] == "canceled"
         assert _post(topology, f"/v1/workflows/activation:{deal}/cancel").status_code == 409
+
+
+class TestCompensationOfTheSalesOrder:
+    def test_cancel_after_the_sales_order_closes_it_and_cancels_the_subscription(self, topology: Topology):
+        """The revenue contract's registration is refused, for good: its idempotency key was already used, by
+        another caller's contract (a collision the workflow cannot fix by retrying)."""
+        sku = _sku("SEAT")
+        topology.item(sku)
+        key = f"ACME-{uuid.uuid4().hex[:8].upper()}"
+        write(topology.crm, "PUT", f"/v1/accounts/{key}", account("Acme Corp"))
+        deal = topology.salesforce.create_deal(key, "Acme Corp 2025-01-01", [_line(sku)], "2025-01-01")
+        taken = topology.revrec.post("/v1/contracts", json=register_body(
+            12_000, [obligation("ob-1", 12_000, "2025-01-01", "2025-12-31")]),
+            headers={"Idempotency-Key": f"activation:{deal}:revenue_contract"})
+        assert taken.status_code == 201, taken.text
+        topology.salesforce.win(deal)
+        parked = topology.wait_for(f"activation:{deal}")
+        assert (parked["state"], parked["exception"]["step"]) == ("parked", "revenue_contract"), parked["exception"]
+
+        assert _post(topology, f"/v1/workflows/activation:{deal}/cancel").status_code == 202
+        done = topology.wait_for(f"activation:{deal}", lambda w: w["state"] in ("compensated", "succeeded"))
+        status = {s["name"]: s["status"] for s in done["steps"]}
+        assert (status["erp_sales_order"], status["billing_subscription"]) == ("undone", "undone")
+        assert (status["erp_customer"], status["revenue_contract"]) == ("done", "skipped")  # master data stays
+        undone = [h["step"] for h in done["history"] if h["event"] == "step_undone"]
+        assert undone == ["erp_sales_order", "billing_subscription"]
+        [order] = [o for o in topology.netsuite.records("salesOrder")
+                   if o["id"] == done["external_ids"]["sales_order_id"]]
+        assert all(line.get("isClosed") for line in order["sublists"]["item"])
+        [sub] = [s for s in topology.stripe_objects("subscription")
+                 if s["id"] == done["external_ids"]["subscription_id"]]
+        assert sub["status"] == "canceled"
+
+
+class TestCancelOfALiveDeal:
+    def test_once_the_revenue_contract_exists_cancel_is_refused_with_the_way_to_end_the_deal(
+            self, topology: Topology):
+        sku = _sku("SEAT")
+        topology.item(sku)
+        topology.salesforce.faults({"seed": 4, "rules": [{"route": "^POST .*/composite$", "error_rate": 1.0,
+                                                          "error_status": 400}]})
+        try:
+            deal = topology.win_deal([_line(sku)])
+            parked = topology.wait_for(f"activation:{deal}")
+        finally:
+            topology.salesforce.clear_faults()
+        assert (parked["state"], parked["exception"]["step"]) == ("parked", "crm_status"), parked["exception"]
+        refused = _post(topology, f"/v1/workflows/activation:{deal}/cancel")
+        assert refused.status_code == 409, refused.text
+        assert "cancellation workflow" in refused.json()["detail"]
+        after = topology.workflow(f"activation:{deal}")
+        assert after["state"] == "parked"
+        assert not [h for h in after["history"] if h["event"] in ("cancel_requested", "compensating")]
+        [sub] = [s for s in topology.stripe_objects("subscription")
+                 if s["id"] == after["external_ids"]["subscription_id"]]
+        assert sub["status"] == "active"
 
 
 class TestCompensationOfAnUnansweredCreate:

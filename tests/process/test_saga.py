@@ -19,6 +19,7 @@ from contracts.process import BusinessStatus, ExceptionOwner
 from services.process.quote_to_cash.engine import Workflows
 from services.process.quote_to_cash.saga import (
     LeaseLost,
+    PersonRequest,
     RunnerPolicy,
     Step,
     StepContext,
@@ -83,6 +84,8 @@ def definitions(effects: Effects, behaviour: dict) -> dict[str, WorkflowDefiniti
         "slow": WorkflowDefinition("slow", (Step("slow", slow, s),)),
         "refusing": WorkflowDefinition("refusing", (Step("first", first, s), Step("refuse", refuse, s))),
         "slow_then_first": WorkflowDefinition("slow_then_first", (Step("slow", slow, s), Step("first", first, s))),
+        "live": WorkflowDefinition("live", (Step("first", first, s), Step("refuse", refuse, s)), live_after="first",
+                                   cancel_instead="end it with an agreed termination"),
     }
 
 
@@ -203,7 +206,26 @@ class TestRequests:
         assert await effects.counts() == {f"{workflow_id}:slow-start": 1, f"{workflow_id}:slow-end": 1}
         started = [h.step for h in done.history if h.event == "step_started"]
         assert started == ["slow"]
-        assert [s.status for s in done.steps] == ["undone", "skipped"]
+        assert [s.status for s in done.steps] == ["done", "skipped"]  # "slow" has no undo: it is kept, not undone
+        assert [(h.event, h.step) for h in done.history if h.event.startswith("step_")][-1] == ("step_kept", "slow")
+
+    async def test_cancel_is_refused_once_the_live_step_is_done_even_if_asked_before(self, redis, key_prefix):
+        effects = Effects(redis, key_prefix)
+        async with workers(redis, key_prefix, definitions(effects, {})) as (flows, _):
+            record, _ = await flows.start("live", "deal-l1", {})
+            await settled(flows, record.id, states=("parked",))
+            with pytest.raises(ValueError, match="end it with an agreed termination"):
+                await flows.request(record.id, "cancel")
+            # A request accepted before the live step finished is applied after it: the worker refuses it too.
+            await flows.store.request(record.id, PersonRequest(action="cancel", actor="bo@example.com"))
+            await flows.kick(record.id)
+            async with asyncio.timeout(10):
+                while not [h for h in (await flows.store.load(record.id)).history if h.event == "cancel_refused"]:
+                    await asyncio.sleep(0.05)
+            after = await flows.store.load(record.id)
+        assert after.state is WorkflowState.PARKED and not after.compensate
+        assert [h.actor for h in after.history if h.event == "cancel_refused"] == ["bo@example.com"]
+        assert await effects.counts() == {f"{record.id}:first": 1}
 
     async def test_a_request_taken_by_a_worker_that_dies_before_saving_is_applied_by_the_next(
             self, redis, key_prefix):

@@ -216,7 +216,10 @@ def _derived(record: dict[str, Any], remaining_of: Callable[[dict[str, Any]], De
         return {}
     code, name = _STATUS[rtype]
     out: dict[str, Any] = {}
-    if rtype == "salesOrder" and billed(record["id"]):
+    lines = record.get("sublists", {}).get("item", [])
+    if rtype == "salesOrder" and lines and all(line.get("isClosed") for line in lines):
+        code, name = "H", "Closed"
+    elif rtype == "salesOrder" and billed(record["id"]):
         code, name = "G", "Billed"
     elif rtype == "invoice":
         remaining = remaining_of(record)

@@ -99,7 +99,9 @@ def transform(state: NetSuiteState, source: dict[str, Any], target: str, body: A
         fields["createdFrom"] = ref
         sublists["item"] = [{k: v for k, v in line.items() if k in ("item", "quantity", "rate", "amount",
                                                                    "description")}
-                            for line in source["sublists"].get("item", [])]
+                            for line in source["sublists"].get("item", []) if not line.get("isClosed")]
+        if not sublists["item"] and source["sublists"].get("item"):
+            raise user_error(f"You cannot create a {target} from a closed {source['type']}.")
     return create(state, target, body if body is not None else {}, strict=strict,
                   base={"fields": fields, "sublists": sublists})
 

@@ -81,7 +81,7 @@ _TRAN = {"entity": _ref("customer", "Customer"), "tranId": T, "tranDate": D, "me
          "subtotal": RO, "total": RO, "amountRemaining": RO, "status": ROT,
          "createdDate": ROT, "lastModifiedDate": ROT, "exchangeRate": N, **_COMMON_FREE}
 _ITEM_LINE = Sublist({"item": _ref("item", "Item"), "quantity": N, "rate": N, "amount": N, "description": T,
-                      "line": N, "revRecStartDate": D, "revRecEndDate": D, "price": _ref("free"),
+                      "line": N, "isClosed": B, "revRecStartDate": D, "revRecEndDate": D, "price": _ref("free"),
                       "department": _ref("free"), "class": _ref("free"), "location": _ref("free")})
 _JOURNAL_LINE = Sublist({"account": _ref("account", "Account"), "debit": N, "credit": N, "memo": T,
                          "entity": _ref("customer"), "line": N, "department": _ref("free"), "class": _ref("free"),

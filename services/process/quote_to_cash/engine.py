@@ -182,6 +182,9 @@ class Workflows:
             raise ValueError(f"action: one of {', '.join(ACTIONS)}")
         if record.state.is_terminal:
             raise ValueError(f"action: workflow {workflow_id} has already finished ({record.state})")
+        refusal = self.definitions[record.kind].cancel_refusal(record) if action == "cancel" else None
+        if refusal is not None:
+            raise ValueError(f"action: {refusal}")
         if action in ("resume", "retry") and record.state not in (
                 WorkflowState.PARKED, WorkflowState.DEAD_LETTERED, WorkflowState.RETRYING):
             raise ValueError(f"action: {action} applies to a parked, dead-lettered or retrying workflow; "

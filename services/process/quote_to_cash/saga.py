@@ -128,7 +128,8 @@ class LeaseLost(RuntimeError):
 class StepRecord(msgspec.Struct, kw_only=True):
     name: str
     status: str = "pending"
-    """``pending``, ``running``, ``done``, ``failed``, ``undone`` or ``skipped``."""
+    """``pending``, ``running``, ``done``, ``failed``, ``undone`` or ``skipped``; a finished step without an undo
+    stays ``done`` through compensation (master data, reads)."""
     attempts: int = 0
     """Runs since the workflow was started or last resumed (the retry budget); ``history`` has every run."""
     started_at: datetime | None = None
@@ -269,6 +270,28 @@ class WorkflowDefinition:
     description: str = ""
     ids: Callable[[str, Mapping[str, Any]], Mapping[str, str]] = field(default=lambda step, output: {})
     """Picks the ids worth showing (``subscription``: ``sub_123``) out of a step's output."""
+    live_after: str | None = None
+    """The step after which the workflow's effects are a live agreement in the systems of record: from then on
+    ``cancel`` is refused (undoing would hide what was agreed), and ``cancel_instead`` says how to end it."""
+    cancel_instead: str = ""
+
+    def cancel_refusal(self, record: WorkflowRecord) -> str | None:
+        """Why ``record`` can no longer be cancelled, or ``None`` while it can.
+
+        An attempt of the ``live_after`` step that may have committed (running, or failed in a way a retry could
+        fix) counts as done: its answer may only have been lost.
+        """
+        if self.live_after is None:
+            return None
+        step = record.step(self.live_after)
+        retryable = record.state is WorkflowState.RETRYING or (record.exception is not None
+                                                               and record.exception.retryable)
+        if step.status == "done":
+            return f"{record.id} is live since its step {self.live_after}: {self.cancel_instead}"
+        if step.status == "running" or (step.status == "failed" and retryable):
+            return (f"{record.id} may be live: its step {self.live_after} was attempted and its outcome is unknown. "
+                    f"Retry the workflow (the step is idempotent), then: {self.cancel_instead}")
+        return None
 
     def new_record(self, workflow_id: str, subject: str, data: dict[str, Any],
                    correlation_id: str | None) -> WorkflowRecord:
@@ -621,7 +644,10 @@ class SagaRunner:
 
     def _apply(self, record: WorkflowRecord, request: PersonRequest) -> None:
         who, action = request.actor, request.action
-        if action == "cancel":
+        refusal = self.definitions[record.kind].cancel_refusal(record) if action == "cancel" else None
+        if refusal is not None:  # the step that made it live finished after the request was taken
+            record.note("cancel_refused", detail=refusal, actor=who)
+        elif action == "cancel":
             record.compensate = True
             record.note("cancel_requested", detail=request.note, actor=who)
         elif action in ("resume", "retry") and record.state in (
@@ -755,10 +781,13 @@ class SagaRunner:
                 continue
             context = StepContext(workflow=record, step=step.name, key=f"{record.id}:{step.name}:undo",
                                   systems=self.systems, attempt=1)
+            if state.status == "done" and step.undo is None:
+                if not any(h.event == "step_kept" and h.step == step.name for h in record.history):
+                    record.note("step_kept", step=step.name, detail="nothing of it is undone (it has no undo)")
+                continue
             try:
-                if state.status == "done":
-                    if step.undo is not None:
-                        await step.undo(context)
+                if state.status == "done" and step.undo is not None:
+                    await step.undo(context)
                 elif step.undo_unfinished is not None and not await step.undo_unfinished(context):
                     state.status = "skipped"
                     record.note("step_checked", step=step.name, detail="unfinished: nothing of it was written")

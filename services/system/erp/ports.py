@@ -67,6 +67,10 @@ class ErpConnector(Protocol):
         """A sales order by its ERP id."""
         ...
 
+    async def close_sales_order(self, order_id: str, ext: str) -> SalesOrderV1:
+        """Close the order's open lines, so nothing more is fulfilled or billed from it (repeatable)."""
+        ...
+
     async def create_invoice(self, data: InvoiceCreateV1, ext: str) -> Invoice:
         """Upsert the invoice with external id ``ext`` (billing a sales order, or standalone)."""
         ...

@@ -93,6 +93,11 @@ class ErpService:
     async def get_sales_order(self, order_id: str) -> SalesOrderV1:
         return await self.connector.get_sales_order(order_id)
 
+    async def close_sales_order(self, order_id: str, caller: Caller) -> SalesOrderV1:
+        result = await self.connector.close_sales_order(order_id, external_id(caller, f"sales_order.close:{order_id}"))
+        await self._record(caller, "sales_order.closed", result.id, result)
+        return result
+
     async def create_invoice(self, data: InvoiceCreateV1, caller: Caller) -> Invoice:
         result = await self.connector.create_invoice(data, external_id(caller, "invoice.create"))
         await self._record(caller, "invoice.posted", result.id or "", result)

@@ -64,6 +64,18 @@ class TestSalesOrdersAndInvoices:
         assert erp.ok("GET", f"/v1/invoices/{invoice['id']}") == invoice
         assert erp.ok("GET", f"/v1/sales-orders/{order['id']}")["status"] == "Billed"
 
+    def test_a_closed_sales_order_shows_closed_and_bills_nothing_more(self, erp, vendor):
+        order = setup_order(erp, vendor)
+        closed = erp.ok("POST", f"/v1/sales-orders/{order['id']}/closure")
+        assert (closed["id"], closed["status"], closed["total"]) == (order["id"], "Closed", order["total"])
+        [stored] = [r for r in vendor.records("salesOrder") if r["id"] == order["id"]]
+        assert [line.get("isClosed") for line in stored["sublists"]["item"]] == [True]
+        assert erp.ok("POST", f"/v1/sales-orders/{order['id']}/closure") == closed  # closing again changes nothing
+        refused = erp.write("POST", "/v1/invoices", {"sales_order_id": order["id"]})
+        assert refused.status_code == 422 and "closed" in refused.json()["detail"], refused.text
+        assert erp.client.post("/v1/sales-orders/999999/closure",
+                               headers={"Idempotency-Key": "k-404"}).status_code == 404
+
     def test_standalone_invoice_credit_memo_and_payment(self, erp, vendor):
         setup_order(erp, vendor)
         invoice = erp.ok("POST", "/v1/invoices", {"customer_key": "ACME-001", "currency": "USD",

@@ -8,8 +8,10 @@ The customer's business key in every system is its CRM account id. An invalid de
 ``pending_validation`` (owner ``sales_ops``); a SKU missing from the ERP parks as ``blocked_master_data``
 (owner ``finance_ops``) until the item exists and the workflow is resumed.
 
-Cancelling an unfinished activation cancels its subscription in billing, including one made by a create
-whose answer was lost (found by the deal's id). Customers stay, as master data of every system.
+Cancelling an unfinished activation closes its ERP sales order and cancels its subscription in billing, including
+one made by a create whose answer was lost (found by the deal's id); customers stay, as master data of every
+system. Once the revenue contract exists the deal is live everywhere and ``cancel`` is refused: a cancellation
+workflow ends it, with the credit and the revenue change it calls for.
 """
 
 from __future__ import annotations
@@ -113,6 +115,11 @@ async def cancel_subscription(ctx: StepContext) -> None:
                json={"at": "now", "prorate": True}, key=ctx.key)
 
 
+async def close_sales_order(ctx: StepContext) -> None:
+    order = ctx.output("erp_sales_order")["sales_order_id"]
+    await call(ctx.systems.erp, "POST", f"/v1/sales-orders/{order}/closure", key=ctx.key)
+
+
 async def cancel_unfinished_subscription(ctx: StepContext) -> bool:
     """Cancel the subscriptions an unfinished create may have made (answers whether there were any).
 
@@ -190,10 +197,13 @@ ACTIVATION = WorkflowDefinition(
         Step("billing_catalog", billing_catalog, BusinessStatus.AWAITING_BILLING),
         Step("billing_subscription", billing_subscription, BusinessStatus.AWAITING_BILLING, undo=cancel_subscription,
              undo_unfinished=cancel_unfinished_subscription),
-        Step("erp_sales_order", erp_sales_order, BusinessStatus.AWAITING_ERP_POSTING),
+        Step("erp_sales_order", erp_sales_order, BusinessStatus.AWAITING_ERP_POSTING, undo=close_sales_order),
         Step("revenue_contract", revenue_contract, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
         Step("start_invoice_sync", start_invoice_sync, BusinessStatus.AWAITING_ERP_POSTING),
         Step("crm_status", crm_status, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
     ),
     ids=_ids,
+    live_after="revenue_contract",
+    cancel_instead="the deal is in billing, the ERP and revrec, so end it with a cancellation workflow "
+                   "(kind cancellation, at now, credit true), which credits and ends the revenue as agreed.",
 )

@@ -40,6 +40,14 @@ class SalesOrderController(Controller):
     async def read(self, order_id: ErpIdParam, service: NamedDependency[ErpService]) -> SalesOrderV1:
         return await service.get_sales_order(order_id)
 
+    @post("/{order_id:str}/closure", operation_id="closeSalesOrderV1", guards=[requires("erp:write")], opt=KEYED,
+          status_code=200, summary="Close a sales order (requires Idempotency-Key; closing a closed order is a no-op)",
+          description="Closes every open line, as NetSuite's Close button does: nothing more is fulfilled or billed "
+                      "from the order and its status becomes `Closed`. Invoices already posted are untouched.")
+    async def close(self, order_id: ErpIdParam, service: NamedDependency[ErpService],
+                    request: Request[Any, Any, Any]) -> SalesOrderV1:
+        return await service.close_sales_order(order_id, caller_of(request))
+
 
 class InvoiceController(Controller):
     """Invoices posted to receivables."""

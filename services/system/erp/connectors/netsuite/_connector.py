@@ -105,6 +105,15 @@ class NetSuiteConnector:
         return sales_order_from_netsuite(record, await self._customer_key(record["entity"], known_customer),
                                          self._currency_of(record, "sales order"))
 
+    async def close_sales_order(self, order_id: str, ext: str) -> SalesOrderV1:
+        """Close every open line (NetSuite then shows the order ``Closed``); closing a closed order changes nothing."""
+        record = await self.api.read("salesOrder", order_id)
+        open_lines = [line["line"] for line in (record.get("item") or {}).get("items", []) if not line.get("isClosed")]
+        if open_lines:
+            await self.api.update("salesOrder", order_id,
+                                  {"item": {"items": [{"line": n, "isClosed": True} for n in open_lines]}}, key=ext)
+        return await self.get_sales_order(order_id)
+
     async def create_invoice(self, data: InvoiceCreateV1, ext: str) -> Invoice:
         head = _present({"tranDate": data.issued_on.isoformat() if data.issued_on else None,
                          "dueDate": data.due_on.isoformat() if data.due_on else None, "memo": data.memo,

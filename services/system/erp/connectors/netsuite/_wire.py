@@ -101,6 +101,16 @@ class NetSuiteApi:
             record_id = str(found["id"])
         return record_id
 
+    async def update(self, rtype: str, record_id: str, body: dict[str, Any], *, key: str) -> None:
+        """``PATCH`` the record: the fields given change; sublist lines given by ``line`` merge into their own.
+
+        Only for changes that land the same however often they are sent (``key`` marks the call repeatable).
+        """
+        response = await self.http.patch(f"{ROOT}/record/v1/{rtype}/{record_id}", content=_ENCODER.encode(body),
+                                         headers=_JSON, idempotency_key=key)
+        if response.status_code >= 400:
+            raise refusal(response)
+
     async def transform(self, rtype: str, record_id: str, target: str, body: dict[str, Any], *, key: str) -> str:
         """``POST .../{rtype}/{id}/!transform/{target}``; returns the new record's id.
 
