@@ -84,6 +84,8 @@ def _item_lines(state: NetSuiteState, record: dict[str, Any]) -> None:
                                 f"{item['id']} for the following field: item. The item '{sku}' is inactive.",
                                 "INVALID_KEY_OR_REF", path=path)
         total += _price_line(line, item["fields"])
+    if total < 0:
+        raise user_error("The transaction total cannot be negative.", "item")
     record["fields"]["subtotal"] = record["fields"]["total"] = money(total)
     if record["type"] == "creditMemo":
         _credit_application(state, record, total)

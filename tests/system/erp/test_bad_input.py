@@ -23,6 +23,10 @@ CASES = [
     ("POST", "/v1/invoices", {"sales_order_id": "1", "customer_key": "ACME-001"}, 400, "validation"),
     ("POST", "/v1/invoices", {"customer_key": "ACME-001"}, 400, "validation"),
     ("POST", "/v1/invoices", {"sales_order_id": "999999"}, 404, "not-found"),
+    ("POST", "/v1/invoices", {"customer_key": "ACME-001", "currency": "USD", "lines": [
+        {**_LINE, "unit_amount": money(300)}, {**_LINE, "unit_amount": money(-301)}]}, 400, "validation"),
+    ("POST", "/v1/sales-orders", {**sales_order(), "lines": [{**_LINE, "unit_amount": money(-1)}]}, 400,
+     "validation"),
     ("POST", "/v1/credit-memos", {"invoice_id": "1", "lines": [{"sku": "A", "description": "x",
                                                                "amount": money(-1)}]}, 400, "validation"),
     ("POST", "/v1/customer-payments", {"customer_key": "ACME-001", "amount": money(0)}, 400, "validation"),

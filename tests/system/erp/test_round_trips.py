@@ -76,6 +76,18 @@ class TestSalesOrdersAndInvoices:
         assert erp.client.post("/v1/sales-orders/999999/closure",
                                headers={"Idempotency-Key": "k-404"}).status_code == 404
 
+    def test_a_product_netting_negative_is_posted_next_to_one_that_bills_more(self, erp, vendor):
+        setup_order(erp, vendor)
+        vendor.item("PLAT-ADDON")
+        invoice = erp.ok("POST", "/v1/invoices", {"customer_key": "ACME-001", "currency": "USD", "lines": [
+            {"sku": "PLAT-SEAT", "quantity": 1, "unit_amount": money(125_000)},
+            {"sku": "PLAT-ADDON", "quantity": 1, "unit_amount": money(-35_000)}]})
+        assert invoice["total"] == money(90_000)
+        assert [(li["product_sku"], li["amount"]) for li in invoice["lines"]] == [
+            ("PLAT-SEAT", money(125_000)), ("PLAT-ADDON", money(-35_000))]
+        [stored] = [r for r in vendor.records("invoice") if r["id"] == invoice["id"]]
+        assert stored["fields"]["total"] == 900.0
+
     def test_standalone_invoice_credit_memo_and_payment(self, erp, vendor):
         setup_order(erp, vendor)
         invoice = erp.ok("POST", "/v1/invoices", {"customer_key": "ACME-001", "currency": "USD",

@@ -19,7 +19,7 @@ from services.process.quote_to_cash.saga import Step, StepContext, StepFailed, W
 from services.process.quote_to_cash.systems import call
 from services.process.quote_to_cash.workflows.crm_status import write_finance_status
 
-__all__ = ["INVOICE_SYNC", "start_invoice_sync_for"]
+__all__ = ["INVOICE_SYNC", "erp_lines", "start_invoice_sync_for"]
 
 
 async def start_invoice_sync_for(ctx: StepContext, invoice: dict[str, Any]) -> None:
@@ -50,22 +50,29 @@ async def read_invoice(ctx: StepContext) -> dict[str, Any]:
     return {"invoice": invoice, "links": links}
 
 
-def _erp_lines(invoice: dict[str, Any]) -> list[dict[str, Any]]:
-    """One ERP line per product: the net of the billing lines of that SKU (prorations net with charges)."""
+def erp_lines(invoice: dict[str, Any]) -> list[dict[str, Any]]:
+    """One ERP line per product: the net of the billing lines of that SKU (prorations net with charges).
+
+    A product may net negative (its credit for unused time outweighs its charge) next to others that bill more:
+    it is posted as it is, so the ERP invoice totals what billing invoiced. An invoice netting to zero or less
+    bills nothing (no lines).
+    """
     totals: dict[str, int] = {}
     currency = invoice["currency"]
     for line in invoice["lines"]:
         sku = line.get("product_sku")
         if sku:
             totals[sku] = totals.get(sku, 0) + int(line["amount"]["amount_minor"])
+    if sum(totals.values()) <= 0:
+        return []
     return [{"sku": sku, "quantity": 1, "unit_amount": {"amount_minor": amount, "currency": currency},
              "description": f"Billing invoice {invoice.get('number') or invoice['id']}"}
-            for sku, amount in totals.items() if amount > 0]
+            for sku, amount in totals.items() if amount]
 
 
 async def erp_invoice(ctx: StepContext) -> dict[str, Any]:
     invoice = ctx.output("read_invoice")["invoice"]
-    lines = _erp_lines(invoice)
+    lines = erp_lines(invoice)
     if invoice["status"] == "void" or not lines:
         return {"erp_invoice_id": None, "skipped": "nothing to bill" if not lines else "voided"}
     body = {"customer_key": ctx.output("read_invoice")["links"]["customer_key"], "currency": invoice["currency"],
