@@ -26,6 +26,18 @@ def _post(topology: Topology, path: str):
     return topology.process.post(path, headers={"Idempotency-Key": uuid.uuid4().hex})
 
 
+def _win_while_refused(topology: Topology, vendor, route: str, seed: int) -> tuple[str, dict]:
+    """A one-line deal won while ``vendor`` refuses ``route`` (400); the deal and its activation once stopped."""
+    sku = _sku("SEAT")
+    topology.item(sku)
+    vendor.faults({"seed": seed, "rules": [{"route": route, "error_rate": 1.0, "error_status": 400}]})
+    try:
+        deal = topology.win_deal([_line(sku)])
+        return deal, topology.wait_for(f"activation:{deal}")
+    finally:
+        vendor.clear_faults()
+
+
 class TestMasterDataBlock:
     def test_unknown_sku_blocks_then_resume_completes_without_repeating_steps(self, topology: Topology):
         sku = _sku("PRO-ANNUAL")
@@ -121,16 +133,8 @@ class TestInvalidDeal:
 
 class TestCompensation:
     def test_cancel_of_a_half_done_activation_undoes_completed_steps_in_reverse(self, topology: Topology):
-        sku = _sku("SEAT")
-        topology.item(sku)
         # NetSuite refuses sales orders for this test: the activation parks after the subscription exists.
-        topology.netsuite.faults({"seed": 1, "rules": [{"route": "salesOrder", "error_rate": 1.0,
-                                                        "error_status": 400}]})
-        try:
-            deal = topology.win_deal([_line(sku)])
-            parked = topology.wait_for(f"activation:{deal}")
-        finally:
-            topology.netsuite.clear_faults()
+        deal, parked = _win_while_refused(topology, topology.netsuite, "salesOrder", seed=1)
         assert parked["state"] == "parked" and parked["exception"]["step"] == "erp_sales_order", parked["exception"]
         sub_id = parked["external_ids"]["subscription_id"]
         assert _post(topology, f"/v1/workflows/activation:{deal}/cancel").status_code == 202
@@ -181,15 +185,8 @@ class TestCompensationOfTheSalesOrder:
 class TestCancelOfALiveDeal:
     def test_once_the_revenue_contract_exists_cancel_is_refused_with_the_way_to_end_the_deal(
             self, topology: Topology):
-        sku = _sku("SEAT")
-        topology.item(sku)
-        topology.salesforce.faults({"seed": 4, "rules": [{"route": "^POST .*/composite$", "error_rate": 1.0,
-                                                          "error_status": 400}]})
-        try:
-            deal = topology.win_deal([_line(sku)])
-            parked = topology.wait_for(f"activation:{deal}")
-        finally:
-            topology.salesforce.clear_faults()
+        # Salesforce refuses the finance status write: the activation parks on its last step.
+        deal, parked = _win_while_refused(topology, topology.salesforce, "^POST .*/composite$", seed=4)
         assert (parked["state"], parked["exception"]["step"]) == ("parked", "crm_status"), parked["exception"]
         refused = _post(topology, f"/v1/workflows/activation:{deal}/cancel")
         assert refused.status_code == 409, refused.text
@@ -246,15 +243,7 @@ class TestResumeAfterRefusal:
     def test_a_step_refused_by_a_vendor_completes_on_resume_once_the_cause_is_gone(self, topology: Topology):
         """The resumed step sends the same write under the same idempotency key: the refusal was not stored
         (it changed nothing), so the write now runs, and runs once."""
-        sku = _sku("SEAT")
-        topology.item(sku)
-        topology.netsuite.faults({"seed": 2, "rules": [{"route": "salesOrder", "error_rate": 1.0,
-                                                        "error_status": 400}]})
-        try:
-            deal = topology.win_deal([_line(sku)])
-            parked = topology.wait_for(f"activation:{deal}")
-        finally:
-            topology.netsuite.clear_faults()
+        deal, parked = _win_while_refused(topology, topology.netsuite, "salesOrder", seed=2)
         assert parked["exception"]["step"] == "erp_sales_order", parked["exception"]
         assert _post(topology, f"/v1/workflows/activation:{deal}/resume").status_code == 202
         done = topology.wait_for(f"activation:{deal}",
