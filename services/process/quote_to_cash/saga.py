@@ -19,8 +19,10 @@ How a step's failure is handled:
 ``cancel`` compensates: the ``undo`` of every completed step runs in reverse order, each with its own
 idempotency key (``<workflow id>:<step>:undo``). A step attempted but not finished (its answer lost, its
 worker killed) may still have written: its ``undo_unfinished``, when it has one, looks for what it wrote and
-reverses it. Workflows of one subject (a deal) run one at a time in
-arrival order: a later one waits while an earlier one is unfinished, parked included.
+reverses it. A finished step without an undo (master data, a read) is kept. A definition may name the step
+after which its effects are live (``live_after``): from then on ``cancel`` is refused with the way to end them.
+Workflows of one subject (a deal) run one at a time in arrival order: a later one waits while an earlier one is
+unfinished, parked included.
 
 Keys (Redis Cluster ready): a workflow's record and lease share the hash tag ``{wf:<id>}``; the listing index,
 the per-subject queues and the timers have their own tags and are only read or written one key at a time.
@@ -779,12 +781,12 @@ class SagaRunner:
                 if state.status in ("pending", "running", "failed"):
                     state.status = "skipped"
                 continue
-            context = StepContext(workflow=record, step=step.name, key=f"{record.id}:{step.name}:undo",
-                                  systems=self.systems, attempt=1)
             if state.status == "done" and step.undo is None:
                 if not any(h.event == "step_kept" and h.step == step.name for h in record.history):
                     record.note("step_kept", step=step.name, detail="nothing of it is undone (it has no undo)")
                 continue
+            context = StepContext(workflow=record, step=step.name, key=f"{record.id}:{step.name}:undo",
+                                  systems=self.systems, attempt=1)
             try:
                 if state.status == "done" and step.undo is not None:
                     await step.undo(context)
