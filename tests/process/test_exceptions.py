@@ -226,9 +226,10 @@ class TestCompensationOfAnUnansweredCreate:
         [sub] = self._of_deal(topology, deal)  # made by the first attempt, replayed by Stripe to the others
         assert sub["status"] == "canceled"
         step = next(s for s in done["steps"] if s["name"] == "billing_subscription")
-        assert (step["status"], step["output"]) == ("undone", {})
-        [undone] = [h for h in done["history"] if h["event"] == "step_undone" and h["step"] == "billing_subscription"]
-        assert "unfinished" in undone["detail"]
+        assert (step["status"], step["output"]["subscription_id"]) == ("undone", sub["id"])
+        assert done["external_ids"]["subscription_id"] == sub["id"]
+        events = [h["event"] for h in done["history"] if h["step"] == "billing_subscription"]
+        assert events[-2:] == ["step_found", "step_undone"]
 
     def test_a_create_that_never_reached_the_vendor_leaves_nothing_to_cancel(self, topology: Topology):
         deal, done = self._cancel_while_the_create_fails(topology, {"error_rate": 1.0})

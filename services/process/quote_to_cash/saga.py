@@ -18,8 +18,8 @@ How a step's failure is handled:
 
 ``cancel`` compensates: the ``undo`` of every completed step runs in reverse order, each with its own
 idempotency key (``<workflow id>:<step>:undo``). A step attempted but not finished (its answer lost, its
-worker killed) may still have written: its ``undo_unfinished``, when it has one, looks for what it wrote and
-reverses it. A finished step without an undo (master data, a read) is kept. A definition may name the step
+worker killed) may still have written: its ``find_unfinished``, when it has one, looks for what it wrote, and
+what it finds is undone. A finished step without an undo (master data, a read) is kept. A definition may name the step
 after which its effects are live (``live_after``): from then on ``cancel`` is refused with the way to end them.
 Workflows of one subject (a deal) run one at a time in arrival order: a later one waits while an earlier one is
 unfinished, parked included.
@@ -247,7 +247,6 @@ class StepContext:
 
 
 StepFn = Callable[[StepContext], Awaitable[Mapping[str, Any] | None]]
-CheckFn = Callable[[StepContext], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -259,10 +258,11 @@ class Step:
     status: BusinessStatus
     """The business status while this step is the one to run."""
     undo: StepFn | None = None
-    undo_unfinished: CheckFn | None = None
-    """Compensation for an attempt that never finished (a timeout after the vendor committed, a worker killed
-    mid-step): with no output to go by, it looks the step's writes up by what they were made for, reverses
-    any it finds and answers whether there were any. Without it, an unfinished step is skipped."""
+    find_unfinished: StepFn | None = None
+    """For compensation, when an attempt never finished (a timeout after the vendor committed, a worker killed
+    mid-step): looks the step's write up by what it was made for, and returns the output the step would have
+    returned, or ``None`` when nothing was written. What it finds is undone like a finished step's; without it,
+    an unfinished step is skipped."""
 
 
 @dataclass(frozen=True)
@@ -777,36 +777,46 @@ class SagaRunner:
         for index in range(len(definition.steps) - 1, -1, -1):
             step, state = definition.steps[index], record.steps[index]
             unfinished = state.status in ("running", "failed") and state.attempts > 0
-            if state.status != "done" and not (unfinished and step.undo_unfinished is not None):
+            if state.status != "done" and not (unfinished and step.find_unfinished is not None):
                 if state.status in ("pending", "running", "failed"):
                     state.status = "skipped"
-                continue
-            if state.status == "done" and step.undo is None:
-                if not any(h.event == "step_kept" and h.step == step.name for h in record.history):
-                    record.note("step_kept", step=step.name, detail="nothing of it is undone (it has no undo)")
                 continue
             context = StepContext(workflow=record, step=step.name, key=f"{record.id}:{step.name}:undo",
                                   systems=self.systems, attempt=1)
             try:
-                if state.status == "done" and step.undo is not None:
-                    await step.undo(context)
-                elif step.undo_unfinished is not None and not await step.undo_unfinished(context):
-                    state.status = "skipped"
-                    record.note("step_checked", step=step.name, detail="unfinished: nothing of it was written")
-                    await self.store.save(record, token)
+                if state.status != "done" and not await self._found(record, step, step.find_unfinished, context, token):
                     continue
+                if step.undo is None:
+                    if not any(h.event == "step_kept" and h.step == step.name for h in record.history):
+                        record.note("step_kept", step=step.name, detail="nothing of it is undone (it has no undo)")
+                    continue
+                await step.undo(context)
             except StepFailed as failure:
                 await self._undo_failed(record, step, failure, token)
                 return
-            detail = None if state.status == "done" else "unfinished, but its write had been made"
             state.status = "undone"
-            record.note("step_undone", step=step.name, detail=detail)
+            record.note("step_undone", step=step.name)
             await self.store.save(record, token)
         record.state, record.business_status, record.completed_at = (
             WorkflowState.COMPENSATED, BusinessStatus.CANCELLED, _now())
         record.note("compensated")
         WORKFLOWS_FINISHED.labels(workflow=record.kind, outcome="compensated").inc()
         await self._finish(record, token)
+
+    async def _found(self, record: WorkflowRecord, step: Step, find: StepFn | None, context: StepContext,
+                     token: str) -> bool:
+        """Whether an unfinished step's write was made after all; if so it becomes done with what was found."""
+        state = record.step(step.name)
+        found = await find(context) if find is not None else None
+        if found is None:
+            state.status = "skipped"
+            record.note("step_checked", step=step.name, detail="unfinished, and nothing of it was written")
+        else:
+            state.status, state.output, state.error = "done", dict(found), None
+            record.external_ids.update(self.definitions[record.kind].ids(step.name, state.output))
+            record.note("step_found", step=step.name, detail="unfinished, but its write had been made")
+        await self.store.save(record, token)
+        return found is not None
 
     async def _undo_failed(self, record: WorkflowRecord, step: Step, failure: StepFailed, token: str) -> None:
         if failure.retryable:

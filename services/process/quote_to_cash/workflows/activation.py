@@ -120,11 +120,11 @@ async def close_sales_order(ctx: StepContext) -> None:
     await call(ctx.systems.erp, "POST", f"/v1/sales-orders/{order}/closure", key=ctx.key)
 
 
-async def cancel_unfinished_subscription(ctx: StepContext) -> bool:
-    """Cancel the subscriptions an unfinished create may have made (answers whether there were any).
+async def find_subscription(ctx: StepContext) -> dict[str, Any] | None:
+    """The subscription an unfinished create made after all (its output), or ``None``.
 
     A create whose answer never came may have made the subscription all the same, and it would bill the customer
-    of a cancelled deal: the deal's subscriptions are found in billing by the opportunity id the create carried.
+    of a cancelled deal: the deal's subscription is found in billing by the opportunity id the create carried.
     """
     deal = deal_of(ctx)
     if deal.id is None:
@@ -133,12 +133,8 @@ async def cancel_unfinished_subscription(ctx: StepContext) -> bool:
                          fix=f"Cancel in billing any subscription of customer {customer_key(ctx)} made for this deal.")
     page = await call(ctx.systems.billing, "GET", "/v1/subscriptions", missing_ok=True,
                       params={"customer": customer_key(ctx), "opportunity": deal.id})
-    found = (page or {}).get("data", [])
-    for sub in found:
-        if sub.get("status") != "canceled":
-            await call(ctx.systems.billing, "POST", f"/v1/subscriptions/{sub['id']}/cancellations",
-                       json={"at": "now", "prorate": True}, key=ctx.sub_key(sub["id"]))
-    return bool(found)
+    found = (page or {}).get("data", [])  # newest first; the vendor's idempotency makes one at the most
+    return {"subscription_id": found[0]["id"], "status": found[0].get("status")} if found else None
 
 
 async def erp_sales_order(ctx: StepContext) -> dict[str, Any]:
@@ -196,7 +192,7 @@ ACTIVATION = WorkflowDefinition(
         Step("billing_customer", billing_customer, BusinessStatus.AWAITING_BILLING),
         Step("billing_catalog", billing_catalog, BusinessStatus.AWAITING_BILLING),
         Step("billing_subscription", billing_subscription, BusinessStatus.AWAITING_BILLING, undo=cancel_subscription,
-             undo_unfinished=cancel_unfinished_subscription),
+             find_unfinished=find_subscription),
         Step("erp_sales_order", erp_sales_order, BusinessStatus.AWAITING_ERP_POSTING, undo=close_sales_order),
         Step("revenue_contract", revenue_contract, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
         Step("start_invoice_sync", start_invoice_sync, BusinessStatus.AWAITING_ERP_POSTING),

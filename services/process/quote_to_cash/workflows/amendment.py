@@ -436,6 +436,39 @@ async def revert_billing(ctx: StepContext) -> None:
                      checked["revenue_contract_id"])
 
 
+def _holds(items: dict[str, Any], change: dict[str, Any], side: str) -> bool:
+    """Whether billing's ``items`` (by SKU) hold the ``old`` or the ``new`` side of one planned change."""
+    item = items.get(change["sku"])
+    new = side == "new"
+    quantity, unit = (change["quantity"], change["unit_minor"]) if new else (change["old_quantity"],
+                                                                            change["old_unit_minor"])
+    if change["months"] is None:  # metered: no quantity; absent on the side that has no such item
+        absent = change["action"] == ("remove" if new else "add")
+        return item is None if absent else item is not None and item["unit_amount"]["amount_minor"] == unit
+    held = int(item["quantity"]) if item else 0
+    return held == quantity and (quantity == 0 or item["unit_amount"]["amount_minor"] == unit)
+
+
+async def find_billing_change(ctx: StepContext) -> dict[str, Any] | None:
+    """Whether a change whose answer never came was made all the same: the items billing holds, or ``None``.
+
+    Billing applies an amendment's item changes in one vendor call, so the subscription holds either every new
+    value or every old one; anything else was changed by someone else, and a person must look.
+    """
+    checked, changes = ctx.output("validate"), ctx.output("plan")["changes"]
+    sub = await call(ctx.systems.billing, "GET", f"/v1/subscriptions/{checked['subscription_id']}")
+    items = {item["product_sku"]: item for item in sub.get("items", [])}
+    if all(_holds(items, c, "old") for c in changes):
+        return None
+    if not all(_holds(items, c, "new") for c in changes):
+        raise StepFailed(f"Subscription {checked['subscription_id']} holds neither the amendment's items nor the ones "
+                         "it replaced.", retryable=False, owner=ExceptionOwner.BILLING_OPS, code="billing_diverged",
+                         fix="Compare the subscription in billing with the amendment, put back what it replaced, then "
+                             "cancel again.")
+    return {"proration": checked["proration"], "invoice": None, "pending_by_sku": {},
+            "items": [{"sku": i["product_sku"], "quantity": i["quantity"]} for i in sub.get("items", [])]}
+
+
 async def erp_adjustment(ctx: StepContext) -> dict[str, Any]:
     checked, billed = ctx.output("validate"), ctx.output("billing_change")
     if billed["invoice"] is None:  # create_prorations: the lines ride on the next invoice, synced when finalized
@@ -534,7 +567,8 @@ AMENDMENT = WorkflowDefinition(
         Step("validate", validate, BusinessStatus.PENDING_VALIDATION),
         Step("plan", plan, BusinessStatus.AWAITING_BILLING),
         Step("master_data", master_data, BusinessStatus.AWAITING_ERP_POSTING),
-        Step("billing_change", billing_change, BusinessStatus.AWAITING_BILLING, undo=revert_billing),
+        Step("billing_change", billing_change, BusinessStatus.AWAITING_BILLING, undo=revert_billing,
+             find_unfinished=find_billing_change),
         Step("erp_adjustment", erp_adjustment, BusinessStatus.AWAITING_ERP_POSTING),
         Step("revenue", revenue, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
         Step("crm_status", crm_status, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
