@@ -103,3 +103,37 @@ class TestRenewal:
         parked = topology.wait_for(started.json()["id"])
         assert (parked["business_status"], parked["exception"]["owner"]) == ("pending_validation", "sales_ops")
         assert "must start on 2026-01-01" in parked["exception"]["reason"]
+
+
+class TestCancelledRenewal:
+    def test_a_renewal_billing_made_without_answering_is_put_back_when_the_renewal_is_cancelled(
+            self, topology: Topology):
+        activated = activated_deal(topology)
+        deal, sub_id = activated["subject"], activated["external_ids"]["subscription_id"]
+        product = activated["input"]["opportunity"]["lines"][0]["product_sku"]
+        customer = activated["input"]["customer"]
+        topology.stripe.advance_clock(unix("2025-11-15"))
+        renewal = topology.salesforce.create_deal(customer["id"], "Acme Corp renewal 2026", [
+            {"sku": product, "quantity": 12, "list": 10_000, "sale": 9_500, "start": "2026-01-01",
+             "end": "2026-12-31", "frequency": "monthly"}], "2025-11-15", renews=deal)
+        topology.salesforce.win(renewal)
+        opportunity = topology.crm.get(f"/v1/opportunities/{renewal}").json()
+        payload = {"opportunity": opportunity, "customer": customer, "closed_at": "2025-11-15T12:00:00Z"}
+        # Stripe applies every update of the subscription but its answers are lost.
+        topology.stripe.faults({"seed": 6, "rules": [{"route": f"^POST /v1/subscriptions/{sub_id}$",
+                                                      "error_after_rate": 1.0}]})
+        try:
+            assert post(topology, f"/v1/deals/{deal}/renewals", payload).status_code == 202
+            workflow = f"renewal:{renewal}"
+            topology.wait_for(workflow, lambda w: next(s for s in w["steps"] if s["name"] == "billing_renewal")[
+                "attempts"] >= 2)
+            assert topology.billing.get(f"/v1/subscriptions/{sub_id}").json()["end_date"] == "2026-12-31"
+            assert post(topology, f"/v1/workflows/{workflow}/cancel").status_code == 202
+            topology.wait_for(workflow, lambda w: any(h["event"] == "compensating" for h in w["history"]))
+        finally:
+            topology.stripe.clear_faults()
+        done = topology.wait_for(workflow, lambda w: w["state"] in ("compensated", "succeeded"), timeout=90)
+        assert done["business_status"] == "cancelled", done.get("exception")
+        events = [h["event"] for h in done["history"] if h["step"] == "billing_renewal"]
+        assert events[-2:] == ["step_found", "step_undone"], events
+        assert topology.billing.get(f"/v1/subscriptions/{sub_id}").json()["end_date"] == "2025-12-31"

@@ -97,6 +97,22 @@ async def billing_cancellation(ctx: StepContext) -> dict[str, Any]:
             "end_date": after.get("end_date"), "canceled_on": canceled}
 
 
+async def find_billing_cancellation(ctx: StepContext) -> dict[str, Any] | None:
+    """Whether a cancellation whose answer never came was made all the same, by the subscription's state.
+
+    Now: the subscription is canceled. At term end: it ends with its current period (a term end recorded by a
+    renewal can look the same; lifting a cancellation that was never made changes nothing).
+    """
+    checked = ctx.output("validate")
+    sub = await call(ctx.systems.billing, "GET", f"/v1/subscriptions/{checked['subscription_id']}")
+    if checked["at"] == "term_end":
+        made = sub.get("status") != "canceled" and bool(sub.get("end_date")) and (
+            sub.get("end_date") == sub.get("current_period_end"))
+    else:
+        made = sub.get("status") == "canceled"
+    return {"status": sub.get("status"), "end_date": sub.get("end_date")} if made else None
+
+
 async def lift_cancellation(ctx: StepContext) -> None:
     """Undo: a cancellation at term end is lifted (a renewal without a new term); one done now cannot be."""
     checked = ctx.output("validate")
@@ -191,7 +207,8 @@ CANCELLATION = WorkflowDefinition(
     description="A subscription cancelled at term end, or now with a credit: billing, the ERP, revenue, the CRM.",
     steps=(
         Step("validate", validate, BusinessStatus.PENDING_VALIDATION),
-        Step("billing_cancellation", billing_cancellation, BusinessStatus.AWAITING_BILLING, undo=lift_cancellation),
+        Step("billing_cancellation", billing_cancellation, BusinessStatus.AWAITING_BILLING, undo=lift_cancellation,
+             find_unfinished=find_billing_cancellation),
         Step("erp_credit", erp_credit, BusinessStatus.AWAITING_ERP_POSTING),
         Step("revenue", revenue, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
         Step("crm_status", crm_status, BusinessStatus.AWAITING_REVENUE_SCHEDULE),

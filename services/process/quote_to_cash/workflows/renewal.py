@@ -34,6 +34,7 @@ from contracts.process import BusinessStatus, ExceptionOwner
 from services.process.quote_to_cash.saga import Step, StepContext, StepFailed, WorkflowDefinition
 from services.process.quote_to_cash.systems import call
 from services.process.quote_to_cash.workflows import deal_terms
+from services.process.quote_to_cash.workflows.activation import close_sales_order
 from services.process.quote_to_cash.workflows.amendment import (
     adjust_erp,
     deal_links,
@@ -95,6 +96,15 @@ async def billing_renewal(ctx: StepContext) -> dict[str, Any]:
     checked = ctx.output("validate")
     sub = await call(ctx.systems.billing, "POST", f"/v1/subscriptions/{checked['subscription_id']}/renewals",
                      json={"term_end": checked["term_end"], "opportunity_id": checked["renewal"]}, key=ctx.key)
+    return {"subscription_id": sub["id"], "end_date": sub.get("end_date"), "status": sub.get("status")}
+
+
+async def find_billing_renewal(ctx: StepContext) -> dict[str, Any] | None:
+    """Whether a renewal whose answer never came was made all the same: billing's term ends at the new term end."""
+    checked = ctx.output("validate")
+    sub = await call(ctx.systems.billing, "GET", f"/v1/subscriptions/{checked['subscription_id']}")
+    if sub.get("end_date") != checked["term_end"]:
+        return None
     return {"subscription_id": sub["id"], "end_date": sub.get("end_date"), "status": sub.get("status")}
 
 
@@ -248,13 +258,17 @@ RENEWAL = WorkflowDefinition(
     description="A renewal continues a deal for a new term: billing's term, an ERP order and a new revenue contract.",
     steps=(
         Step("validate", validate, BusinessStatus.PENDING_VALIDATION),
-        Step("billing_renewal", billing_renewal, BusinessStatus.AWAITING_BILLING, undo=restore_term),
-        Step("erp_sales_order", erp_sales_order, BusinessStatus.AWAITING_ERP_POSTING),
+        Step("billing_renewal", billing_renewal, BusinessStatus.AWAITING_BILLING, undo=restore_term,
+             find_unfinished=find_billing_renewal),
+        Step("erp_sales_order", erp_sales_order, BusinessStatus.AWAITING_ERP_POSTING, undo=close_sales_order),
         Step("revenue_contract", revenue_contract, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
         Step("schedule_term", schedule_term, BusinessStatus.AWAITING_BILLING),
         Step("crm_status", crm_status, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
     ),
     ids=_ids,
+    live_after="revenue_contract",
+    cancel_instead="the new term is booked in billing, the ERP and revrec, so end it with a cancellation workflow "
+                   "of the renewal (at term_end, or now with credit).",
 )
 
 RENEWAL_TERM = WorkflowDefinition(
