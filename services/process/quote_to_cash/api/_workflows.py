@@ -134,7 +134,11 @@ class WorkflowController(Controller):
         return await self._act(request, workflow_id, "retry", data)
 
     @post("/{workflow_id:str}/cancel", operation_id="cancelWorkflowV1", guards=_WRITE, status_code=202,
-          summary="Cancel an unfinished workflow: its completed steps are undone in reverse order")
+          summary="Cancel an unfinished workflow: its completed steps are undone in reverse order",
+          description="A step whose answer was lost is looked up, and undone if its write was made; steps without an "
+                      "undo (customers, items, reads) are kept. 409 when the workflow has finished, or is past the "
+                      "step that makes it live (an activation's or a renewal's revenue contract): the problem's "
+                      "detail names the workflow that ends it instead (a cancellation).")
     async def cancel(self, workflow_id: WorkflowId, request: Request[Any, Any, Any],
                      data: JSONBody[WorkflowActionV1 | None] = None) -> WorkflowRecord:
         return await self._act(request, workflow_id, "cancel", data)
