@@ -118,6 +118,47 @@ class TestCancelNowWithCredit:
         assert again.status_code == 202 and again.json()["created_at"] == done["created_at"]
 
 
+class TestCancelOfACancellationNow:
+    def test_once_billing_has_canceled_the_cancellation_cannot_be_cancelled_and_resume_finishes_it(
+            self, topology: Topology):
+        activated = activated_deal(topology)
+        deal, ids = activated["subject"], activated["external_ids"]
+        topology.stripe.advance_clock(unix("2025-06-16"))
+        [june] = [i for i in topology.billing.get("/v1/invoices", params={"subscription": ids["subscription_id"]})
+                  .json()["data"] if any(line["period_start"] == "2025-06-01" for line in i["lines"])]
+        sync_invoice(topology, deal, june)
+        topology.netsuite.faults({"seed": 8, "rules": [{"route": "creditMemo", "error_rate": 1.0,
+                                                        "error_status": 400}]})
+        try:
+            started = post(topology, f"/v1/deals/{deal}/cancellations", {"at": "now", "credit": True})
+            assert started.status_code == 202, started.text
+            parked = topology.wait_for(started.json()["id"])
+            assert (parked["state"], parked["exception"]["step"]) == ("parked", "erp_credit"), parked["exception"]
+            refused = post(topology, f"/v1/workflows/{parked['id']}/cancel")
+            assert refused.status_code == 409 and "cannot restart" in refused.json()["detail"], refused.text
+        finally:
+            topology.netsuite.clear_faults()
+        assert topology.billing.get(f"/v1/subscriptions/{ids['subscription_id']}").json()["status"] == "canceled"
+        assert post(topology, f"/v1/workflows/{parked['id']}/resume").status_code == 202
+        done = topology.wait_for(parked["id"], lambda w: w["resumes"] == 1 and w["state"] in ("succeeded", "parked"))
+        assert done["state"] == "succeeded", done.get("exception")
+
+
+    def test_one_that_found_the_subscription_already_canceled_can_be_cancelled(self, topology: Topology):
+        activated = activated_deal(topology)
+        deal, sub_id = activated["subject"], activated["external_ids"]["subscription_id"]
+        gone = topology.billing.post(f"/v1/subscriptions/{sub_id}/cancellations", json={"at": "now"},
+                                     headers={"Idempotency-Key": f"by-hand-{deal}"})  # someone, in billing's UI
+        assert gone.status_code == 200, gone.text
+        started = post(topology, f"/v1/deals/{deal}/cancellations", {"at": "now"})
+        parked = topology.wait_for(started.json()["id"])
+        assert (parked["state"], parked["exception"]["step"]) == ("parked", "billing_cancellation")
+        assert post(topology, f"/v1/workflows/{parked['id']}/cancel").status_code == 202
+        done = topology.wait_for(parked["id"], lambda w: w["state"] in ("compensated", "succeeded"))
+        assert done["state"] == "compensated", done.get("exception")
+        assert {s["name"]: s["status"] for s in done["steps"]}["billing_cancellation"] == "skipped"
+
+
 class TestCancelAtTermEnd:
     def test_waits_for_the_last_period_without_holding_the_deal_then_ends_with_the_term(self, topology: Topology):
         activated = activated_deal(topology)

@@ -28,9 +28,15 @@ def test_a_product_netting_to_zero_posts_no_line():
     assert [line["sku"] for line in erp_lines(invoice)] == ["SEAT"]
 
 
-def test_an_invoice_netting_to_zero_or_less_posts_nothing():
+def test_an_invoice_netting_to_zero_posts_nothing():
     assert erp_lines(_invoice(_line("SEAT", 5_000), _line("SEAT", -5_000))) == []
-    assert erp_lines(_invoice(_line("SEAT", 5_000), _line("ADDON", -7_000))) == []
+    assert erp_lines(_invoice(_line("SEAT", 5_000), _line("ADDON", -5_000))) == []
+
+
+def test_an_invoice_netting_below_zero_posts_what_bills_and_leaves_the_credits_to_the_credit_memo():
+    # The change's ERP adjustment credits ADDON's 7,000 in a credit memo: 5,000 - 7,000 = billing's -2,000.
+    posted = erp_lines(_invoice(_line("SEAT", 5_000), _line("ADDON", -7_000)))
+    assert [(line["sku"], line["unit_amount"]["amount_minor"]) for line in posted] == [("SEAT", 5_000)]
 
 
 def test_lines_without_a_product_are_not_posted():

@@ -73,6 +73,13 @@ def definitions(effects: Effects, behaviour: dict) -> dict[str, WorkflowDefiniti
         await effects.add(f"{ctx.workflow.id}:slow-end")
         return {}
 
+    async def failing(ctx: StepContext) -> dict:
+        raise StepFailed("upstream timed out", retryable=True)
+
+    async def look(ctx: StepContext) -> dict | None:
+        await effects.add(f"{ctx.workflow.id}:looked")
+        return None
+
     async def refuse(ctx: StepContext) -> dict:
         raise StepFailed("item X missing", retryable=False, owner=ExceptionOwner.FINANCE_OPS,
                          business_status=BusinessStatus.BLOCKED_MASTER_DATA, fix="create item X")
@@ -84,16 +91,19 @@ def definitions(effects: Effects, behaviour: dict) -> dict[str, WorkflowDefiniti
         "slow": WorkflowDefinition("slow", (Step("slow", slow, s),)),
         "refusing": WorkflowDefinition("refusing", (Step("first", first, s), Step("refuse", refuse, s))),
         "slow_then_first": WorkflowDefinition("slow_then_first", (Step("slow", slow, s), Step("first", first, s))),
+        "unanswered": WorkflowDefinition("unanswered", (Step("first", first, s), Step(
+            "failing", failing, s, undo=failing, find_unfinished=look))),
         "live": WorkflowDefinition("live", (Step("first", first, s), Step("refuse", refuse, s)), live_after="first",
                                    cancel_instead="end it with an agreed termination"),
     }
 
 
 @asynccontextmanager
-async def workers(redis, prefix: str, defs: dict, *, count: int = 1, max_attempts: int = 4,
-                  lease_ms: int = 1_000) -> AsyncIterator[tuple[Workflows, list[asyncio.Event]]]:
+async def workers(redis, prefix: str, defs: dict, *, count: int = 1, max_attempts: int = 4, lease_ms: int = 1_000,
+                  settle_s: float = 0.0) -> AsyncIterator[tuple[Workflows, list[asyncio.Event]]]:
     settings = QuoteToCashSettings(key_prefix=prefix, concurrency=4, lease_ms=lease_ms, claim_idle_ms=1_500)
-    policy = RunnerPolicy(max_attempts=max_attempts, retry_base_s=0.05, retry_cap_s=0.2, subject_recheck_s=0.2)
+    policy = RunnerPolicy(max_attempts=max_attempts, retry_base_s=0.05, retry_cap_s=0.2, subject_recheck_s=0.2,
+                          unfinished_settle_s=settle_s)
     keyspace = KeySpace(prefix)
     flows = Workflows(redis, keyspace, EventBus(redis, keyspace, source="/test"), defs, policy=policy,
                       lease_ms=lease_ms)
@@ -226,6 +236,22 @@ class TestRequests:
         assert after.state is WorkflowState.PARKED and not after.compensate
         assert [h.actor for h in after.history if h.event == "cancel_refused"] == ["bo@example.com"]
         assert await effects.counts() == {f"{record.id}:first": 1}
+
+    async def test_an_unfinished_step_is_looked_for_only_once_its_write_has_had_time_to_land(self, redis, key_prefix):
+        effects = Effects(redis, key_prefix)
+        async with workers(redis, key_prefix, definitions(effects, {}), max_attempts=50, settle_s=1.0) as (flows, _):
+            record, _ = await flows.start("unanswered", "deal-u1", {})
+            async with asyncio.timeout(10):
+                while (await flows.store.load(record.id)).step("failing").attempts < 1:
+                    await asyncio.sleep(0.02)
+            await flows.request(record.id, "cancel")
+            done = await settled(flows, record.id, states=("compensated",))
+        [started] = [h.at for h in done.history if h.event == "step_started" and h.step == "failing"][-1:]
+        [checked] = [h.at for h in done.history if h.event == "step_checked"]
+        assert (checked - started).total_seconds() >= 1.0
+        assert any("may still land" in (h.detail or "") for h in done.history if h.event == "undo_retry_scheduled")
+        assert (await effects.counts())[f"{record.id}:looked"] == 1
+        assert [s.status for s in done.steps] == ["done", "skipped"]
 
     async def test_a_request_taken_by_a_worker_that_dies_before_saving_is_applied_by_the_next(
             self, redis, key_prefix):

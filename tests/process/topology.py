@@ -137,7 +137,7 @@ def running_topology(issuer: Any, prefix: str, **process_overrides: Any) -> Iter
             **common, crm_url=urls["crm"], erp_url=urls["erp"], billing_url=urls["billing"],
             revrec_url=urls["revrec"], client_id=TEST_CLIENT_ID, client_secret=TEST_CLIENT_SECRET,
             workers=1, concurrency=8, lease_ms=3_000, claim_idle_ms=5_000, retry_base_seconds=0.05,
-            retry_cap_seconds=1.0, **process_overrides)
+            retry_cap_seconds=1.0, unfinished_settle_seconds=2.0, **process_overrides)
         urls["quote_to_cash"] = stack.enter_context(serve_in_thread(create_process(settings))).url
         salesforce.push_to(f"{urls['crm']}/v1/webhooks/salesforce")
         topology = Topology(issuer, prefix, salesforce, netsuite, stripe, urls)

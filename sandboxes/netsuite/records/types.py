@@ -81,8 +81,10 @@ _TRAN = {"entity": _ref("customer", "Customer"), "tranId": T, "tranDate": D, "me
          "subtotal": RO, "total": RO, "amountRemaining": RO, "status": ROT,
          "createdDate": ROT, "lastModifiedDate": ROT, "exchangeRate": N, **_COMMON_FREE}
 _ITEM_LINE = Sublist({"item": _ref("item", "Item"), "quantity": N, "rate": N, "amount": N, "description": T,
-                      "line": N, "isClosed": B, "revRecStartDate": D, "revRecEndDate": D, "price": _ref("free"),
+                      "line": N, "revRecStartDate": D, "revRecEndDate": D, "price": _ref("free"),
                       "department": _ref("free"), "class": _ref("free"), "location": _ref("free")})
+_ORDER_LINE = Sublist({**_ITEM_LINE.fields, "isClosed": B})
+"""A sales order's lines can be closed (nothing more is fulfilled or billed from them)."""
 _JOURNAL_LINE = Sublist({"account": _ref("account", "Account"), "debit": N, "credit": N, "memo": T,
                          "entity": _ref("customer"), "line": N, "department": _ref("free"), "class": _ref("free"),
                          "location": _ref("free")})
@@ -97,7 +99,7 @@ RECORD_TYPES: dict[str, RecordType] = {t.name: t for t in (
     RecordType("account", "account", {"acctNumber": T, "acctName": Field("text", label="Name"), "acctType": T,
                                        "isInactive": B, "externalId": T, "description": T, **_COMMON_FREE},
                required=("acctName",)),
-    RecordType("salesOrder", "transaction", _TRAN, {"item": _ITEM_LINE}, code="SalesOrd", prefix="SO",
+    RecordType("salesOrder", "transaction", _TRAN, {"item": _ORDER_LINE}, code="SalesOrd", prefix="SO",
                required=("entity",)),
     RecordType("invoice", "transaction", {**_TRAN, "createdFrom": _ref("salesOrder")}, {"item": _ITEM_LINE},
                code="CustInvc", prefix="INV", required=("entity",)),

@@ -272,27 +272,29 @@ class WorkflowDefinition:
     description: str = ""
     ids: Callable[[str, Mapping[str, Any]], Mapping[str, str]] = field(default=lambda step, output: {})
     """Picks the ids worth showing (``subscription``: ``sub_123``) out of a step's output."""
-    live_after: str | None = None
-    """The step after which the workflow's effects are a live agreement in the systems of record: from then on
-    ``cancel`` is refused (undoing would hide what was agreed), and ``cancel_instead`` says how to end it."""
+    live_after: str | Callable[[WorkflowRecord], str | None] | None = None
+    """The step after which the workflow's effects are live in the systems of record and cannot be undone (or a
+    function naming it for one workflow, ``None`` for never): from then on ``cancel`` is refused, and
+    ``cancel_instead`` says how to end what was done."""
     cancel_instead: str = ""
 
     def cancel_refusal(self, record: WorkflowRecord) -> str | None:
         """Why ``record`` can no longer be cancelled, or ``None`` while it can.
 
-        An attempt of the ``live_after`` step that may have committed (running, or failed in a way a retry could
-        fix) counts as done: its answer may only have been lost.
+        An attempt of the live step that may have committed (running, failed in a way a retry could fix, or failed
+        inside revflow after the call) counts as done: its answer may only have been lost.
         """
-        if self.live_after is None:
+        live = self.live_after(record) if callable(self.live_after) else self.live_after
+        if live is None:
             return None
-        step = record.step(self.live_after)
-        retryable = record.state is WorkflowState.RETRYING or (record.exception is not None
-                                                               and record.exception.retryable)
+        step, exception = record.step(live), record.exception
+        unknown = record.state is WorkflowState.RETRYING or (exception is not None and exception.step == live and (
+            exception.retryable or exception.code == "internal_error"))
         if step.status == "done":
-            return f"{record.id} is live since its step {self.live_after}: {self.cancel_instead}"
-        if step.status == "running" or (step.status == "failed" and retryable):
-            return (f"{record.id} may be live: its step {self.live_after} was attempted and its outcome is unknown. "
-                    f"Retry the workflow (the step is idempotent), then: {self.cancel_instead}")
+            return f"{record.id} is live since its step {live}: {self.cancel_instead}"
+        if step.status == "running" or (step.status == "failed" and unknown):
+            return (f"{record.id} may be live: its step {live} was attempted and its outcome is unknown. Retry the "
+                    f"workflow (the step is idempotent), then: {self.cancel_instead}")
         return None
 
     def new_record(self, workflow_id: str, subject: str, data: dict[str, Any],
@@ -549,6 +551,9 @@ class RunnerPolicy:
     retry_cap_s: float = 30.0
     subject_recheck_s: float = 2.0
     """How often a workflow waiting behind another of its subject checks again (besides being kicked)."""
+    unfinished_settle_s: float = 60.0
+    """How long after an unfinished step's last attempt began compensation waits before it looks for what the
+    step wrote: a system API may still be retrying a slow vendor with that attempt's write."""
 
 
 class Lease:
@@ -805,8 +810,17 @@ class SagaRunner:
 
     async def _found(self, record: WorkflowRecord, step: Step, find: StepFn | None, context: StepContext,
                      token: str) -> bool:
-        """Whether an unfinished step's write was made after all; if so it becomes done with what was found."""
+        """Whether an unfinished step's write was made after all; if so it becomes done with what was found.
+
+        Raises:
+            StepFailed: (retryable) the last attempt began too recently for its write to have settled.
+        """
         state = record.step(step.name)
+        settled_at = (state.started_at or _now()) + timedelta(seconds=self.policy.unfinished_settle_s)
+        if settled_at > _now():
+            wait = (settled_at - _now()).total_seconds()
+            raise StepFailed(f"its last attempt began less than {self.policy.unfinished_settle_s:g}s ago and its write "
+                             f"may still land; looking in {wait:.1f}s", retryable=True, retry_after=wait)
         found = await find(context) if find is not None else None
         if found is None:
             state.status = "skipped"

@@ -31,6 +31,9 @@ class QuoteToCashSettings(RuntimeSettings, frozen=True, kw_only=True):
     retry_base_seconds: float = 0.5
     retry_cap_seconds: float = 30.0
     upstream_timeout_seconds: float = 10.0
+    unfinished_settle_seconds: float = 60.0
+    """Before compensation looks for what an unfinished step wrote, this long after its last attempt began: longer
+    than a system API may keep retrying a slow vendor (its vendor timeout x attempts, with backoff)."""
     catalog_sync_ttl_seconds: float = 300.0
     """An item synced to the billing catalogue with the same definition this recently is not synced again (0:
     every activation syncs its items)."""

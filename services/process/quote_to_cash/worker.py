@@ -45,7 +45,8 @@ async def open_workflows(settings: QuoteToCashSettings, redis: Redis, *, with_sy
     keyspace = KeySpace(settings.key_prefix)
     bus = EventBus(redis, keyspace, source=SOURCE, tracer_provider=tracer_provider)
     policy = RunnerPolicy(max_attempts=settings.max_attempts, retry_base_s=settings.retry_base_seconds,
-                          retry_cap_s=settings.retry_cap_seconds)
+                          retry_cap_s=settings.retry_cap_seconds,
+                          unfinished_settle_s=settings.unfinished_settle_seconds)
     workflows = Workflows(redis, keyspace, bus, DEFINITIONS, policy=policy, lease_ms=settings.lease_ms)
     workflows.metrics.inline_limit = settings.metrics_inline_limit
     if not with_systems:

@@ -200,6 +200,7 @@ ACTIVATION = WorkflowDefinition(
     ),
     ids=_ids,
     live_after="revenue_contract",
-    cancel_instead="the deal is in billing, the ERP and revrec, so end it with a cancellation workflow "
-                   "(kind cancellation, at now, credit true), which credits and ends the revenue as agreed.",
+    cancel_instead="the deal is in billing, the ERP and revrec. Fix the cause and resume this workflow, then end the "
+                   "deal with a cancellation workflow (at now, credit true), which credits and ends the revenue as "
+                   "agreed (it runs after this one, as every workflow of a deal does).",
 )

@@ -98,19 +98,25 @@ async def billing_cancellation(ctx: StepContext) -> dict[str, Any]:
 
 
 async def find_billing_cancellation(ctx: StepContext) -> dict[str, Any] | None:
-    """Whether a cancellation whose answer never came was made all the same, by the subscription's state.
+    """Whether a cancellation at term end whose answer never came was made all the same.
 
-    Now: the subscription is canceled. At term end: it ends with its current period (a term end recorded by a
-    renewal can look the same; lifting a cancellation that was never made changes nothing).
+    It was when the subscription ends with its current period (a term end recorded by a renewal can look the same;
+    lifting a cancellation that was never made changes nothing). A cancellation now is never looked for: once it
+    may have been made the workflow cannot be cancelled (``_live_step``), so an unfinished one here was refused
+    (a subscription someone had already canceled), and that cancel was not ours to undo.
     """
     checked = ctx.output("validate")
+    if checked["at"] != "term_end":
+        return None
     sub = await call(ctx.systems.billing, "GET", f"/v1/subscriptions/{checked['subscription_id']}")
-    if checked["at"] == "term_end":
-        made = sub.get("status") != "canceled" and bool(sub.get("end_date")) and (
-            sub.get("end_date") == sub.get("current_period_end"))
-    else:
-        made = sub.get("status") == "canceled"
+    made = sub.get("status") != "canceled" and bool(sub.get("end_date")) and (
+        sub.get("end_date") == sub.get("current_period_end"))
     return {"status": sub.get("status"), "end_date": sub.get("end_date")} if made else None
+
+
+def _live_step(record: Any) -> str | None:
+    """A cancellation now cannot be undone (billing cannot restart a canceled subscription)."""
+    return "billing_cancellation" if record.input.get("at") == "now" else None
 
 
 async def lift_cancellation(ctx: StepContext) -> None:
@@ -214,4 +220,7 @@ CANCELLATION = WorkflowDefinition(
         Step("crm_status", crm_status, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
     ),
     ids=_ids,
+    live_after=_live_step,
+    cancel_instead="billing has canceled the subscription now and cannot restart it: resume or retry the "
+                   "workflow so the credit and the revenue follow; if the customer stays, sell a new deal.",
 )

@@ -54,8 +54,9 @@ def erp_lines(invoice: dict[str, Any]) -> list[dict[str, Any]]:
     """One ERP line per product: the net of the billing lines of that SKU (prorations net with charges).
 
     A product may net negative (its credit for unused time outweighs its charge) next to others that bill more:
-    it is posted as it is, so the ERP invoice totals what billing invoiced. An invoice netting to zero or less
-    bills nothing (no lines).
+    it is posted as it is, so the ERP invoice totals what billing invoiced. An invoice netting to zero posts
+    nothing. One netting below zero posts its products that bill: its credits are the ERP credit memo of the
+    change that issued it (``amendment.adjust_erp``), and the two together net to billing's total.
     """
     totals: dict[str, int] = {}
     currency = invoice["currency"]
@@ -63,11 +64,10 @@ def erp_lines(invoice: dict[str, Any]) -> list[dict[str, Any]]:
         sku = line.get("product_sku")
         if sku:
             totals[sku] = totals.get(sku, 0) + int(line["amount"]["amount_minor"])
-    if sum(totals.values()) <= 0:
-        return []
+    net = sum(totals.values())
     return [{"sku": sku, "quantity": 1, "unit_amount": {"amount_minor": amount, "currency": currency},
              "description": f"Billing invoice {invoice.get('number') or invoice['id']}"}
-            for sku, amount in totals.items() if amount]
+            for sku, amount in totals.items() if (amount if net > 0 else amount > 0 and net < 0)]
 
 
 async def erp_invoice(ctx: StepContext) -> dict[str, Any]:

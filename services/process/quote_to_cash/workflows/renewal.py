@@ -267,8 +267,9 @@ RENEWAL = WorkflowDefinition(
     ),
     ids=_ids,
     live_after="revenue_contract",
-    cancel_instead="the new term is booked in billing, the ERP and revrec, so end it with a cancellation workflow "
-                   "of the renewal (at term_end, or now with credit).",
+    cancel_instead="the new term is booked in billing, the ERP and revrec. Fix the cause and resume this workflow; "
+                   "once the renewal has taken the subscription over (in the old term's last billing period), end it "
+                   "with a cancellation workflow of the renewal (at term_end, or now with credit).",
 )
 
 RENEWAL_TERM = WorkflowDefinition(
