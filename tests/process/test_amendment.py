@@ -15,7 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from tests.process.test_activation import monthly_exact_days
-from tests.process.topology import Topology
+from tests.process.topology import Topology, cancel_while_answers_are_lost
 
 YEAR_START, YEAR_END = date(2025, 1, 1), date(2025, 12, 31)
 
@@ -213,51 +213,39 @@ class TestDowngradeWithAddOn:
         assert links[f"revenue_contract_id:{add_on}"] == add_on
 
 
+def _activated_on_16_april(topology: Topology) -> tuple[str, dict]:
+    """A 10-seat deal for 2025 activated on a Stripe test clock, which is then moved to 16 April."""
+    product = sku("SEAT")
+    topology.item(product)
+    _, deal = clocked_deal(topology, [seats(product)])
+    activated = topology.wait_for(f"activation:{deal}")
+    assert activated["state"] == "succeeded", activated.get("exception")
+    topology.stripe.advance_clock(unix("2025-04-16"))
+    return deal, activated
+
+
 class TestCompensation:
     def test_a_change_billing_made_without_answering_is_put_back_when_the_amendment_is_cancelled(
             self, topology: Topology):
-        product = sku("SEAT")
-        topology.item(product)
-        _, deal = clocked_deal(topology, [seats(product)])
-        activated = topology.wait_for(f"activation:{deal}")
-        assert activated["state"] == "succeeded", activated.get("exception")
-        topology.stripe.advance_clock(unix("2025-04-16"))
+        deal, activated = _activated_on_16_april(topology)
         booked = activated["input"]["opportunity"]["lines"][0]
         sub_id = activated["external_ids"]["subscription_id"]
-        # Stripe applies every update of the subscription but its answers are lost.
-        topology.stripe.faults({"seed": 5, "rules": [{"route": f"^POST /v1/subscriptions/{sub_id}$",
-                                                      "error_after_rate": 1.0}]})
-        try:
+
+        def start() -> str:
             change = {"id": f"AMD-{uuid.uuid4().hex[:8]}", "opportunity_id": deal, "effective_date": "2025-04-16",
                       "currency": "USD", "changed_lines": [{"action": "update", "line_id": booked["id"],
                                                             "line": {**booked, "quantity": 15}}]}
             started = post(topology, f"/v1/deals/{deal}/amendments", change)
             assert started.status_code == 202, started.text
-            workflow = started.json()["id"]
-            topology.wait_for(workflow, lambda w: next(s for s in w["steps"] if s["name"] == "billing_change")[
-                "attempts"] >= 2)
-            # Read at Stripe itself: billing's circuit to Stripe may be open after so many failures.
-            [stripe_sub] = [s for s in topology.stripe_objects("subscription") if s["id"] == sub_id]
-            assert stripe_sub["items"]["data"][0]["quantity"] == 15  # made, though never answered
-            assert post(topology, f"/v1/workflows/{workflow}/cancel").status_code == 202
-            # The faults stay until compensation has begun, so no attempt of the change can still succeed.
-            topology.wait_for(workflow, lambda w: any(h["event"] == "compensating" for h in w["history"]))
-        finally:
-            topology.stripe.clear_faults()
-        done = topology.wait_for(workflow, lambda w: w["state"] in ("compensated", "succeeded"), timeout=90)
-        assert done["business_status"] == "cancelled", done.get("exception")
+            return str(started.json()["id"])
+
+        done = cancel_while_answers_are_lost(topology, sub_id, "billing_change", start, seed=5,
+                                             made=lambda held: held["items"]["data"][0]["quantity"] == 15)
         assert {s["name"]: s["status"] for s in done["steps"]}["billing_change"] == "undone"
-        events = [h["event"] for h in done["history"] if h["step"] == "billing_change"]
-        assert events[-2:] == ["step_found", "step_undone"], events
         assert topology.billing.get(f"/v1/subscriptions/{sub_id}").json()["items"][0]["quantity"] == 10
 
     def test_a_refused_backdated_amendment_is_cancelled_and_billing_is_put_back(self, topology: Topology):
-        product = sku("SEAT")
-        topology.item(product)
-        _, deal = clocked_deal(topology, [seats(product)])
-        activated = topology.wait_for(f"activation:{deal}")
-        assert activated["state"] == "succeeded", activated.get("exception")
-        topology.stripe.advance_clock(unix("2025-04-16"))
+        deal, activated = _activated_on_16_april(topology)
         booked = activated["input"]["opportunity"]["lines"][0]
 
         def amend(quantity: int, effective: str) -> dict:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from tests.process.test_activation import monthly_exact_days
-from tests.process.topology import Topology
+from tests.process.topology import Topology, cancel_while_answers_are_lost
 
 YEAR_START, YEAR_END = date(2025, 1, 1), date(2025, 12, 31)
 PER_MONTH = 10 * 9_000
@@ -195,25 +195,14 @@ class TestCancelAtTermEnd:
         activated = activated_deal(topology)
         deal, sub_id = activated["subject"], activated["external_ids"]["subscription_id"]
         topology.stripe.advance_clock(unix("2025-12-05"))  # the term's last billing period: no waiting
-        # Stripe applies every update of the subscription but its answers are lost.
-        topology.stripe.faults({"seed": 7, "rules": [{"route": f"^POST /v1/subscriptions/{sub_id}$",
-                                                      "error_after_rate": 1.0}]})
-        try:
+
+        def start() -> str:
             started = post(topology, f"/v1/deals/{deal}/cancellations", {"at": "term_end"})
             assert started.status_code == 202, started.text
-            workflow = started.json()["id"]
-            topology.wait_for(workflow, lambda w: next(s for s in w["steps"] if s["name"] == "billing_cancellation")[
-                "attempts"] >= 2)
-            [stripe_sub] = [s for s in topology.stripe_objects("subscription") if s["id"] == sub_id]
-            assert stripe_sub["cancel_at_period_end"] is True  # made, though never answered
-            assert post(topology, f"/v1/workflows/{workflow}/cancel").status_code == 202
-            topology.wait_for(workflow, lambda w: any(h["event"] == "compensating" for h in w["history"]))
-        finally:
-            topology.stripe.clear_faults()
-        done = topology.wait_for(workflow, lambda w: w["state"] in ("compensated", "succeeded"), timeout=90)
-        assert done["business_status"] == "cancelled", done.get("exception")
-        events = [h["event"] for h in done["history"] if h["step"] == "billing_cancellation"]
-        assert events[-2:] == ["step_found", "step_undone"], events
+            return str(started.json()["id"])
+
+        cancel_while_answers_are_lost(topology, sub_id, "billing_cancellation", start, seed=7,
+                                      made=lambda held: held["cancel_at_period_end"] is True)
         [stripe_sub] = [s for s in topology.stripe_objects("subscription") if s["id"] == sub_id]
         assert stripe_sub["cancel_at_period_end"] is False
         topology.stripe.advance_clock(unix("2026-01-02"))

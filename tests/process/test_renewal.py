@@ -12,7 +12,7 @@ from datetime import date
 
 from tests.process.test_activation import monthly_exact_days
 from tests.process.test_cancellation import activated_deal, post, schedule, unix
-from tests.process.topology import Topology
+from tests.process.topology import Topology, cancel_while_answers_are_lost
 
 OLD_PER_MONTH, NEW_PER_MONTH = 10 * 9_000, 12 * 9_500
 
@@ -23,21 +23,29 @@ def invoice_of_period(topology: Topology, subscription_id: str, month_start: str
     return found
 
 
+def renewal_won_in_november(topology: Topology) -> tuple[dict, str, dict]:
+    """An activated 2025 deal and its renewal, won on 15 November: 12 seats at 95.00 (list 100.00) a month for 2026.
+
+    Returns the activation, the renewal's id and the renewed event's payload.
+    """
+    activated = activated_deal(topology)
+    deal = activated["subject"]
+    product = activated["input"]["opportunity"]["lines"][0]["product_sku"]
+    customer = activated["input"]["customer"]
+    topology.stripe.advance_clock(unix("2025-11-15"))
+    renewal = topology.salesforce.create_deal(customer["id"], "Acme Corp renewal 2026", [
+        {"sku": product, "quantity": 12, "list": 10_000, "sale": 9_500, "start": "2026-01-01",
+         "end": "2026-12-31", "frequency": "monthly"}], "2025-11-15", renews=deal)
+    topology.salesforce.win(renewal)
+    opportunity = topology.crm.get(f"/v1/opportunities/{renewal}").json()
+    return activated, renewal, {"opportunity": opportunity, "customer": customer, "closed_at": "2025-11-15T12:00:00Z"}
+
+
 class TestRenewal:
     def test_renewal_is_a_new_contract_and_the_new_term_bills_the_new_prices(self, topology: Topology):
-        activated = activated_deal(topology)
+        activated, renewal, payload = renewal_won_in_november(topology)
         deal, ids = activated["subject"], activated["external_ids"]
         product = activated["input"]["opportunity"]["lines"][0]["product_sku"]
-        customer = activated["input"]["customer"]
-        topology.stripe.advance_clock(unix("2025-11-15"))
-
-        # Sales wins the renewal in November: 12 seats at 95.00 (list 100.00) a month for 2026.
-        renewal = topology.salesforce.create_deal(customer["id"], "Acme Corp renewal 2026", [
-            {"sku": product, "quantity": 12, "list": 10_000, "sale": 9_500, "start": "2026-01-01",
-             "end": "2026-12-31", "frequency": "monthly"}], "2025-11-15", renews=deal)
-        topology.salesforce.win(renewal)
-        opportunity = topology.crm.get(f"/v1/opportunities/{renewal}").json()
-        payload = {"opportunity": opportunity, "customer": customer, "closed_at": "2025-11-15T12:00:00Z"}
         started = post(topology, f"/v1/deals/{deal}/renewals", payload)
         assert started.status_code == 202, started.text
         assert started.json()["id"] == f"renewal:{renewal}"
@@ -108,35 +116,14 @@ class TestRenewal:
 class TestCancelledRenewal:
     def test_a_renewal_billing_made_without_answering_is_put_back_when_the_renewal_is_cancelled(
             self, topology: Topology):
-        activated = activated_deal(topology)
+        activated, renewal, payload = renewal_won_in_november(topology)
         deal, sub_id = activated["subject"], activated["external_ids"]["subscription_id"]
-        product = activated["input"]["opportunity"]["lines"][0]["product_sku"]
-        customer = activated["input"]["customer"]
-        topology.stripe.advance_clock(unix("2025-11-15"))
-        renewal = topology.salesforce.create_deal(customer["id"], "Acme Corp renewal 2026", [
-            {"sku": product, "quantity": 12, "list": 10_000, "sale": 9_500, "start": "2026-01-01",
-             "end": "2026-12-31", "frequency": "monthly"}], "2025-11-15", renews=deal)
-        topology.salesforce.win(renewal)
-        opportunity = topology.crm.get(f"/v1/opportunities/{renewal}").json()
-        payload = {"opportunity": opportunity, "customer": customer, "closed_at": "2025-11-15T12:00:00Z"}
-        # Stripe applies every update of the subscription but its answers are lost.
-        topology.stripe.faults({"seed": 6, "rules": [{"route": f"^POST /v1/subscriptions/{sub_id}$",
-                                                      "error_after_rate": 1.0}]})
-        try:
+
+        def start() -> str:
             assert post(topology, f"/v1/deals/{deal}/renewals", payload).status_code == 202
-            workflow = f"renewal:{renewal}"
-            topology.wait_for(workflow, lambda w: next(s for s in w["steps"] if s["name"] == "billing_renewal")[
-                "attempts"] >= 2)
-            # Read at Stripe itself: billing's circuit to Stripe may be open after so many failures.
-            [stripe_sub] = [s for s in topology.stripe_objects("subscription") if s["id"] == sub_id]
-            assert stripe_sub["metadata"]["revflow_term_end"] == "2026-12-31"  # made, though never answered
-            assert post(topology, f"/v1/workflows/{workflow}/cancel").status_code == 202
-            topology.wait_for(workflow, lambda w: any(h["event"] == "compensating" for h in w["history"]))
-        finally:
-            topology.stripe.clear_faults()
-        done = topology.wait_for(workflow, lambda w: w["state"] in ("compensated", "succeeded"), timeout=90)
-        assert done["business_status"] == "cancelled", done.get("exception")
-        events = [h["event"] for h in done["history"] if h["step"] == "billing_renewal"]
-        assert events[-2:] == ["step_found", "step_undone"], events
+            return f"renewal:{renewal}"
+
+        cancel_while_answers_are_lost(topology, sub_id, "billing_renewal", start, seed=6,
+                                      made=lambda held: held["metadata"]["revflow_term_end"] == "2026-12-31")
         [stripe_sub] = [s for s in topology.stripe_objects("subscription") if s["id"] == sub_id]
         assert stripe_sub["metadata"]["revflow_term_end"] == "2025-12-31"

@@ -143,3 +143,32 @@ def running_topology(issuer: Any, prefix: str, **process_overrides: Any) -> Iter
         topology = Topology(issuer, prefix, salesforce, netsuite, stripe, urls)
         stack.callback(topology.close)
         yield topology
+
+
+def cancel_while_answers_are_lost(topology: Topology, subscription_id: str, step: str, start: Callable[[], str],
+                                  made: Callable[[dict[str, Any]], bool], seed: int) -> dict[str, Any]:
+    """Cancel a workflow whose ``step`` Stripe carries out but never answers; the compensated workflow.
+
+    Stripe applies every update of the subscription and loses each answer while ``start()`` starts the workflow
+    (returning its id) and it retries ``step``; ``made`` checks at Stripe itself (billing's circuit to Stripe may
+    be open by then) that the write was made. The faults stay until compensation has begun, so no attempt can
+    still succeed; then the step must have been found and undone.
+    """
+    topology.stripe.faults({"seed": seed, "rules": [{"route": f"^POST /v1/subscriptions/{subscription_id}$",
+                                                     "error_after_rate": 1.0}]})
+    try:
+        workflow = start()
+        topology.wait_for(workflow, lambda w: next(s for s in w["steps"] if s["name"] == step)["attempts"] >= 2)
+        [held] = [s for s in topology.stripe_objects("subscription") if s["id"] == subscription_id]
+        assert made(held), held
+        cancel = topology.process.post(f"/v1/workflows/{workflow}/cancel",
+                                       headers={"Idempotency-Key": uuid.uuid4().hex})
+        assert cancel.status_code == 202, cancel.text
+        topology.wait_for(workflow, lambda w: any(h["event"] == "compensating" for h in w["history"]))
+    finally:
+        topology.stripe.clear_faults()
+    done = topology.wait_for(workflow, lambda w: w["state"] in ("compensated", "succeeded"), timeout=90)
+    assert done["business_status"] == "cancelled", done.get("exception")
+    events = [h["event"] for h in done["history"] if h["step"] == step]
+    assert events[-2:] == ["step_found", "step_undone"], events
+    return done
