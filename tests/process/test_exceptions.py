@@ -199,6 +199,31 @@ class TestCancelOfALiveDeal:
         assert sub["status"] == "active"
 
 
+class TestCompensationOfAnUnansweredOrder:
+    def test_an_order_the_erp_made_without_answering_is_closed_on_cancel(self, topology: Topology):
+        sku = _sku("SEAT")
+        topology.item(sku)
+        # NetSuite saves every sales order it is sent but each answer is lost.
+        topology.netsuite.faults({"seed": 9, "rules": [{"route": "^PUT .*/salesOrder/", "error_after_rate": 1.0}]})
+        try:
+            deal = topology.win_deal([_line(sku)])
+            topology.wait_for(f"activation:{deal}", lambda w: w["steps"][6]["attempts"] >= 2)
+            [made] = [o for o in topology.netsuite.records("salesOrder") if o["fields"].get("otherRefNum") == deal]
+            assert _post(topology, f"/v1/workflows/activation:{deal}/cancel").status_code == 202
+            topology.wait_for(f"activation:{deal}", lambda w: any(h["event"] == "compensating" for h in w["history"]))
+        finally:
+            topology.netsuite.clear_faults()
+        done = topology.wait_for(f"activation:{deal}", lambda w: w["state"] in ("compensated", "succeeded"))
+        assert done["state"] == "compensated", done.get("exception")
+        events = [h["event"] for h in done["history"] if h["step"] == "erp_sales_order"]
+        assert events[-2:] == ["step_found", "step_undone"], events
+        [closed] = [o for o in topology.netsuite.records("salesOrder") if o["id"] == made["id"]]
+        assert all(line.get("isClosed") for line in closed["sublists"]["item"])
+        [sub] = [s for s in topology.stripe_objects("subscription")
+                 if s["id"] == done["external_ids"]["subscription_id"]]
+        assert sub["status"] == "canceled"
+
+
 class TestCompensationOfAnUnansweredCreate:
     """The subscription create reaches Stripe but its answer never comes back; then the deal is cancelled."""
 

@@ -67,6 +67,10 @@ class ErpConnector(Protocol):
         """A sales order by its ERP id."""
         ...
 
+    async def sales_orders_of(self, opportunity_id: str) -> list[SalesOrderV1]:
+        """The sales orders made for a CRM opportunity, newest first."""
+        ...
+
     async def close_sales_order(self, order_id: str, ext: str) -> SalesOrderV1:
         """Close the order's open lines, so nothing more is fulfilled or billed from it (repeatable)."""
         ...

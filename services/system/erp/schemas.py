@@ -30,6 +30,7 @@ __all__ = [
     "QueryResultV1",
     "QueryV1",
     "SalesOrderCreateV1",
+    "SalesOrderListV1",
     "SalesOrderV1",
 ]
 
@@ -111,6 +112,12 @@ class SalesOrderV1(msgspec.Struct, frozen=True, kw_only=True):
     lines: list[OrderLineV1]
     total: Money
     external_ids: ExternalIds = {}
+
+
+class SalesOrderListV1(msgspec.Struct, frozen=True, kw_only=True):
+    """The sales orders made for one CRM opportunity, newest first."""
+
+    data: list[SalesOrderV1]
 
 
 class InvoiceCreateV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

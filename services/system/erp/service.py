@@ -93,6 +93,9 @@ class ErpService:
     async def get_sales_order(self, order_id: str) -> SalesOrderV1:
         return await self.connector.get_sales_order(order_id)
 
+    async def sales_orders_of(self, opportunity_id: str) -> list[SalesOrderV1]:
+        return await self.connector.sales_orders_of(opportunity_id)
+
     async def close_sales_order(self, order_id: str, caller: Caller) -> SalesOrderV1:
         result = await self.connector.close_sales_order(order_id, external_id(caller, f"sales_order.close:{order_id}"))
         await self._record(caller, "sales_order.closed", result.id, result)

@@ -64,6 +64,14 @@ class TestSalesOrdersAndInvoices:
         assert erp.ok("GET", f"/v1/invoices/{invoice['id']}") == invoice
         assert erp.ok("GET", f"/v1/sales-orders/{order['id']}")["status"] == "Billed"
 
+    def test_sales_orders_are_found_by_the_opportunity_they_were_made_for(self, erp, vendor):
+        order = setup_order(erp, vendor)
+        assert erp.ok("GET", "/v1/sales-orders?opportunity=0061x00000AbCdE")["data"] == [order]
+        assert erp.ok("GET", "/v1/sales-orders?opportunity=0061x00000NoNe0")["data"] == []
+        response = erp.client.get("/v1/sales-orders")
+        assert response.status_code == 400
+        assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [("opportunity", "required")]
+
     def test_a_closed_sales_order_shows_closed_and_bills_nothing_more(self, erp, vendor):
         order = setup_order(erp, vendor)
         closed = erp.ok("POST", f"/v1/sales-orders/{order['id']}/closure")

@@ -120,6 +120,19 @@ async def close_sales_order(ctx: StepContext) -> None:
     await call(ctx.systems.erp, "POST", f"/v1/sales-orders/{order}/closure", key=ctx.key)
 
 
+async def sales_order_made_for(ctx: StepContext, opportunity_id: str | None) -> dict[str, Any] | None:
+    """The sales order an unfinished create made for ``opportunity_id`` after all (the step's output), or ``None``."""
+    if not opportunity_id:
+        return None  # the order carried no opportunity to find it by (a non-posting order: nothing is billed)
+    found = await call(ctx.systems.erp, "GET", "/v1/sales-orders", params={"opportunity": opportunity_id})
+    newest = (found or {}).get("data", [])[:1]
+    return {"sales_order_id": newest[0]["id"], "total": newest[0].get("total")} if newest else None
+
+
+async def find_sales_order(ctx: StepContext) -> dict[str, Any] | None:
+    return await sales_order_made_for(ctx, deal_of(ctx).id)
+
+
 async def find_subscription(ctx: StepContext) -> dict[str, Any] | None:
     """The subscription an unfinished create made after all (its output), or ``None``.
 
@@ -193,7 +206,8 @@ ACTIVATION = WorkflowDefinition(
         Step("billing_catalog", billing_catalog, BusinessStatus.AWAITING_BILLING),
         Step("billing_subscription", billing_subscription, BusinessStatus.AWAITING_BILLING, undo=cancel_subscription,
              find_unfinished=find_subscription),
-        Step("erp_sales_order", erp_sales_order, BusinessStatus.AWAITING_ERP_POSTING, undo=close_sales_order),
+        Step("erp_sales_order", erp_sales_order, BusinessStatus.AWAITING_ERP_POSTING, undo=close_sales_order,
+             find_unfinished=find_sales_order),
         Step("revenue_contract", revenue_contract, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
         Step("start_invoice_sync", start_invoice_sync, BusinessStatus.AWAITING_ERP_POSTING),
         Step("crm_status", crm_status, BusinessStatus.AWAITING_REVENUE_SCHEDULE),

@@ -34,7 +34,7 @@ from contracts.process import BusinessStatus, ExceptionOwner
 from services.process.quote_to_cash.saga import Step, StepContext, StepFailed, WorkflowDefinition
 from services.process.quote_to_cash.systems import call
 from services.process.quote_to_cash.workflows import deal_terms
-from services.process.quote_to_cash.workflows.activation import close_sales_order
+from services.process.quote_to_cash.workflows.activation import close_sales_order, sales_order_made_for
 from services.process.quote_to_cash.workflows.amendment import (
     adjust_erp,
     deal_links,
@@ -124,6 +124,10 @@ async def erp_sales_order(ctx: StepContext) -> dict[str, Any]:
     await ctx.systems.links.record(checked["renewal"], sales_order_id=order["id"], customer_key=checked["customer_key"],
                                    currency=deal.currency)
     return {"sales_order_id": order["id"], "total": order.get("total")}
+
+
+async def find_sales_order(ctx: StepContext) -> dict[str, Any] | None:
+    return await sales_order_made_for(ctx, ctx.output("validate")["renewal"])
 
 
 async def revenue_contract(ctx: StepContext) -> dict[str, Any]:
@@ -260,7 +264,8 @@ RENEWAL = WorkflowDefinition(
         Step("validate", validate, BusinessStatus.PENDING_VALIDATION),
         Step("billing_renewal", billing_renewal, BusinessStatus.AWAITING_BILLING, undo=restore_term,
              find_unfinished=find_billing_renewal),
-        Step("erp_sales_order", erp_sales_order, BusinessStatus.AWAITING_ERP_POSTING, undo=close_sales_order),
+        Step("erp_sales_order", erp_sales_order, BusinessStatus.AWAITING_ERP_POSTING, undo=close_sales_order,
+             find_unfinished=find_sales_order),
         Step("revenue_contract", revenue_contract, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
         Step("schedule_term", schedule_term, BusinessStatus.AWAITING_BILLING),
         Step("crm_status", crm_status, BusinessStatus.AWAITING_REVENUE_SCHEDULE),

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
+from litestar.params import FromQuery, Parameter
 
 from contracts.billing import CreditNote, Invoice, Payment
 from services.runtime.auth.guards import requires
@@ -16,6 +17,7 @@ from services.system.erp.schemas import (
     CustomerPaymentCreateV1,
     InvoiceCreateV1,
     SalesOrderCreateV1,
+    SalesOrderListV1,
     SalesOrderV1,
 )
 from services.system.erp.service import ErpService
@@ -35,6 +37,16 @@ class SalesOrderController(Controller):
     async def create(self, data: Annotated[SalesOrderCreateV1, body("New sales order", _examples.SALES_ORDER)],
                      service: NamedDependency[ErpService], request: Request[Any, Any, Any]) -> SalesOrderV1:
         return await service.create_sales_order(data, caller_of(request))
+
+    @get("/", operation_id="listSalesOrdersV1", guards=[requires("erp:read")],
+         summary="The sales orders made for a CRM opportunity, newest first",
+         description="How a caller whose create was never answered finds whether the ERP made the order anyway.")
+    async def list_sales_orders(self, service: NamedDependency[ErpService],
+                                opportunity: FromQuery[Annotated[str, Parameter(
+                                    pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$", max_length=255,
+                                    description="The CRM opportunity (deal) id the orders were made for")]],
+                                ) -> SalesOrderListV1:
+        return SalesOrderListV1(data=await service.sales_orders_of(opportunity))
 
     @get("/{order_id:str}", operation_id="getSalesOrderV1", guards=[requires("erp:read")], summary="A sales order")
     async def read(self, order_id: ErpIdParam, service: NamedDependency[ErpService]) -> SalesOrderV1:

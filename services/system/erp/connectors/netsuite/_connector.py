@@ -105,6 +105,12 @@ class NetSuiteConnector:
         return sales_order_from_netsuite(record, await self._customer_key(record["entity"], known_customer),
                                          self._currency_of(record, "sales order"))
 
+    async def sales_orders_of(self, opportunity_id: str) -> list[SalesOrderV1]:
+        q = f"SELECT id FROM transaction WHERE type = 'SalesOrd' AND otherrefnum = {quote(opportunity_id)}"
+        rows, _ = await self.api.suiteql(q, 1_000)
+        ids = sorted((int(row["id"]) for row in rows), reverse=True)
+        return [await self.get_sales_order(str(order_id)) for order_id in ids]
+
     async def close_sales_order(self, order_id: str, ext: str) -> SalesOrderV1:
         """Close every open line (NetSuite then shows the order ``Closed``); closing a closed order changes nothing."""
         record = await self.api.read("salesOrder", order_id)
