@@ -789,7 +789,7 @@ class SagaRunner:
             context = StepContext(workflow=record, step=step.name, key=f"{record.id}:{step.name}:undo",
                                   systems=self.systems, attempt=1)
             try:
-                if state.status != "done" and not await self._found(record, step, step.find_unfinished, context, token):
+                if state.status != "done" and not await self._found(record, step, context, token):
                     continue
                 if step.undo is None:
                     if not any(h.event == "step_kept" and h.step == step.name for h in record.history):
@@ -808,8 +808,7 @@ class SagaRunner:
         WORKFLOWS_FINISHED.labels(workflow=record.kind, outcome="compensated").inc()
         await self._finish(record, token)
 
-    async def _found(self, record: WorkflowRecord, step: Step, find: StepFn | None, context: StepContext,
-                     token: str) -> bool:
+    async def _found(self, record: WorkflowRecord, step: Step, context: StepContext, token: str) -> bool:
         """Whether an unfinished step's write was made after all; if so it becomes done with what was found.
 
         Raises:
@@ -821,7 +820,7 @@ class SagaRunner:
             wait = (settled_at - _now()).total_seconds()
             raise StepFailed(f"its last attempt began less than {self.policy.unfinished_settle_s:g}s ago and its write "
                              f"may still land; looking in {wait:.1f}s", retryable=True, retry_after=wait)
-        found = await find(context) if find is not None else None
+        found = await step.find_unfinished(context) if step.find_unfinished is not None else None
         if found is None:
             state.status = "skipped"
             record.note("step_checked", step=step.name, detail="unfinished, and nothing of it was written")

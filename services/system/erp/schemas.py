@@ -42,12 +42,13 @@ Text = Annotated[str, msgspec.Meta(min_length=1, max_length=999)]
 Units = Annotated[int, msgspec.Meta(ge=1, le=1_000_000_000, description="Units (at least one)")]
 
 
-def _check_amount(field: str, amount: Money, currency: str, *, positive: bool = False,
-                  signed: bool = False) -> None:
+def _check_currency(field: str, amount: Money, currency: str) -> None:
     if amount.currency != currency:
         raise ValueError(f"{field}: currency must be {currency}")
-    if signed:
-        return
+
+
+def _check_amount(field: str, amount: Money, currency: str, *, positive: bool = False) -> None:
+    _check_currency(field, amount, currency)
     if amount.amount_minor < 0 or (positive and amount.amount_minor == 0):
         raise ValueError(f"{field}: must be {'positive' if positive else 'non-negative'}")
 
@@ -145,7 +146,7 @@ class InvoiceCreateV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
         elif any(v is None for v in standalone):
             raise ValueError("lines: a standalone invoice needs customer_key, currency and lines")
         for i, line in enumerate(self.lines or []):
-            _check_amount(f"lines[{i}].unit_amount", line.unit_amount, self.currency or "", signed=True)
+            _check_currency(f"lines[{i}].unit_amount", line.unit_amount, self.currency or "")
         if self.lines and sum(line.unit_amount.amount_minor * line.quantity for line in self.lines) < 0:
             raise ValueError("lines: the invoice's total must not be negative (credit a customer with a credit memo)")
         if self.issued_on and self.due_on and self.due_on < self.issued_on:

@@ -65,9 +65,10 @@ def erp_lines(invoice: dict[str, Any]) -> list[dict[str, Any]]:
         if sku:
             totals[sku] = totals.get(sku, 0) + int(line["amount"]["amount_minor"])
     net = sum(totals.values())
+    posted = {sku: amount for sku, amount in totals.items() if amount > 0 or (net > 0 and amount < 0)} if net else {}
     return [{"sku": sku, "quantity": 1, "unit_amount": {"amount_minor": amount, "currency": currency},
              "description": f"Billing invoice {invoice.get('number') or invoice['id']}"}
-            for sku, amount in totals.items() if (amount if net > 0 else amount > 0 and net < 0)]
+            for sku, amount in posted.items()]
 
 
 async def erp_invoice(ctx: StepContext) -> dict[str, Any]:

@@ -96,6 +96,11 @@ async def billing_renewal(ctx: StepContext) -> dict[str, Any]:
     checked = ctx.output("validate")
     sub = await call(ctx.systems.billing, "POST", f"/v1/subscriptions/{checked['subscription_id']}/renewals",
                      json={"term_end": checked["term_end"], "opportunity_id": checked["renewal"]}, key=ctx.key)
+    return _term_of(sub)
+
+
+def _term_of(sub: dict[str, Any]) -> dict[str, Any]:
+    """The billing renewal step's output: the subscription and where its term now ends."""
     return {"subscription_id": sub["id"], "end_date": sub.get("end_date"), "status": sub.get("status")}
 
 
@@ -103,9 +108,7 @@ async def find_billing_renewal(ctx: StepContext) -> dict[str, Any] | None:
     """Whether a renewal whose answer never came was made all the same: billing's term ends at the new term end."""
     checked = ctx.output("validate")
     sub = await call(ctx.systems.billing, "GET", f"/v1/subscriptions/{checked['subscription_id']}")
-    if sub.get("end_date") != checked["term_end"]:
-        return None
-    return {"subscription_id": sub["id"], "end_date": sub.get("end_date"), "status": sub.get("status")}
+    return _term_of(sub) if sub.get("end_date") == checked["term_end"] else None
 
 
 async def restore_term(ctx: StepContext) -> None:
