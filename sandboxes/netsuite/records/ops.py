@@ -56,9 +56,7 @@ def update(state: NetSuiteState, record: dict[str, Any], body: Any, *, strict: b
             work["sublists"][name] = []
     finish(state, work)
     work["modified"] = state.now()
-    record.clear()
-    record.update(work)
-    state.changed(record["type"])
+    state.replace(record, work)
     return record
 
 

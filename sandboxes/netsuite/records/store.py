@@ -55,6 +55,9 @@ class NetSuiteState:
     """Table family (``entity``, ``item``, ``account``, ``transaction``) -> :attr:`version` of its last change."""
     everything_at: int = 0
     """:attr:`version` of the last change to every family at once (reset, restore)."""
+    external_ids: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Record type -> external id -> internal id: NetSuite looks records up by external id in constant time, and so
+    must the sandbox, or every ``eid:`` read would slow down as the account grows."""
 
     def __post_init__(self) -> None:
         self.reset()
@@ -96,12 +99,24 @@ class NetSuiteState:
         record = {"id": self.new_id(rtype), "type": rtype, "fields": fields, "sublists": sublists,
                   "created": stamp, "modified": stamp}
         self.records[rtype][record["id"]] = record
+        self._index_external_id(record)
         self.changed(rtype)
         return record
 
     def remove(self, record: dict[str, Any]) -> None:
         """Delete a stored record."""
         del self.records[record["type"]][record["id"]]
+        self._unindex_external_id(record["type"], record["fields"].get("externalId"), record["id"])
+        self.changed(record["type"])
+
+    def replace(self, record: dict[str, Any], work: dict[str, Any]) -> None:
+        """Make a stored record ``work`` (an updated copy of it), in place."""
+        old_external_id = record["fields"].get("externalId")
+        record.clear()
+        record.update(work)
+        if record["fields"].get("externalId") != old_external_id:
+            self._unindex_external_id(record["type"], old_external_id, record["id"])
+            self._index_external_id(record)
         self.changed(record["type"])
 
     def get(self, rtype: str, record_id: str) -> dict[str, Any]:
@@ -113,10 +128,24 @@ class NetSuiteState:
 
     def by_external_id(self, rtype: str, external_id: str) -> dict[str, Any] | None:
         """The record of this type carrying ``externalId``, if any."""
-        for record in self.records[rtype].values():
-            if record["fields"].get("externalId") == external_id:
-                return record
-        return None
+        record_id = self.external_ids.get(rtype, {}).get(external_id)
+        return None if record_id is None else self.records[rtype].get(record_id)
+
+    def by_external_id_in(self, family: str, external_id: str) -> dict[str, Any] | None:
+        """The record of a family (``entity``, ``item``...) or of one record type carrying ``externalId``, if any."""
+        rtypes = [family] if family in RECORD_TYPES else [t for t, spec in RECORD_TYPES.items() if spec.table == family]
+        return next((found for rtype in rtypes if (found := self.by_external_id(rtype, external_id)) is not None),
+                    None)
+
+    def _index_external_id(self, record: dict[str, Any]) -> None:
+        external_id = record["fields"].get("externalId")
+        if external_id not in (None, ""):
+            self.external_ids.setdefault(record["type"], {})[external_id] = record["id"]
+
+    def _unindex_external_id(self, rtype: str, external_id: Any, record_id: str) -> None:
+        index = self.external_ids.get(rtype, {})
+        if external_id in index and index[external_id] == record_id:
+            del index[external_id]
 
     def family(self, family: str) -> Iterator[dict[str, Any]]:
         """Every record of a family (``item``, ``transaction``...) or of one record type."""
@@ -147,6 +176,7 @@ class NetSuiteState:
         """Forget every record and reseed the chart of accounts."""
         self.records = {name: {} for name in RECORD_TYPES}
         self.counters = {}
+        self.external_ids = {}
         self.changed()
         for number, name, kind in SEED_ACCOUNTS:
             self.add("account", {"acctNumber": number, "acctName": name, "acctType": kind, "isInactive": False},
@@ -166,6 +196,10 @@ class NetSuiteState:
         saved = data.get("records", {})
         self.records = {name: dict(saved.get(name, {})) for name in RECORD_TYPES}
         self.counters = {k: int(v) for k, v in data.get("counters", {}).items()}
+        self.external_ids = {}
+        for bucket in self.records.values():
+            for record in bucket.values():
+                self._index_external_id(record)
         self.changed()
 
 

@@ -143,7 +143,7 @@ def _reference(state: NetSuiteState, family: str, name: str, value: Any, path: s
         found = state.find(family, str(key))
     else:
         external = value.get("externalId")
-        found = next((r for r in state.family(family) if r["fields"].get("externalId") == external), None)
+        found = state.by_external_id_in(family, external) if isinstance(external, str) else None
         key = external
     if found is None:
         raise invalid_reference(name, key, path)

@@ -112,6 +112,31 @@ class TestUpsert:
         assert [(line["line"], line["quantity"]) for line in lines] == [(1, 2.0)]
 
 
+class TestExternalIds:
+    """A record is found by the external id it carries now: after a create, a change of it, a delete, a restore."""
+
+    def test_a_changed_external_id_moves_the_record_and_frees_the_old_one(self, ns: NetSuiteHttp) -> None:
+        record = created_id(ns.request("PUT", "/record/v1/customer/eid:OLD-1", json_body={"companyName": "Acme"}))
+        ns.request("PATCH", f"/record/v1/customer/{record}", json_body={"externalId": "NEW-1"})
+        assert ns.request("GET", "/record/v1/customer/eid:OLD-1").status_code == 404
+        assert ns.request("GET", "/record/v1/customer/eid:NEW-1").json()["id"] == record
+        again = created_id(ns.request("PUT", "/record/v1/customer/eid:OLD-1", json_body={"companyName": "Other"}))
+        assert again != record
+        taken = ns.request("PATCH", f"/record/v1/customer/{again}", json_body={"externalId": "NEW-1"})
+        assert taken.status_code == 400 and error_of(taken)["o:errorCode"] == "USER_ERROR"
+        assert ns.request("GET", "/record/v1/customer/eid:OLD-1").json()["id"] == again
+
+    def test_a_deleted_record_is_not_found_by_its_external_id_and_a_restored_one_is(self, ns: NetSuiteHttp) -> None:
+        record = created_id(ns.request("PUT", "/record/v1/customer/eid:GONE-1", json_body={"companyName": "Gone"}))
+        saved = httpx.get(f"{ns.base}/__sandbox/snapshot").raise_for_status().json()
+        assert ns.request("DELETE", f"/record/v1/customer/{record}").status_code == 204
+        assert ns.request("GET", "/record/v1/customer/eid:GONE-1").status_code == 404
+        refused = ns.request("POST", "/record/v1/salesOrder", json_body={"entity": {"externalId": "GONE-1"}})
+        assert refused.status_code == 400 and error_of(refused)["o:errorPath"] == "entity"
+        httpx.post(f"{ns.base}/__sandbox/restore", json=saved).raise_for_status()
+        assert ns.request("GET", "/record/v1/customer/eid:GONE-1").json()["id"] == record
+
+
 class TestUpdateAndDelete:
     def test_patch_merges_lines_by_number_and_adds_new_ones(self, ns: NetSuiteHttp) -> None:
         customer, item = seed(ns)

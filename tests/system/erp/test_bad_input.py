@@ -63,3 +63,19 @@ def test_tokens_and_scopes_are_enforced(erp, issuer):
     response = erp.client.put("/v1/customers/ACME-001", json=customer(),
                               headers={"Authorization": f"Bearer {reader}"})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/v1/sales-orders", sales_order("NO-SUCH-CUSTOMER")),
+    ("/v1/invoices", {"customer_key": "NO-SUCH-CUSTOMER", "currency": "USD", "lines": [_LINE]}),
+    ("/v1/customer-payments", {"customer_key": "NO-SUCH-CUSTOMER", "amount": money(100)}),
+], ids=["sales order", "standalone invoice", "payment"])
+def test_a_write_for_an_unknown_customer_names_the_customer_and_writes_nothing(erp, vendor, path, body):
+    vendor.item("PLAT-SEAT")
+    response = erp.client.post(path, json=body, headers={"Idempotency-Key": "unknown-customer-1"})
+    assert response.status_code == 404, response.text
+    problem = response.json()
+    assert (problem["code"], problem["owner"]) == ("customer_missing", "integration")
+    assert "NO-SUCH-CUSTOMER" in problem["detail"]
+    assert not vendor.records("salesOrder") and not vendor.records("invoice")
+    assert not vendor.records("customerPayment")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,20 +90,20 @@ class NetSuiteConnector:
 
     async def create_sales_order(self, data: SalesOrderCreateV1, ext: str) -> SalesOrderV1:
         items = await self._items(line.sku for line in data.lines)
-        customer_id = await self._customer_id(data.customer_key)
-        body = {"entity": {"id": customer_id},
+        body = {"entity": _customer_ref(data.customer_key),
                 "currency": {"id": self._currency_id(data.currency)},
                 "tranDate": data.order_date.isoformat() if data.order_date else None, "memo": data.memo,
                 "otherRefNum": data.opportunity_id,
                 "item": input_lines(data.lines, {sku: row["id"] for sku, row in items.items()})}
-        order_id = await self.api.upsert("salesOrder", ext, _present(body), replace="item")
-        return await self.get_sales_order(order_id, known_customer=(customer_id, data.customer_key))
+        order_id = await self._write_for(data.customer_key, self.api.upsert("salesOrder", ext, _present(body),
+                                                                            replace="item"))
+        return await self.get_sales_order(order_id, customer_key=data.customer_key)
 
-    async def get_sales_order(self, order_id: str, known_customer: tuple[str, str] | None = None) -> SalesOrderV1:
-        """The sales order as NetSuite has it; ``known_customer`` (internal id, key) saves reading the customer."""
+    async def get_sales_order(self, order_id: str, customer_key: str | None = None) -> SalesOrderV1:
+        """The sales order as NetSuite has it; ``customer_key`` (when the caller knows it) saves reading the customer."""
         record = await self.api.read("salesOrder", order_id)
-        return sales_order_from_netsuite(record, await self._customer_key(record["entity"], known_customer),
-                                         self._currency_of(record, "sales order"))
+        key = customer_key if customer_key is not None else await self._customer_key(record["entity"])
+        return sales_order_from_netsuite(record, key, self._currency_of(record, "sales order"))
 
     async def sales_orders_of(self, opportunity_id: str) -> list[SalesOrderV1]:
         q = f"SELECT id FROM transaction WHERE type = 'SalesOrd' AND otherrefnum = {quote(opportunity_id)}"
@@ -129,10 +129,11 @@ class NetSuiteConnector:
         else:
             assert data.lines is not None and data.customer_key is not None and data.currency is not None
             items = await self._items(line.sku for line in data.lines)
-            body = {**head, "entity": {"id": await self._customer_id(data.customer_key)},
+            body = {**head, "entity": _customer_ref(data.customer_key),
                     "currency": {"id": self._currency_id(data.currency)},
                     "item": input_lines(data.lines, {sku: row["id"] for sku, row in items.items()})}
-            invoice_id = await self.api.upsert("invoice", ext, body, replace="item")
+            invoice_id = await self._write_for(data.customer_key,
+                                               self.api.upsert("invoice", ext, body, replace="item"))
         return await self.get_invoice(invoice_id)
 
     async def get_invoice(self, invoice_id: str) -> Invoice:
@@ -163,13 +164,14 @@ class NetSuiteConnector:
     async def create_customer_payment(self, data: CustomerPaymentCreateV1, ext: str) -> Payment:
         currency = data.amount.currency
         body: dict[str, Any] = _present({
-            "customer": {"id": await self._customer_id(data.customer_key)},
+            "customer": _customer_ref(data.customer_key),
             "currency": {"id": self._currency_id(currency)}, "payment": decimal_of(data.amount),
             "tranDate": data.received_on.isoformat() if data.received_on else None, "memo": data.memo})
         if data.invoice_id is not None:
             body["apply"] = {"items": [{"doc": {"id": data.invoice_id}, "apply": True,
                                         "amount": decimal_of(data.amount)}]}
-        payment_id = await self.api.upsert("customerPayment", ext, body, replace="apply")
+        payment_id = await self._write_for(data.customer_key,
+                                           self.api.upsert("customerPayment", ext, body, replace="apply"))
         record = await self.api.read("customerPayment", payment_id)
         amount = money_of(record.get("total", record.get("payment")), currency)
         assert amount is not None
@@ -201,10 +203,11 @@ class NetSuiteConnector:
     # --- helpers ----------------------------------------------------------------------------------
 
     async def _transform(self, source: str, source_id: str, target: str, ext: str, body: dict[str, Any]) -> str:
-        """``!transform`` once per external id: an earlier (or concurrent) attempt's record is answered."""
-        found = await self.api.find(target, ext)
-        if found is not None:
-            return str(found["id"])
+        """``!transform`` once per external id: an earlier (or concurrent) attempt's record is answered.
+
+        The external id is unique per record type, so a repeat is refused (``USER_ERROR``, or the source already
+        billed or closed); the record that attempt made is then looked up, which costs a read only on a repeat.
+        """
         try:
             return await self.api.transform(source, source_id, target, {**body, "externalId": ext}, key=ext)
         except VendorRefused as exc:
@@ -212,6 +215,16 @@ class NetSuiteConnector:
             if again is None:
                 raise
             return str(again["id"])
+
+    @staticmethod
+    async def _write_for(customer_key: str, write: Awaitable[str]) -> str:
+        """Await a write that names the customer by key: NetSuite's invalid reference to it is ``customer_missing``."""
+        try:
+            return await write
+        except VendorRefused as exc:
+            if exc.code == "INVALID_CONTENT" and exc.vendor_path in ("entity", "customer"):
+                raise customer_missing(customer_key) from exc
+            raise
 
     async def _items(self, skus: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Active items by SKU; the first missing or inactive one is a master-data exception."""
@@ -241,15 +254,7 @@ class NetSuiteConnector:
                 raise account_missing(number)
         return ids
 
-    async def _customer_id(self, key: str) -> str:
-        record = await self.api.find("customer", key)
-        if record is None:
-            raise customer_missing(key)
-        return str(record["id"])
-
-    async def _customer_key(self, ref: dict[str, Any], known: tuple[str, str] | None = None) -> str:
-        if known is not None and str(ref["id"]) == known[0]:
-            return known[1]
+    async def _customer_key(self, ref: dict[str, Any]) -> str:
         record = await self.api.read("customer", str(ref["id"]), fields="externalId")
         return str(record.get("externalId") or ref["id"])
 
@@ -268,6 +273,11 @@ class NetSuiteConnector:
             raise InconsistentVendorData(f"NetSuite {what} {record.get('id')} is in currency record "
                                          f"{ref.get('id')!r}, which revflow has no ISO code for.")
         return code
+
+
+def _customer_ref(key: str) -> dict[str, str]:
+    """The customer named by its external id (our business key): NetSuite resolves it, saving a lookup."""
+    return {"externalId": key}
 
 
 def _present(body: dict[str, Any]) -> dict[str, Any]:
