@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+import msgspec
+
 from contracts.money import Money
 from contracts.revenue import Allocation, RevenueContract, ScheduleLine, ScheduleLineStatus
 from services.system.revrec import engine as eng
@@ -12,8 +14,9 @@ from services.system.revrec.connectors._book import balances, billing_events, ho
 from services.system.revrec.connectors._calendar import Calendar
 from services.system.revrec.connectors._convert import obligation_schedule
 from services.system.revrec.connectors._fx import ledger_through
-from services.system.revrec.connectors._store import ContractRecord
+from services.system.revrec.connectors._store import ContractRecord, ObligationRecord
 from services.system.revrec.schemas import (
+    AllocationLineV1,
     AllocationV1,
     BalancesV1,
     CauseV1,
@@ -47,8 +50,7 @@ def canonical_contract(record: ContractRecord, closed_through: str | None) -> Re
                 status=ScheduleLineStatus.RECOGNIZED if closed else ScheduleLineStatus.SCHEDULED,
                 id=f"{record.id}:{o.obligation.id}:{x.period}:{x.kind}"))
     allocations = [Allocation(obligation_id=o.obligation.id, method=o.allocation.method,
-                              amount=Money(amount_minor=o.allocated if o.allocated is not None
-                                           else sum(x.amount for x in o.lines), currency=cur))
+                              amount=Money(amount_minor=_allocated_now(o), currency=cur))
                    for o in record.obligations]
     return RevenueContract(id=record.id, customer_id=record.customer_id, opportunity_id=record.opportunity_id,
                            currency=cur, transaction_price=Money(amount_minor=record.transaction_price, currency=cur),
@@ -56,11 +58,27 @@ def canonical_contract(record: ContractRecord, closed_through: str | None) -> Re
                            schedule=schedule, status=record.status, version=record.version, booked_on=record.booked_on)
 
 
+def _allocated_now(o: ObligationRecord) -> int:
+    """What the obligation holds of the price now: a measured one (usage, progress) what was measured; any other the
+    sum of its schedule (a modification re-spreads it)."""
+    return o.allocated if o.allocated is not None else sum(x.amount for x in o.lines)
+
+
+def _allocation_line_now(o: ObligationRecord) -> AllocationLineV1:
+    """The obligation's allocation line as it stands: the registration's, with the amount it holds now (usage
+    billed, a modification), so that the lines keep summing to the contract's current transaction price."""
+    now = _allocated_now(o)
+    if now == o.allocation.amount.amount_minor:
+        return o.allocation
+    return msgspec.structs.replace(o.allocation, amount=Money(amount_minor=now, currency=o.allocation.amount.currency),
+                                   exact_share=str(now))
+
+
 def contract_view(record: ContractRecord, closed_through: str | None) -> ContractViewV1:
     cur = record.currency
     allocation = AllocationV1(contract_id=record.id, version=record.version,
                               transaction_price=Money(amount_minor=record.transaction_price, currency=cur),
-                              lines=[o.allocation for o in record.obligations],
+                              lines=[_allocation_line_now(o) for o in record.obligations],
                               variable_consideration=None if record.variable_included is None
                               else Money(amount_minor=record.variable_included, currency=cur))
     cal = record_calendar(record)

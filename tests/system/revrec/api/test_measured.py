@@ -76,6 +76,11 @@ class TestUsage:
         assert _lines(after, "calls") == [("2024-01", 501, "recognition"), ("2024-02", 499, "recognition")]
         assert after["contract"]["transaction_price"] == money(13_000)
         assert _allocations(after) == {"platform": 12_000, "calls": 1_000}
+        allocation = api.get(f"/contracts/{cid}/allocation").json()
+        assert allocation["transaction_price"] == money(13_000)
+        assert {line["obligation_id"]: (line["amount"]["amount_minor"], line["exact_share"])
+                for line in allocation["lines"]} == {"platform": (12_000, "12000"), "calls": (1_000, "1000")}
+        assert after["allocation"] == allocation
         assert api.post("/periods/2024-01/recognition-runs").json()["recognized"] == [money(1_017 + 501)]
 
     def test_usage_reported_into_a_closed_period_posts_in_the_first_open_one(self, api):
