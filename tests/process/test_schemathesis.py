@@ -60,3 +60,25 @@ def test_a_repeated_start_answers_200_with_the_first_run_as_documented(process_s
     assert [a.status_code for a in answers] == [201, 200], answers[-1].text
     assert answers[1].json()["id"] == answers[0].json()["id"] == body["id"]
     assert answers[1].json()["created_at"] == answers[0].json()["created_at"]
+
+
+def test_a_hand_start_with_an_input_not_of_the_workflows_shape_is_a_400_naming_the_field(process_schema, issuer,
+                                                                                          module_key_prefix):
+    token = issuer.token("quote_to_cash:read quote_to_cash:write", audience="quote_to_cash")
+    settings = QuoteToCashSettings(issuer_url=issuer.url, redis_url=REDIS_URL, key_prefix=module_key_prefix,
+                                   workers=0)
+    cases = [("activation", {}, "input.opportunity", "required"),
+             ("activation", {"opportunity": "006x", "customer": {}}, "input.opportunity", "Expected `object`"),
+             ("activation", {"opportunity": {}}, "input.customer", "required"),
+             ("invoice_sync", {"invoice_id": 7}, "input.invoice_id", "Expected `str`")]
+    headers = {"Authorization": f"Bearer {token}"}
+    with serve_in_thread(create_app(settings)) as server:
+        for kind, given, field, message in cases:
+            subject = f"shape-{uuid.uuid4().hex[:12]}"
+            answer = httpx.post(f"{server.url}/v1/workflows", json={"kind": kind, "subject": subject, "input": given},
+                                headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+            assert answer.status_code == 400, (kind, given, answer.text)
+            assert answer.headers["content-type"].startswith("application/problem+json")
+            [error] = answer.json()["errors"]
+            assert error["field"] == field and error["message"].startswith(message), error
+            assert httpx.get(f"{server.url}/v1/workflows/{kind}:{subject}", headers=headers).status_code == 404

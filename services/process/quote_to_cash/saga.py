@@ -277,6 +277,10 @@ class WorkflowDefinition:
     function naming it for one workflow, ``None`` for never): from then on ``cancel`` is refused, and
     ``cancel_instead`` says how to end what was done."""
     cancel_instead: str = ""
+    input_shape: type | None = None
+    """The outer shape a hand-started workflow's input must have (a msgspec ``Struct``): ``POST /v1/workflows``
+    refuses any other with a 400 naming the field. What the fields hold (a deal's lines, dates, prices) is the
+    workflow's own validation, which parks the workflow for its owner."""
 
     def cancel_refusal(self, record: WorkflowRecord) -> str | None:
         """Why ``record`` can no longer be cancelled, or ``None`` while it can.

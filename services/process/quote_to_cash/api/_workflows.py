@@ -7,8 +7,11 @@ application knows them (the console does); otherwise the history names the calli
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
+
+import msgspec
 
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi import ResponseSpec
@@ -18,6 +21,7 @@ from contracts.problems import FieldError
 from contracts.process import BusinessStatus, ExceptionOwner
 from services.process.quote_to_cash.engine import UnknownWorkflowError, Workflows
 from services.process.quote_to_cash.saga import Summary, WorkflowRecord, WorkflowState
+from services.process.quote_to_cash.workflows import DEFINITIONS
 from services.process.quote_to_cash.schemas import (
     AssignmentV1,
     ExceptionListV1,
@@ -66,6 +70,9 @@ class WorkflowController(Controller):
           opt=links_to("getWorkflowV1", "cancelWorkflowV1", workflow_id="$response.body#/id"),
           summary="Start a workflow (idempotent by id: a repeat answers 200 with the first run)")
     async def start(self, data: JSONBody[WorkflowStartV1], request: Request[Any, Any, Any]) -> Response[WorkflowRecord]:
+        shape = DEFINITIONS[data.kind].input_shape
+        if shape is not None:
+            _check_input(shape, data.input)
         try:
             record, created = await workflows_of(request).start(data.kind, data.subject, data.input,
                                                               workflow_id=data.id)
@@ -155,6 +162,25 @@ class WorkflowController(Controller):
             raise ServiceError(str(exc), slug="conflict") from None
         return AssignmentV1(assignee=done.assignee, assigned_by=done.assigned_by, assigned_at=done.assigned_at,
                             note=done.note)
+
+
+_AT = re.compile(r" - at `\$(.*)`$")
+_MISSING = re.compile(r"^Object missing required field `([^`]+)`$")
+
+
+def _check_input(shape: type, value: dict[str, Any]) -> None:
+    """Refuse an input not of the workflow's shape with a 400 naming the field under ``input``."""
+    try:
+        msgspec.convert(value, shape, strict=True)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        at = _AT.search(message)
+        path, message = (at.group(1), message[:at.start()]) if at else ("", message)
+        if missing := _MISSING.match(message):
+            path, message = f"{path}.{missing.group(1)}", "required"
+        field = "input" + path.replace("[", ".").replace("]", "")
+        raise ServiceError(f"{field}: {message}", slug="validation",
+                           errors=[FieldError(field=field, source="body", message=message)]) from None
 
 
 def _actor(request: Request[Any, Any, Any], named: str | None) -> str:

@@ -33,6 +33,13 @@ from services.process.quote_to_cash.workflows.invoice_sync import start_invoice_
 __all__ = ["ACTIVATION", "customer_of", "deal_of"]
 
 
+class ActivationInput(msgspec.Struct, kw_only=True):
+    """What an activation starts from: the CRM's ``closed_won`` event payload."""
+
+    opportunity: dict[str, Any]
+    customer: dict[str, Any]
+
+
 def deal_of(ctx: StepContext) -> Opportunity:
     return msgspec.convert(ctx.input["opportunity"], Opportunity)
 
@@ -197,6 +204,7 @@ def _ids(step: str, output: Any) -> dict[str, str]:
 
 ACTIVATION = WorkflowDefinition(
     kind="activation",
+    input_shape=ActivationInput,
     description="A closed-won deal becomes an ERP customer, a subscription, a sales order and a revenue contract.",
     steps=(
         Step("validate", validate, BusinessStatus.PENDING_VALIDATION),

@@ -12,7 +12,9 @@ to bill), but still updates the CRM.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
 
 from contracts.process import BusinessStatus
 from services.process.quote_to_cash.saga import Step, StepContext, StepFailed, WorkflowDefinition
@@ -124,8 +126,16 @@ def _ids(step: str, output: Any) -> dict[str, str]:
     return {"erp_invoice_id": str(output["erp_invoice_id"])} if output.get("erp_invoice_id") else {}
 
 
+class InvoiceSyncInput(msgspec.Struct, kw_only=True):
+    """What an invoice sync starts from: billing's invoice id (and the invoice, when the event carried it)."""
+
+    invoice_id: Annotated[str, msgspec.Meta(min_length=1)]
+    invoice: dict[str, Any] | None = None
+
+
 INVOICE_SYNC = WorkflowDefinition(
     kind="invoice_sync",
+    input_shape=InvoiceSyncInput,
     description="A billing invoice posted to the ERP, linked to the revenue contract and shown on the CRM record.",
     steps=(
         Step("read_invoice", read_invoice, BusinessStatus.AWAITING_BILLING),
