@@ -113,3 +113,28 @@ class TestPartialCreditWithRefund:
 
         # Sales sees the finance status in Salesforce, written by this workflow.
         assert topology.salesforce.finance(deal)["subscription_id"] == activation["external_ids"]["subscription_id"]
+
+
+class TestRefusedCredit:
+    def test_a_credit_larger_than_the_invoice_ends_refused_and_holds_no_later_workflow_of_the_deal(
+            self, topology: Topology):
+        platform, setup = _sku("PLAT"), _sku("SETUP")
+        activation, invoice = _activated_deal(topology, platform, setup)
+        deal = activation["subject"]
+        billed = invoice["total"]["amount_minor"]
+        too_much = _post(topology, "/v1/credits", {"opportunity_id": deal, "invoice_id": invoice["id"],
+                                                   "amount": {"amount_minor": billed + 1, "currency": "USD"}})
+        ended = topology.wait_for(too_much["id"])
+        assert (ended["state"], ended["business_status"]) == ("compensated", "cancelled"), ended
+        assert ended["exception"] is None
+        [refused] = [h for h in ended["history"] if h["event"] == "refused"]
+        assert refused["step"] == "validate" and refused["detail"].startswith("credit_exceeds_billed: ")
+        assert f"billed {billed} minor units in all" in refused["detail"]
+        assert {s["name"]: s["status"] for s in ended["steps"]}["validate"] == "refused"
+
+        fine = _post(topology, "/v1/credits", {"opportunity_id": deal, "invoice_id": invoice["id"], "lines": [
+            {"sku": platform, "amount": {"amount_minor": 1_000, "currency": "USD"}}]})
+        done = topology.wait_for(fine["id"])
+        assert done["state"] == "succeeded", (done.get("exception"), done["history"][-3:])
+        notes = [n for n in topology.stripe_objects("credit_note") if n["invoice"] == invoice["id"]]
+        assert [n["total"] for n in notes] == [1_000]

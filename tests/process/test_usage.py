@@ -91,3 +91,29 @@ class TestMonthOfUsage:
         assert done["input"]["quantity"] == record["quantity"]
         events = [e for e in topology.stripe_objects("meter_event") if e["identifier"] == record["id"]]
         assert len(events) == 1
+
+
+class TestRefusedUsage:
+    def test_usage_the_deal_cannot_bill_ends_refused_writes_nothing_and_holds_nothing(self, topology: Topology):
+        """Units of the platform (not a usage line), and API calls of 2024 (before the line's 2025 term), are each
+        refused before anything is written; a good record reported after them is billed and recognised."""
+        sku = _sku("API-CALLS")
+        activation = _activated_deal(topology, sku)
+        deal = activation["subject"]
+        platform = next(line["product_sku"] for line in activation["input"]["opportunity"]["lines"]
+                    if line["product_sku"] != sku)
+        wrong_product = {**_record(deal, platform, 2), "id": f"{deal}-platform"}
+        too_early = {**_record(deal, sku, 3), "id": f"{deal}-early", "occurred_at": "2024-12-31T12:00:00Z"}
+        good = _record(deal, sku, 4)
+        started = _report(topology, [wrong_product, too_early])["data"]
+        expected = {wrong_product["id"]: "sku_not_metered: ", too_early["id"]: "usage_outside_term: "}
+        for row in started:
+            ended = topology.wait_for(row["workflow_id"])
+            assert (ended["state"], ended["business_status"]) == ("compensated", "cancelled"), (ended["input"], [
+                (s["name"], s.get("output")) for s in ended["steps"]])
+            [refused] = [h for h in ended["history"] if h["event"] == "refused"]
+            assert refused["detail"].startswith(expected[ended["input"]["id"]]), refused
+        done = topology.wait_for(_report(topology, good)["data"][0]["workflow_id"])
+        assert done["state"] == "succeeded", done.get("exception")
+        identifiers = {e["identifier"] for e in topology.stripe_objects("meter_event")}
+        assert good["id"] in identifiers and not {wrong_product["id"], too_early["id"]} & identifiers

@@ -102,14 +102,21 @@ class WorkflowState(enum.StrEnum):
 
 
 class StepFailed(Exception):
-    """A step could not complete; says whether retrying can help, who owns the fix, and what the fix is."""
+    """A step could not complete; says whether retrying can help, who owns the fix, and what the fix is.
+
+    ``refused``: the request the workflow was started with can never be carried out as asked (a credit larger than
+    the invoice, usage of a product the deal does not meter) and nothing of it was written. Parking it would hold
+    every later workflow of the deal for a resume that cannot succeed, so the workflow ends instead (``refused`` in
+    its history, with the reason and the fix: ask again, correctly) and undoes any step it had done.
+    """
 
     def __init__(self, reason: str, *, retryable: bool, owner: ExceptionOwner = ExceptionOwner.INTEGRATION,
                  fix: str | None = None, code: str | None = None,
                  business_status: BusinessStatus = BusinessStatus.NEEDS_ATTENTION,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, refused: bool = False) -> None:
         super().__init__(reason)
         self.reason, self.retryable, self.owner, self.code = reason, retryable, owner, code
+        self.refused = refused and not retryable
         self.fix = fix or ("Nothing to do: revflow retries on its own." if retryable
                            else "Correct the cause named in the reason, then resume the workflow.")
         self.business_status, self.retry_after = business_status, retry_after
@@ -130,8 +137,8 @@ class LeaseLost(RuntimeError):
 class StepRecord(msgspec.Struct, kw_only=True):
     name: str
     status: str = "pending"
-    """``pending``, ``running``, ``done``, ``failed``, ``undone`` or ``skipped``; a finished step without an undo
-    stays ``done`` through compensation (master data, reads)."""
+    """``pending``, ``running``, ``done``, ``failed``, ``refused``, ``undone`` or ``skipped``; a finished step
+    without an undo stays ``done`` through compensation (master data, reads)."""
     attempts: int = 0
     """Runs since the workflow was started or last resumed (the retry budget); ``history`` has every run."""
     started_at: datetime | None = None
@@ -757,6 +764,12 @@ class SagaRunner:
     async def _failed(self, record: WorkflowRecord, step: Step, state: StepRecord, failure: StepFailed,
                       token: str) -> None:
         state.status, state.error = "failed", failure.reason
+        if failure.refused and self.definitions[record.kind].cancel_refusal(record) is None:
+            state.status = "refused"
+            record.note("refused", step=step.name, detail=f"{failure.code or 'refused'}: {failure.reason}. "
+                                                          f"{failure.fix} (owner: {failure.owner.value})")
+            await self._compensate(record, token)
+            return
         if failure.retryable and state.attempts < self.policy.max_attempts:
             delay = max(failure.retry_after or 0.0,
                         backoff(state.attempts, self.policy.retry_base_s, self.policy.retry_cap_s))

@@ -98,8 +98,9 @@ def _request(ctx: StepContext) -> CreditRequestV1:
     return msgspec.convert(ctx.input, CreditRequestV1)
 
 
-def _refused(reason: str, owner: ExceptionOwner, code: str, fix: str) -> StepFailed:
-    return StepFailed(reason, retryable=False, owner=owner, code=code, fix=fix,
+def _refused(reason: str, owner: ExceptionOwner, code: str, fix: str, *, final: bool = True) -> StepFailed:
+    """The credit cannot be made as asked; ``final`` (most reasons) ends the workflow, the others park it to resume."""
+    return StepFailed(reason, retryable=False, owner=owner, code=code, fix=fix, refused=final,
                       business_status=BusinessStatus.PENDING_VALIDATION)
 
 
@@ -136,13 +137,15 @@ def _credit_lines(request: CreditRequestV1, invoice: dict[str, Any]) -> list[dic
         given_currency = request.lines[0].amount.currency
     if given_currency != currency:
         raise _refused(f"the credit is in {given_currency}; invoice {invoice['id']} is in {currency}",
-                       ExceptionOwner.BILLING_OPS, "currency_mismatch", "Ask again in the invoice's currency.")
+                       ExceptionOwner.BILLING_OPS, "currency_mismatch", "Ask again, in the invoice's currency.")
     lines = []
     for sku, (amount, description) in wanted.items():
         if amount > totals.get(sku, 0):
-            raise _refused(f"invoice {invoice['id']} billed {totals.get(sku, 0)} minor units of {sku or 'anything'}; "
-                           f"{amount} cannot be credited", ExceptionOwner.BILLING_OPS, "credit_exceeds_billed",
-                           "Credit at most what the invoice billed for each product, then start a new credit.")
+            billed_what = (f"billed {totals.get(sku, 0)} minor units of {sku}" if sku else
+                           f"billed {sum(totals.values())} minor units in all")
+            raise _refused(f"invoice {invoice['id']} {billed_what}; {amount} cannot be credited",
+                           ExceptionOwner.BILLING_OPS, "credit_exceeds_billed",
+                           "Credit at most what the invoice billed for each product, in a new credit.")
         only = billed[sku][0] if len(billed[sku]) == 1 else None
         lines.append({"sku": sku, "amount_minor": amount, "invoice_line_id": only and only.get("id"),
                       "service_start": billed[sku][0].get("period_start"),
@@ -158,7 +161,7 @@ def _obligation(view: dict[str, Any], sku: str) -> dict[str, Any]:
         raise _refused(f"obligation {oid} {what} revenue contract {view['contract']['id']}; the revenue API "
                        "reduces the price of ratable obligations only", ExceptionOwner.FINANCE_OPS,
                        "obligation_not_reducible",
-                       f"Credit {sku} by hand in billing, the ERP and revenue, then cancel this workflow.")
+                       f"Credit {sku} by hand in billing, the ERP and revenue.")
     return found
 
 
@@ -174,7 +177,7 @@ def _effective(view: dict[str, Any], line: dict[str, Any], requested: date | Non
         if requested is not None or max(changes) >= end:
             raise _refused(f"{obligation['id']} last changed on {max(changes)}; a price concession must take effect "
                            f"after it and by {end}", ExceptionOwner.FINANCE_OPS, "effective_date_taken",
-                           "Start the credit again with a later effective_date inside the service period.")
+                           "Ask again with a later effective_date inside the service period.")
         candidate = max(changes) + timedelta(days=1)
     return candidate.isoformat()
 
@@ -184,14 +187,15 @@ async def validate(ctx: StepContext) -> dict[str, Any]:
     links = await ctx.systems.links.of(deal)
     if not links.get("subscription_id") or not links.get("revenue_contract_id"):
         raise _refused(f"deal {deal} is not activated", ExceptionOwner.INTEGRATION, "deal_not_activated",
-                       "Activate the deal first (or correct the opportunity id), then resume.")
+                       "Activate the deal first (or correct the opportunity id), then resume.", final=False)
     invoice = await call(ctx.systems.billing, "GET", f"/v1/invoices/{request.invoice_id}", missing_ok=True)
     if invoice is None or invoice.get("subscription_id") != links["subscription_id"]:
         raise _refused(f"invoice {request.invoice_id} is not an invoice of deal {deal}'s subscription",
                        ExceptionOwner.BILLING_OPS, "invoice_unknown", "Start the credit with an invoice of the deal.")
     if invoice["status"] not in ("open", "paid"):
         raise _refused(f"invoice {invoice['id']} is {invoice['status']}; only open or paid invoices take a credit",
-                       ExceptionOwner.BILLING_OPS, "invoice_not_creditable", "Finalize the invoice, then resume.")
+                       ExceptionOwner.BILLING_OPS, "invoice_not_creditable", "Finalize the invoice, then resume.",
+                       final=False)
     lines = _credit_lines(request, invoice)
     view = await call(ctx.systems.revrec, "GET", f"/v1/contracts/{links['revenue_contract_id']}")
     for line in lines:

@@ -135,7 +135,9 @@ def revenue_terms(deal: Opportunity, customer_key: str) -> dict[str, Any]:
         if line.id:
             item["deal_line_ids"] = [line.id]
         if line.billing_frequency is BillingFrequency.USAGE:
-            item |= {"pattern": "usage", "standalone_selling_price": _money(Money.zero(deal.currency))}
+            item |= {"pattern": "usage", "start_date": line.service_start.isoformat(),
+                     "end_date": line.service_end.isoformat(),
+                     "standalone_selling_price": _money(Money.zero(deal.currency))}
             terms.append({"obligation_id": item["id"], "unit_price_minor": str(line.sale_price.amount_minor)})
         elif line.billing_frequency is BillingFrequency.ONE_TIME:
             item |= {"pattern": "point_in_time", "satisfied_on": line.service_start.isoformat(),

@@ -1,6 +1,7 @@
 """Usage: one usage record becomes a billing meter event and usage revenue on the deal's revenue contract.
 
-billing meter event (``POST /v1/usage``) -> revrec usage measurement of ``po-<SKU>``.
+validate (the deal meters the product, and the units were used inside its service period) -> billing meter
+event (``POST /v1/usage``) -> revrec usage measurement of ``po-<SKU>``.
 
 One workflow per usage record, ``usage:<record id>``: the record id is the source's own idempotency key, so
 a record reported twice (a batch resent, a collector restarted) starts nothing new and is counted once. The
@@ -15,7 +16,7 @@ the contract's history), so the steps have no ``undo``: a wrong record is correc
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -66,6 +67,32 @@ async def _activated(ctx: StepContext, needs: str) -> dict[str, str]:
     return links
 
 
+def _refused(reason: str, code: str, fix: str) -> StepFailed:
+    return StepFailed(reason, retryable=False, owner=ExceptionOwner.INTEGRATION, code=code, fix=fix, refused=True,
+                      business_status=BusinessStatus.PENDING_VALIDATION)
+
+
+async def validate(ctx: StepContext) -> dict[str, Any]:
+    """Refuse (end the workflow, writing nothing) usage the deal cannot bill: a product it does not meter, or units
+    used outside the usage line's service period."""
+    record = _record(ctx)
+    contract = (await _activated(ctx, "revenue_contract_id"))["revenue_contract_id"]
+    view = await call(ctx.systems.revrec, "GET", f"/v1/contracts/{contract}")
+    oid = f"po-{record.sku}"
+    obligation = next((o for o in view["contract"]["obligations"] if o["id"] == oid), None)
+    if obligation is None or obligation.get("pattern") != "usage":
+        what = "has no line of" if obligation is None else "does not meter (it is not a usage line)"
+        raise _refused(f"usage record {record.id}: deal {ctx.workflow.subject} {what} {record.sku}",
+                       "sku_not_metered", "Report usage only for the deal's usage products, in a new record.")
+    used_on = record.occurred_at.astimezone(UTC).date()
+    start, end = (date.fromisoformat(obligation[k]) if obligation.get(k) else None for k in ("start_date", "end_date"))
+    if (start and used_on < start) or (end and used_on > end):
+        raise _refused(f"usage record {record.id}: used on {used_on}, outside {record.sku}'s service period "
+                       f"{start or '…'} to {end or '…'}", "usage_outside_term",
+                       "Report the units against the deal whose term they were used in, in a new record.")
+    return {"revenue_contract_id": contract, "obligation_id": oid, "on": used_on.isoformat()}
+
+
 async def billing_usage(ctx: StepContext) -> dict[str, Any]:
     record = _record(ctx)
     links = await _activated(ctx, "subscription_id")
@@ -93,6 +120,7 @@ USAGE = WorkflowDefinition(
     kind="usage",
     description="A usage record billed as a meter event and recognised as usage revenue.",
     steps=(
+        Step("validate", validate, BusinessStatus.PENDING_VALIDATION),
         Step("billing_usage", billing_usage, BusinessStatus.AWAITING_BILLING),
         Step("revenue_usage", revenue_usage, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
     ),
