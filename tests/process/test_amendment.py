@@ -300,6 +300,23 @@ class TestRefusals:
         assert (parked["state"], parked["exception"]["code"]) == ("parked", "deal_not_activated")
         assert parked["exception"]["owner"] == "integration"
 
+    def test_an_amendment_without_an_id_is_named_by_its_content(self, topology: Topology):
+        deal = f"006NOID{uuid.uuid4().hex[:8].upper()}"
+        # An activation the deal cannot pass (it parks in validate) makes the deal known; the amendments queue.
+        queued = post(topology, "/v1/workflows", {"kind": "activation", "subject": deal,
+                                                  "input": {"opportunity": {}, "customer": {}}})
+        assert queued.status_code == 201, queued.text
+        change = {"opportunity_id": deal, "effective_date": "2025-04-16", "currency": "USD",
+                  "changed_lines": [{"action": "remove", "line_id": "00k000000000001"}]}
+        first, again = (post(topology, f"/v1/deals/{deal}/amendments", change) for _ in range(2))
+        assert first.status_code == again.status_code == 202, first.text
+        assert first.json()["id"] == again.json()["id"] and first.json()["id"].startswith("amendment:am-")
+        assert first.json()["input"]["amendment"]["id"] == first.json()["id"].removeprefix("amendment:")
+        other = post(topology, f"/v1/deals/{deal}/amendments", {**change, "effective_date": "2025-04-17"})
+        assert other.status_code == 202 and other.json()["id"] != first.json()["id"]
+        bad = post(topology, f"/v1/deals/{deal}/amendments", {**change, "id": "no spaces"})
+        assert bad.status_code == 400 and [e["field"] for e in bad.json()["errors"]] == ["id"]
+
     def test_an_amendment_of_another_deal_is_a_validation_problem(self, topology: Topology):
         change = {"id": "AMD-1", "opportunity_id": "006OTHER", "effective_date": "2025-04-16", "currency": "USD",
                   "changed_lines": [{"action": "remove", "line_id": "00k000000000001"}]}

@@ -9,6 +9,7 @@ answers 404.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Annotated, Any, Literal
 
@@ -72,14 +73,17 @@ class DealChangeController(Controller):
           summary="Amend a booked deal mid-term (the canonical amendment; idempotent by its id)",
           description="Starts the `amendment` workflow `amendment:<amendment id>`: billing change with proration, "
                       "ERP invoice adjustment, revenue modification, CRM status. `proration` defaults to "
-                      "`always_invoice`, `revenue_treatment` to `prospective`.")
+                      "`always_invoice`, `revenue_treatment` to `prospective`. Without an `id`, the amendment's id "
+                      "is a digest of its content, so the same amendment sent again is the same amendment.")
     async def amend(self, opportunity_id: DealId, data: JSONBody[Amendment], request: Request[Any, Any, Any],
                     proration: FromQuery[Proration | None] = None,
                     revenue_treatment: FromQuery[Treatment | None] = None) -> Response[WorkflowRecord]:
         if data.opportunity_id != opportunity_id:
             raise _invalid("opportunity_id", f"must be the deal in the path ({opportunity_id})")
-        if data.id is None or not _KEY_RE.fullmatch(data.id):
-            raise _invalid("id", "required, letters, digits and ._- (it makes the start idempotent)")
+        if data.id is not None and not _KEY_RE.fullmatch(data.id):
+            raise _invalid("id", "letters, digits and ._- only (it makes the start idempotent)")
+        if data.id is None:
+            data = msgspec.structs.replace(data, id=f"am-{hashlib.sha256(msgspec.json.encode(data)).hexdigest()[:16]}")
         body: dict[str, Any] = {"amendment": msgspec.to_builtins(data)}
         if proration:
             body["proration"] = proration
