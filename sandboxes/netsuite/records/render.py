@@ -12,7 +12,7 @@ from typing import Any
 
 from .business import derived
 from .store import NetSuiteState
-from .types import FREE_REFS, RECORD_TYPES
+from .types import CURRENCIES, FREE_REFS, RECORD_TYPES
 
 __all__ = ["collection", "ref_name", "render_record", "render_sublist"]
 
@@ -25,6 +25,8 @@ def _link(href: str) -> list[dict[str, str]]:
 
 def ref_name(state: NetSuiteState, ref: dict[str, Any]) -> str | None:
     """The display name NetSuite gives a referenced record."""
+    if ref["$ref"] == "currency":
+        return CURRENCIES.get(str(ref["id"]))
     if ref["$ref"] not in RECORD_TYPES:
         return FREE_REFS.get(ref["$ref"]) or None
     target = state.records[ref["$ref"]].get(ref["id"])

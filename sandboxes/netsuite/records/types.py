@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["FREE_REFS", "RECORD_TYPES", "Field", "RecordType", "Sublist", "canonical_type"]
+__all__ = ["CURRENCIES", "FREE_REFS", "RECORD_TYPES", "Field", "RecordType", "Sublist", "canonical_type"]
 
 Kind = Literal["text", "number", "bool", "date", "ref"]
 
@@ -63,6 +63,8 @@ def _ref(target: str, label: str = "") -> Field:
     return Field("ref", ref=target, label=label)
 
 
+CURRENCIES = {"1": "USD", "2": "GBP", "3": "CAD", "4": "EUR", "5": "JPY", "6": "AUD"}
+"""The development account's currency records by internal id (their names are the ISO codes)."""
 FREE_REFS = {"subsidiary": "Parent Company", "currency": "USD", "terms": "Net 30", "department": "",
              "class": "", "location": "", "revRecSchedule": "", "salesRep": "", "revenueRecognitionRule": ""}
 _COMMON_FREE = {name: _ref("free") for name in ("subsidiary", "currency", "department", "class", "location")}

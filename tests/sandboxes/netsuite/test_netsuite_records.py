@@ -90,6 +90,16 @@ class TestReferences:
         assert entity["links"][0]["href"].endswith(f"/record/v1/customer/{entity['id']}")
 
 
+    def test_a_currency_reference_is_named_by_its_currency(self, ns: NetSuiteHttp) -> None:
+        customer, item = seed(ns)
+        names = {}
+        for currency in ("1", "4", "5"):
+            order = created_id(ns.request("POST", "/record/v1/salesOrder", json_body={
+                "entity": {"id": customer}, "currency": {"id": currency}, "item": {"items": [{"item": {"id": item}}]}}))
+            names[currency] = ns.request("GET", f"/record/v1/salesOrder/{order}").json()["currency"]["refName"]
+        assert names == {"1": "USD", "4": "EUR", "5": "JPY"}
+
+
 class TestUpsert:
     def test_retried_put_creates_nothing_new(self, ns: NetSuiteHttp) -> None:
         first = created_id(ns.request("PUT", "/record/v1/customer/eid:ACME", json_body={"companyName": "Acme"}))

@@ -262,8 +262,10 @@ class NetSuiteConnector:
         try:
             return self.currency_ids[code]
         except KeyError:
-            raise VendorRefused(f"Currency {code} is not enabled in the NetSuite account (known: "
-                                f"{', '.join(sorted(self.currency_ids))}).", slug="business-rule",
+            raise VendorRefused(f"Currency {code} is not among the NetSuite account's currencies revflow knows ("
+                                f"{', '.join(sorted(self.currency_ids))}): enable it in NetSuite (Lists > Accounting "
+                                "> Currencies), then add its internal id to REVFLOW_ERP_NETSUITE_CURRENCIES.",
+                                slug="business-rule",
                                 code="currency_unsupported", retryable=False, owner="finance_ops") from None
 
     def _currency_of(self, record: dict[str, Any], what: str) -> str:
