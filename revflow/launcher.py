@@ -107,7 +107,10 @@ WIRING: dict[str, dict[str, str]] = {
             "REVFLOW_ERP_NETSUITE_CONSUMER_KEY": "revflow-dev-consumer-key",
             "REVFLOW_ERP_NETSUITE_CONSUMER_SECRET": "revflow-dev-consumer-secret",
             "REVFLOW_ERP_NETSUITE_TOKEN_ID": "revflow-dev-token-id",
-            "REVFLOW_ERP_NETSUITE_TOKEN_SECRET": "revflow-dev-token-secret"},
+            "REVFLOW_ERP_NETSUITE_TOKEN_SECRET": "revflow-dev-token-secret",
+            # The sandbox account's currency records (NetSuite's four standard ones, then JPY and AUD).
+            "REVFLOW_ERP_NETSUITE_CURRENCIES":
+                '{{"USD": "1", "GBP": "2", "CAD": "3", "EUR": "4", "JPY": "5", "AUD": "6"}}'},
     # Billing talks to the Stripe sandbox, which accepts any well-formed test key.
     "billing": {"REVFLOW_BILLING_VENDOR": "stripe", "REVFLOW_BILLING_VENDOR_URL": "http://{stripe}",
                 "REVFLOW_BILLING_STRIPE_API_KEY": "sk_test_revflow_dev"},

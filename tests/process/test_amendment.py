@@ -314,6 +314,8 @@ class TestRefusals:
         assert first.json()["input"]["amendment"]["id"] == first.json()["id"].removeprefix("amendment:")
         other = post(topology, f"/v1/deals/{deal}/amendments", {**change, "effective_date": "2025-04-17"})
         assert other.status_code == 202 and other.json()["id"] != first.json()["id"]
+        prorated = post(topology, f"/v1/deals/{deal}/amendments?proration=create_prorations", change)
+        assert prorated.status_code == 202 and prorated.json()["id"] not in (first.json()["id"], other.json()["id"])
         bad = post(topology, f"/v1/deals/{deal}/amendments", {**change, "id": "no spaces"})
         assert bad.status_code == 400 and [e["field"] for e in bad.json()["errors"]] == ["id"]
 

@@ -370,3 +370,76 @@ class TestIndexMirror:
         for n in range(4):  # refilled behind the mirror's back, up to version 4
             await flows.start("slow", f"deal-s{n}", {})
         assert sorted(r.subject for r in await flows.store.summaries()) == [f"deal-s{n}" for n in range(4)]
+
+
+class TestRefusals:
+    async def test_a_refusal_undoes_what_was_done_even_when_an_undo_must_wait_and_never_runs_on(self, redis,
+                                                                                                key_prefix):
+        effects = Effects(redis, key_prefix)
+        undo_tries: list[int] = []
+
+        async def first(ctx: StepContext) -> dict:
+            await effects.add("first")
+            return {}
+
+        async def undo_first(ctx: StepContext) -> None:
+            undo_tries.append(1)
+            if len(undo_tries) == 1:
+                raise StepFailed("billing answered 503", retryable=True)
+            await effects.add("first-undone")
+
+        async def check(ctx: StepContext) -> dict:
+            await effects.add("check")
+            raise StepFailed("credit exceeds the invoice", retryable=False, owner=ExceptionOwner.BILLING_OPS,
+                             code="credit_exceeds_billed", fix="ask again for less", refused=True)
+
+        async def after(ctx: StepContext) -> dict:
+            await effects.add("after")
+            return {}
+
+        s = BusinessStatus.AWAITING_BILLING
+        defs = {"credit": WorkflowDefinition("credit", (Step("first", first, s, undo=undo_first),
+                                                        Step("check", check, s), Step("after", after, s)))}
+        async with workers(redis, key_prefix, defs) as (flows, _):
+            record, _ = await flows.start("credit", "deal-r", {})
+            done = await settled(flows, record.id, states=("compensated", "succeeded"))
+        assert (done.state, done.business_status) == ("compensated", "cancelled")
+        assert [(s.name, s.status) for s in done.steps] == [("first", "undone"), ("check", "refused"),
+                                                            ("after", "skipped")]
+        assert await effects.counts() == {"first": 1, "check": 1, "first-undone": 1}
+        [refused] = [h for h in done.history if h.event == "refused"]
+        assert refused.detail.startswith("credit_exceeds_billed: credit exceeds the invoice. ask again for less")
+        assert done.exception is None
+
+
+class TestStepsOfAnEarlierVersion:
+    async def test_a_record_saved_before_a_step_was_added_goes_on_from_where_it_was(self, redis, key_prefix):
+        effects = Effects(redis, key_prefix)
+
+        def counting(name: str):
+            async def step(ctx: StepContext) -> dict:
+                await effects.add(name)
+                return {"by": name}
+            return step
+
+        s = BusinessStatus.AWAITING_BILLING
+        old = {"usage": WorkflowDefinition("usage", (Step("bill", counting("bill"), s),
+                                                     Step("recognise", counting("recognise"), s)))}
+        new = {"usage": WorkflowDefinition("usage", (Step("validate", counting("validate"), s),
+                                                     Step("bill", counting("bill"), s),
+                                                     Step("recognise", counting("recognise"), s)))}
+        keyspace = KeySpace(key_prefix)
+        earlier = Workflows(redis, keyspace, EventBus(redis, keyspace, source="/test"), old)
+        record, _ = await earlier.start("usage", "deal-v", {})
+        saved = await earlier.store.load(record.id)
+        saved.steps[0].status, saved.steps[0].output, saved.step_index = "done", {"by": "bill"}, 1
+        await redis.set(earlier.store.record_key(record.id), msgspec.json.encode(saved))
+        async with workers(redis, key_prefix, new) as (flows, _):
+            await flows.kick(record.id)
+            done = await settled(flows, record.id)
+        assert done.state == "succeeded", done.exception
+        assert [(s.name, s.status) for s in done.steps] == [("validate", "skipped"), ("bill", "done"),
+                                                            ("recognise", "done")]
+        assert done.steps[1].output == {"by": "bill"}
+        assert await effects.counts() == {"recognise": 1}
+        assert [h.event for h in done.history].count("steps_aligned") == 1

@@ -106,7 +106,7 @@ class TestRefusedUsage:
         too_early = {**_record(deal, sku, 3), "id": f"{deal}-early", "occurred_at": "2024-12-31T12:00:00Z"}
         good = _record(deal, sku, 4)
         started = _report(topology, [wrong_product, too_early])["data"]
-        expected = {wrong_product["id"]: "sku_not_metered: ", too_early["id"]: "usage_outside_term: "}
+        expected = {wrong_product["id"]: "sku_not_metered: ", too_early["id"]: "usage_before_term: "}
         for row in started:
             ended = topology.wait_for(row["workflow_id"])
             assert (ended["state"], ended["business_status"]) == ("compensated", "cancelled"), (ended["input"], [

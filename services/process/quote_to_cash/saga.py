@@ -391,6 +391,27 @@ class Claim(msgspec.Struct, frozen=True):
     """The request as stored: the save that applies it passes it back, so that exactly that request is consumed."""
 
 
+def align_steps(record: WorkflowRecord, definition: WorkflowDefinition) -> bool:
+    """Line a record saved under an earlier version of its workflow up with the definition, by step name.
+
+    The runner pairs ``definition.steps[i]`` with ``record.steps[i]``; a step added since the record was saved
+    would otherwise shift every later one. A new step before the record's position is ``skipped`` (the
+    workflow was already past that point), one after it ``pending``; a step no longer defined is dropped; the
+    position stays on the same step (or the next one still defined). Returns whether anything changed.
+    """
+    names = [step.name for step in definition.steps]
+    if [step.name for step in record.steps] == names:
+        return False
+    saved = {step.name: step for step in record.steps}
+    ahead = [step.name for step in record.steps[record.step_index:] if step.name in names]
+    reached = names.index(ahead[0]) if ahead else len(names)
+    record.steps = [saved.get(name) or StepRecord(name=name, status="skipped" if i < reached else "pending")
+                    for i, name in enumerate(names)]
+    record.step_index = reached
+    record.note("steps_aligned", detail=f"saved steps {', '.join(saved)}; now {', '.join(names)}")
+    return True
+
+
 class WorkflowStore:
     """Workflow records, leases, per-subject queues, timers and the listing index in Redis."""
 
@@ -632,6 +653,8 @@ class SagaRunner:
 
     async def _advance(self, record: WorkflowRecord, claim: Claim) -> None:
         token, request = claim.token, claim.request
+        if not record.state.is_terminal and align_steps(record, self.definitions[record.kind]):
+            await self.store.save(record, token)
         if record.state.is_terminal:
             if request:
                 record.note("request_ignored", detail=f"{request.action}: the workflow had already finished",
@@ -768,6 +791,11 @@ class SagaRunner:
             state.status = "refused"
             record.note("refused", step=step.name, detail=f"{failure.code or 'refused'}: {failure.reason}. "
                                                           f"{failure.fix} (owner: {failure.owner.value})")
+            # The owner is told as of any exception (they must ask again); the record keeps no open exception.
+            record.exception = ExceptionRecord(step=step.name, owner=failure.owner, reason=failure.reason,
+                                               fix=failure.fix, code=failure.code, retryable=False, occurred_at=_now())
+            await self._notify(record)
+            record.compensate = True
             await self._compensate(record, token)
             return
         if failure.retryable and state.attempts < self.policy.max_attempts:
@@ -822,7 +850,8 @@ class SagaRunner:
         record.state, record.business_status, record.completed_at = (
             WorkflowState.COMPENSATED, BusinessStatus.CANCELLED, _now())
         record.note("compensated")
-        WORKFLOWS_FINISHED.labels(workflow=record.kind, outcome="compensated").inc()
+        refused = any(s.status == "refused" for s in record.steps)
+        WORKFLOWS_FINISHED.labels(workflow=record.kind, outcome="refused" if refused else "compensated").inc()
         await self._finish(record, token)
 
     async def _found(self, record: WorkflowRecord, step: Step, context: StepContext, token: str) -> bool:

@@ -9,8 +9,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import msgspec
+
+from contracts.deals import Amendment
 from contracts.events import CloudEvent
 from services.process.quote_to_cash.engine import Workflows
+from services.process.quote_to_cash.workflows.amendment import amendment_key
 
 __all__ = ["BILLING_GROUP", "CRM_GROUP", "Triggers"]
 
@@ -45,7 +49,11 @@ class Triggers:
                                        correlation_id=event.correlationid)
         elif event.type == "revflow.crm.opportunity.amended.v1" and "amendment" in self.workflows.definitions:
             amendment = data["amendment"]
-            key = amendment.get("id") or event.id
+            try:
+                key = amendment_key(msgspec.convert(amendment, Amendment), proration=data.get("proration"),
+                                    treatment=data.get("revenue_treatment"))
+            except (msgspec.ValidationError, TypeError, ValueError):
+                key = amendment.get("id") or event.id  # not a canonical amendment: the workflow's validation says why
             await self.workflows.start("amendment", amendment["opportunity_id"], data,
                                        workflow_id=f"amendment:{key}", correlation_id=event.correlationid)
 

@@ -30,8 +30,11 @@ class ErpNotFound(ServiceError):
 
 
 class VendorRefused(ServiceError):
-    """NetSuite refused a request; ``code`` is NetSuite's own ``o:errorCode``, ``vendor_path`` its ``o:errorPath``
-    (the field of the NetSuite body it refused, when it names one)."""
+    """NetSuite refused a request.
+
+    ``code`` is NetSuite's own ``o:errorCode``; ``vendor_path`` its ``o:errorPath`` (the field of the NetSuite body
+    it refused, when it names one).
+    """
 
     vendor_path: str | None = None
 

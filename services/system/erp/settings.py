@@ -33,9 +33,10 @@ class ErpSettings(RuntimeSettings, frozen=True, kw_only=True):
     netsuite_token_secret: str | None = None
     """Secret of the access token."""
     netsuite_currencies: dict[str, str] = msgspec.field(
-        default_factory=lambda: {"USD": "1", "GBP": "2", "CAD": "3", "EUR": "4", "JPY": "5", "AUD": "6"})
+        default_factory=lambda: {"USD": "1", "GBP": "2", "CAD": "3", "EUR": "4"})
     """ISO 4217 code -> internal id of the account's currency records (NetSuite references currencies by id). The
-    default is the development account's (the NetSuite sandbox's); set it to your account's."""
+    default is NetSuite's four standard records; any other currency has an id of its account's own, so it is set
+    here (the local topology adds the NetSuite sandbox's JPY 5 and AUD 6)."""
     vendor_timeout_seconds: float = 5.0
     """Per-attempt timeout of vendor calls."""
     vendor_max_attempts: int = 4

@@ -9,7 +9,6 @@ answers 404.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Annotated, Any, Literal
 
@@ -22,6 +21,7 @@ from contracts.event_payloads import OpportunityRenewed
 from contracts.problems import FieldError
 from services.process.quote_to_cash.api._workflows import workflows_of
 from services.process.quote_to_cash.saga import WorkflowRecord
+from services.process.quote_to_cash.workflows.amendment import amendment_key
 from services.runtime.auth.guards import requires
 from services.runtime.problems import ServiceError
 
@@ -74,7 +74,8 @@ class DealChangeController(Controller):
           description="Starts the `amendment` workflow `amendment:<amendment id>`: billing change with proration, "
                       "ERP invoice adjustment, revenue modification, CRM status. `proration` defaults to "
                       "`always_invoice`, `revenue_treatment` to `prospective`. Without an `id`, the amendment's id "
-                      "is a digest of its content, so the same amendment sent again is the same amendment.")
+                      "is a digest of its content and of these two options, so the same amendment sent again (here "
+                      "or by the CRM) is the same amendment.")
     async def amend(self, opportunity_id: DealId, data: JSONBody[Amendment], request: Request[Any, Any, Any],
                     proration: FromQuery[Proration | None] = None,
                     revenue_treatment: FromQuery[Treatment | None] = None) -> Response[WorkflowRecord]:
@@ -83,7 +84,8 @@ class DealChangeController(Controller):
         if data.id is not None and not _KEY_RE.fullmatch(data.id):
             raise _invalid("id", "letters, digits and ._- only (it makes the start idempotent)")
         if data.id is None:
-            data = msgspec.structs.replace(data, id=f"am-{hashlib.sha256(msgspec.json.encode(data)).hexdigest()[:16]}")
+            data = msgspec.structs.replace(data, id=amendment_key(data, proration=proration,
+                                                                   treatment=revenue_treatment))
         body: dict[str, Any] = {"amendment": msgspec.to_builtins(data)}
         if proration:
             body["proration"] = proration

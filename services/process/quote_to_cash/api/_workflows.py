@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
-
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
@@ -21,7 +20,6 @@ from contracts.problems import FieldError
 from contracts.process import BusinessStatus, ExceptionOwner
 from services.process.quote_to_cash.engine import UnknownWorkflowError, Workflows
 from services.process.quote_to_cash.saga import Summary, WorkflowRecord, WorkflowState
-from services.process.quote_to_cash.workflows import DEFINITIONS
 from services.process.quote_to_cash.schemas import (
     AssignmentV1,
     ExceptionListV1,
@@ -31,6 +29,7 @@ from services.process.quote_to_cash.schemas import (
     WorkflowListV1,
     WorkflowStartV1,
 )
+from services.process.quote_to_cash.workflows import DEFINITIONS
 from services.runtime.app import links_to
 from services.runtime.auth.guards import current_principal, requires
 from services.runtime.events import DeadLetter, DeadLetterNotFoundError

@@ -32,6 +32,8 @@ ops, since the periods already billed cannot be prorated by the billing system.
 from __future__ import annotations
 
 import calendar
+import hashlib
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Any
@@ -53,6 +55,7 @@ __all__ = [
     "TREATMENTS",
     "add_months",
     "adjust_erp",
+    "amendment_key",
     "contract_ids",
     "deal_links",
     "deal_obligations",
@@ -65,6 +68,19 @@ __all__ = [
     "term_anchor",
     "wait_for_billing",
 ]
+
+
+def amendment_key(amendment: Amendment, *, proration: str | None = None, treatment: str | None = None) -> str:
+    """The amendment's own id, or without one a digest of its content and options.
+
+    The same amendment sent again, by the CRM's event or by hand through the process API, is one workflow
+    (``amendment:<key>``).
+    """
+    if amendment.id:
+        return amendment.id
+    content = {"amendment": msgspec.to_builtins(amendment), "proration": proration, "revenue_treatment": treatment}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return f"am-{digest[:16]}"
 
 PRORATIONS = ("always_invoice", "create_prorations")
 TREATMENTS = ("prospective", "cumulative_catch_up")

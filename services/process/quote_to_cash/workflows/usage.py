@@ -1,6 +1,6 @@
 """Usage: one usage record becomes a billing meter event and usage revenue on the deal's revenue contract.
 
-validate (the deal meters the product, and the units were used inside its service period) -> billing meter
+validate (the deal meters the product, and the units were not used before its service began) -> billing meter
 event (``POST /v1/usage``) -> revrec usage measurement of ``po-<SKU>``.
 
 One workflow per usage record, ``usage:<record id>``: the record id is the source's own idempotency key, so
@@ -73,8 +73,12 @@ def _refused(reason: str, code: str, fix: str) -> StepFailed:
 
 
 async def validate(ctx: StepContext) -> dict[str, Any]:
-    """Refuse (end the workflow, writing nothing) usage the deal cannot bill: a product it does not meter, or units
-    used outside the usage line's service period."""
+    """Refuse (end the workflow, writing nothing) usage the deal cannot bill.
+
+    That is a product it does not meter, or units used before the usage line's service began. Units after its
+    registered end are not refused: a term can run on (a renewal, an amendment), and billing, which knows the
+    current term, answers for them.
+    """
     record = _record(ctx)
     contract = (await _activated(ctx, "revenue_contract_id"))["revenue_contract_id"]
     view = await call(ctx.systems.revrec, "GET", f"/v1/contracts/{contract}")
@@ -85,10 +89,10 @@ async def validate(ctx: StepContext) -> dict[str, Any]:
         raise _refused(f"usage record {record.id}: deal {ctx.workflow.subject} {what} {record.sku}",
                        "sku_not_metered", "Report usage only for the deal's usage products, in a new record.")
     used_on = record.occurred_at.astimezone(UTC).date()
-    start, end = (date.fromisoformat(obligation[k]) if obligation.get(k) else None for k in ("start_date", "end_date"))
-    if (start and used_on < start) or (end and used_on > end):
-        raise _refused(f"usage record {record.id}: used on {used_on}, outside {record.sku}'s service period "
-                       f"{start or '…'} to {end or '…'}", "usage_outside_term",
+    start = date.fromisoformat(obligation["start_date"]) if obligation.get("start_date") else None
+    if start is not None and used_on < start:
+        raise _refused(f"usage record {record.id}: used on {used_on}, before {record.sku}'s service began on "
+                       f"{start}", "usage_before_term",
                        "Report the units against the deal whose term they were used in, in a new record.")
     return {"revenue_contract_id": contract, "obligation_id": oid, "on": used_on.isoformat()}
 

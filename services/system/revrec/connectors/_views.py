@@ -59,14 +59,20 @@ def canonical_contract(record: ContractRecord, closed_through: str | None) -> Re
 
 
 def _allocated_now(o: ObligationRecord) -> int:
-    """What the obligation holds of the price now: a measured one (usage, progress) what was measured; any other the
-    sum of its schedule (a modification re-spreads it)."""
+    """What the obligation holds of the price now.
+
+    A measured one (usage, progress) holds what was measured; any other the sum of its schedule (a modification
+    re-spreads it).
+    """
     return o.allocated if o.allocated is not None else sum(x.amount for x in o.lines)
 
 
 def _allocation_line_now(o: ObligationRecord) -> AllocationLineV1:
-    """The obligation's allocation line as it stands: the registration's, with the amount it holds now (usage
-    billed, a modification), so that the lines keep summing to the contract's current transaction price."""
+    """The obligation's allocation line as it stands.
+
+    The registration's line, with the amount the obligation holds now (usage billed, a modification), so that the
+    lines keep summing to the contract's current transaction price.
+    """
     now = _allocated_now(o)
     if now == o.allocation.amount.amount_minor:
         return o.allocation

@@ -100,7 +100,7 @@ class NetSuiteConnector:
         return await self.get_sales_order(order_id, customer_key=data.customer_key)
 
     async def get_sales_order(self, order_id: str, customer_key: str | None = None) -> SalesOrderV1:
-        """The sales order as NetSuite has it; ``customer_key`` (when the caller knows it) saves reading the customer."""
+        """The sales order as NetSuite has it; a ``customer_key`` the caller knows saves reading the customer."""
         record = await self.api.read("salesOrder", order_id)
         key = customer_key if customer_key is not None else await self._customer_key(record["entity"])
         return sales_order_from_netsuite(record, key, self._currency_of(record, "sales order"))
@@ -205,13 +205,14 @@ class NetSuiteConnector:
     async def _transform(self, source: str, source_id: str, target: str, ext: str, body: dict[str, Any]) -> str:
         """``!transform`` once per external id: an earlier (or concurrent) attempt's record is answered.
 
-        The external id is unique per record type, so a repeat is refused (``USER_ERROR``, or the source already
-        billed or closed); the record that attempt made is then looked up, which costs a read only on a repeat.
+        The external id is unique per record type, so a repeat is refused (a duplicate external id, or the source
+        already billed or closed, whatever NetSuite's code for it); the record that attempt made is then looked up,
+        which costs a read only when NetSuite refuses.
         """
         try:
             return await self.api.transform(source, source_id, target, {**body, "externalId": ext}, key=ext)
         except VendorRefused as exc:
-            again = await self.api.find(target, ext) if exc.code == "USER_ERROR" else None
+            again = await self.api.find(target, ext) if not exc.retryable else None
             if again is None:
                 raise
             return str(again["id"])
