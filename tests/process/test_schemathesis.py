@@ -82,3 +82,13 @@ def test_a_hand_start_with_an_input_not_of_the_workflows_shape_is_a_400_naming_t
             [error] = answer.json()["errors"]
             assert error["field"] == field and error["message"].startswith(message), error
             assert httpx.get(f"{server.url}/v1/workflows/{kind}:{subject}", headers=headers).status_code == 404
+        # A repeat of a start stored earlier answers 200 with that run, whatever its input (idempotent by id).
+        subject = f"shape-{uuid.uuid4().hex[:12]}"
+        first = httpx.post(f"{server.url}/v1/workflows", json={"kind": "invoice_sync", "subject": subject,
+                                                              "input": {"invoice_id": "in_1"}},
+                           headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+        again = httpx.post(f"{server.url}/v1/workflows", json={"kind": "invoice_sync", "subject": subject,
+                                                              "input": {}},
+                           headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+        assert (first.status_code, again.status_code) == (201, 200), again.text
+        assert again.json()["input"] == {"invoice_id": "in_1"}

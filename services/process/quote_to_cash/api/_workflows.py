@@ -69,12 +69,11 @@ class WorkflowController(Controller):
           opt=links_to("getWorkflowV1", "cancelWorkflowV1", workflow_id="$response.body#/id"),
           summary="Start a workflow (idempotent by id: a repeat answers 200 with the first run)")
     async def start(self, data: JSONBody[WorkflowStartV1], request: Request[Any, Any, Any]) -> Response[WorkflowRecord]:
-        shape = DEFINITIONS[data.kind].input_shape
-        if shape is not None:
-            _check_input(shape, data.input)
+        shape, flows = DEFINITIONS[data.kind].input_shape, workflows_of(request)
+        if shape is not None and await flows.store.load(data.id or f"{data.kind}:{data.subject}") is None:
+            _check_input(shape, data.input)  # a repeat of an earlier start answers with that run, as documented
         try:
-            record, created = await workflows_of(request).start(data.kind, data.subject, data.input,
-                                                              workflow_id=data.id)
+            record, created = await flows.start(data.kind, data.subject, data.input, workflow_id=data.id)
         except ValueError as exc:
             raise ServiceError(str(exc), slug="validation", errors=[
                 FieldError(field="kind", source="body", message=str(exc).removeprefix("kind: "))]) from None
