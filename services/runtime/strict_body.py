@@ -19,7 +19,7 @@ from litestar.exceptions import ValidationException
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import BodyKwarg
 
-__all__ = ["install_strict_body"]
+__all__ = ["install_strict_body", "split_validation_error"]
 
 _PATH = re.compile(r"^(.*?)(?: - at `\$(.*)`)?$", re.S)
 _SKIPPED = (bytes, str, Any, object)
@@ -67,9 +67,17 @@ def _is_json(body: bytes) -> bool:
     return True
 
 
-def _refusal(message: str) -> ValidationException:
+def split_validation_error(message: str) -> tuple[str, str]:
+    """A msgspec validation message as its reason and the dotted path of the field.
+
+    The path reads ``lines.0.sku``; it is ``""`` when the value itself is at fault.
+    """
     match = _PATH.match(message)
     reason, path = (match.group(1), match.group(2) or "") if match else (message, "")
-    field = re.sub(r"\[(\d+)\]", r".\1", path).lstrip(".")
+    return reason, re.sub(r"\[(\d+)\]", r".\1", path).lstrip(".")
+
+
+def _refusal(message: str) -> ValidationException:
+    reason, field = split_validation_error(message)
     return ValidationException(detail="Validation failed", extra=[{"key": field, "message": reason,
                                                                    "source": "body"}])

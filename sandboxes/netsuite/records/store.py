@@ -133,9 +133,8 @@ class NetSuiteState:
 
     def by_external_id_in(self, family: str, external_id: str) -> dict[str, Any] | None:
         """The record of a family (``entity``, ``item``...) or of one record type carrying ``externalId``, if any."""
-        rtypes = [family] if family in RECORD_TYPES else [t for t, spec in RECORD_TYPES.items() if spec.table == family]
-        return next((found for rtype in rtypes if (found := self.by_external_id(rtype, external_id)) is not None),
-                    None)
+        return next((found for rtype in _types_of(family)
+                     if (found := self.by_external_id(rtype, external_id)) is not None), None)
 
     def _index_external_id(self, record: dict[str, Any]) -> None:
         external_id = record["fields"].get("externalId")
@@ -149,21 +148,13 @@ class NetSuiteState:
 
     def family(self, family: str) -> Iterator[dict[str, Any]]:
         """Every record of a family (``item``, ``transaction``...) or of one record type."""
-        if family in RECORD_TYPES:
-            yield from self.records[family].values()
-            return
-        for rtype, spec in RECORD_TYPES.items():
-            if spec.table == family:
-                yield from self.records[rtype].values()
+        for rtype in _types_of(family):
+            yield from self.records[rtype].values()
 
     def find(self, family: str, record_id: str) -> dict[str, Any] | None:
         """A record of a family by internal id (ids are unique within a family)."""
-        if family in RECORD_TYPES:
-            return self.records[family].get(record_id)
-        for rtype, spec in RECORD_TYPES.items():
-            if spec.table == family and (found := self.records[rtype].get(record_id)) is not None:
-                return found
-        return None
+        return next((found for rtype in _types_of(family) if (found := self.records[rtype].get(record_id)) is not None),
+                    None)
 
     def referrers(self, record: dict[str, Any]) -> list[dict[str, Any]]:
         """Records holding a reference to ``record`` (deleting it would orphan them)."""
@@ -201,6 +192,11 @@ class NetSuiteState:
             for record in bucket.values():
                 self._index_external_id(record)
         self.changed()
+
+
+def _types_of(family: str) -> list[str]:
+    """The record types of a family (``entity``: ``customer``...), or the one record type named."""
+    return [family] if family in RECORD_TYPES else [t for t, spec in RECORD_TYPES.items() if spec.table == family]
 
 
 def _refers(record: dict[str, Any], rtype: str, record_id: str) -> bool:

@@ -159,6 +159,12 @@ class ExceptionRecord(msgspec.Struct, frozen=True, kw_only=True):
     occurred_at: datetime
 
 
+def _exception_of(step: str, failure: StepFailed, *, fix: str | None = None) -> ExceptionRecord:
+    """The exception a failed step leaves on its workflow (``fix`` when the runner says more than the step)."""
+    return ExceptionRecord(step=step, owner=failure.owner, reason=failure.reason, fix=fix or failure.fix,
+                           code=failure.code, retryable=failure.retryable, occurred_at=_now())
+
+
 class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime
     step: str | None
@@ -792,8 +798,7 @@ class SagaRunner:
             record.note("refused", step=step.name, detail=f"{failure.code or 'refused'}: {failure.reason}. "
                                                           f"{failure.fix} (owner: {failure.owner.value})")
             # The owner is told as of any exception (they must ask again); the record keeps no open exception.
-            record.exception = ExceptionRecord(step=step.name, owner=failure.owner, reason=failure.reason,
-                                               fix=failure.fix, code=failure.code, retryable=False, occurred_at=_now())
+            record.exception = _exception_of(step.name, failure)
             await self._notify(record)
             record.compensate = True
             await self._compensate(record, token)
@@ -811,8 +816,7 @@ class SagaRunner:
         record.business_status = BusinessStatus.NEEDS_ATTENTION if exhausted else failure.business_status
         fix = (f"Retried {state.attempts} times without success. Check the upstream's health, then replay the "
                "workflow (retry)." if exhausted else failure.fix)
-        record.exception = ExceptionRecord(step=step.name, owner=failure.owner, reason=failure.reason, fix=fix,
-                                           code=failure.code, retryable=failure.retryable, occurred_at=_now())
+        record.exception = _exception_of(step.name, failure, fix=fix)
         record.wake_at = None
         record.note("dead_lettered" if exhausted else "parked", step=step.name, detail=failure.reason)
         await self.store.save(record, token)
@@ -884,9 +888,8 @@ class SagaRunner:
             await self.store.save(record, token)
             await self.store.schedule(record.id, _now() + timedelta(seconds=delay))
             return
-        record.exception = ExceptionRecord(step=step.name, owner=failure.owner, reason=failure.reason,
-                                           fix=f"Undo of {step.name} failed: {failure.fix} Then cancel again.",
-                                           code=failure.code, retryable=False, occurred_at=_now())
+        record.exception = _exception_of(step.name, failure,
+                                         fix=f"Undo of {step.name} failed: {failure.fix} Then cancel again.")
         record.business_status = BusinessStatus.NEEDS_ATTENTION
         record.note("undo_failed", step=step.name, detail=failure.reason)
         await self.store.save(record, token)

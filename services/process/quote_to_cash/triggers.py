@@ -52,7 +52,7 @@ class Triggers:
             try:
                 key = amendment_key(msgspec.convert(amendment, Amendment), proration=data.get("proration"),
                                     treatment=data.get("revenue_treatment"))
-            except (msgspec.ValidationError, TypeError, ValueError):
+            except msgspec.ValidationError:
                 key = amendment.get("id") or event.id  # not a canonical amendment: the workflow's validation says why
             await self.workflows.start("amendment", amendment["opportunity_id"], data,
                                        workflow_id=f"amendment:{key}", correlation_id=event.correlationid)

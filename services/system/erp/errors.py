@@ -8,6 +8,8 @@ the runtime's ``UpstreamError``s (502/503/504 with ``Retry-After``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.runtime.problems import ServiceError
 
 __all__ = [
@@ -36,7 +38,9 @@ class VendorRefused(ServiceError):
     it refused, when it names one).
     """
 
-    vendor_path: str | None = None
+    def __init__(self, detail: str, *, vendor_path: str | None = None, **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        self.vendor_path = vendor_path
 
 
 class MasterDataException(ServiceError):

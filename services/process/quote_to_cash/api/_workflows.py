@@ -34,6 +34,7 @@ from services.runtime.app import links_to
 from services.runtime.auth.guards import current_principal, requires
 from services.runtime.events import DeadLetter, DeadLetterNotFoundError
 from services.runtime.problems import ServiceError
+from services.runtime.strict_body import split_validation_error
 
 __all__ = ["DeadLetterController", "ExceptionController", "WorkflowController", "workflows_of"]
 
@@ -162,7 +163,6 @@ class WorkflowController(Controller):
                             note=done.note)
 
 
-_AT = re.compile(r" - at `\$(.*)`$")
 _MISSING = re.compile(r"^Object missing required field `([^`]+)`$")
 
 
@@ -171,12 +171,10 @@ def _check_input(shape: type, value: dict[str, Any]) -> None:
     try:
         msgspec.convert(value, shape, strict=True)
     except msgspec.ValidationError as exc:
-        message = str(exc)
-        at = _AT.search(message)
-        path, message = (at.group(1), message[:at.start()]) if at else ("", message)
+        message, path = split_validation_error(str(exc))
         if missing := _MISSING.match(message):
-            path, message = f"{path}.{missing.group(1)}", "required"
-        field = "input" + path.replace("[", ".").replace("]", "")
+            path, message = ".".join(filter(None, (path, missing.group(1)))), "required"
+        field = ".".join(filter(None, ("input", path)))
         raise ServiceError(f"{field}: {message}", slug="validation",
                            errors=[FieldError(field=field, source="body", message=message)]) from None
 

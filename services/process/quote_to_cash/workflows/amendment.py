@@ -82,6 +82,7 @@ def amendment_key(amendment: Amendment, *, proration: str | None = None, treatme
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     return f"am-{digest[:16]}"
 
+
 PRORATIONS = ("always_invoice", "create_prorations")
 TREATMENTS = ("prospective", "cumulative_catch_up")
 _RECHECK_CAP_S = 60

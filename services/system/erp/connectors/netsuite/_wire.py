@@ -57,10 +57,8 @@ def refusal(response: httpx.Response) -> Exception:
                              owner="integration")
     if status == 409:
         return VendorRefused(message, slug="conflict", code=code, retryable=True, owner="integration")
-    refused = VendorRefused(message, slug="business-rule", code=code, retryable=False,
-                            owner=_OWNERS.get(code, "integration"))
-    refused.vendor_path = first.get("o:errorPath")
-    return refused
+    return VendorRefused(message, slug="business-rule", code=code, retryable=False,
+                         owner=_OWNERS.get(code, "integration"), vendor_path=first.get("o:errorPath"))
 
 
 class NetSuiteApi:
