@@ -9,28 +9,17 @@ problems) in-process. A stateful run follows the document's links: create -> rea
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from services.example.app import create_app
 from services.example.settings import ExampleSettings
 from tests.conftest import REDIS_URL
-from tests.support.contract_fuzzing import examples, run_stateful_flows
+from tests.support.contract_fuzzing import fuzz_operation, run_stateful_flows
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          negative_data_rejection]
 CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "openapi" / "example.v1.json"
 OPERATIONS = sorted((method.upper(), path) for path, item in json.loads(CONTRACT.read_text())["paths"].items()
                     for method in item if not path.startswith("/v1/relay"))
@@ -45,18 +34,7 @@ def example_schema(issuer, module_key_prefix):
 @pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda m: m.value)
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_operation_honours_its_contract(example_schema, issuer, method, path, mode):
-    bearer = issuer.token("example:read example:write")
-    operation = example_schema[path][method]
-
-    @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    def run(case):
-        headers = {**(case.headers or {}), "Authorization": f"Bearer {bearer}"}
-        if method in ("POST", "PATCH") and mode is GenerationMode.POSITIVE:
-            headers["Idempotency-Key"] = uuid.uuid4().hex
-        case.call_and_validate(headers=headers, checks=CHECKS)
-
-    run()
+    fuzz_operation(example_schema, method, path, mode, issuer.token("example:read example:write"), max_examples=25)
 
 
 def test_stateful_flows_honour_the_contract(example_schema, issuer):

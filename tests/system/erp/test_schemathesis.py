@@ -7,27 +7,14 @@ input is rejected.
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from services.system.erp.app import create_app
 from services.system.erp.settings import ErpSettings
 from tests.conftest import REDIS_URL
-from tests.support.contract_fuzzing import examples, run_stateful_flows
-
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          negative_data_rejection]
+from tests.support.contract_fuzzing import fuzz_operation, run_stateful_flows
 
 
 def _operations() -> list[tuple[str, str]]:
@@ -51,18 +38,7 @@ def erp_schema(_netsuite_sandbox, issuer, module_key_prefix):
 @pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda m: m.value)
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_operation_honours_its_contract(erp_schema, issuer, method, path, mode):
-    bearer = issuer.token("erp:read erp:write", audience="erp")
-    operation = erp_schema[path][method]
-
-    @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=examples(15), deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    def run(case):
-        headers = {**(case.headers or {}), "Authorization": f"Bearer {bearer}"}
-        if method == "POST" and mode is GenerationMode.POSITIVE:
-            headers["Idempotency-Key"] = uuid.uuid4().hex
-        case.call_and_validate(headers=headers, checks=CHECKS)
-
-    run()
+    fuzz_operation(erp_schema, method, path, mode, issuer.token("erp:read erp:write", audience="erp"), max_examples=15)
 
 
 def test_stateful_flows_honour_the_contract(erp_schema, issuer):

@@ -13,23 +13,13 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from services.system.revrec.app import create_app
 from services.system.revrec.settings import RevrecSettings
 from tests.conftest import REDIS_URL, delete_keys
-from tests.support.contract_fuzzing import examples, run_stateful_flows
+from tests.support.contract_fuzzing import fuzz_operation, run_stateful_flows
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          negative_data_rejection]
 # The document admits contracts the service rejects (any three capitals as a currency, empty obligation ids), so a
 # generated registration rarely succeeds and these links are walked only when one does.
 _UNREACHED = frozenset({"registerContractV1 -> getContractV1", "registerContractV1 -> modifyContractV1",
@@ -51,17 +41,7 @@ def revrec_schema(issuer) -> Iterator[schemathesis.schemas.BaseSchema]:
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_operation_honours_its_contract(revrec_schema, issuer, method, path, mode):
     bearer = issuer.token("revrec:read revrec:write", audience="revrec")
-    operation = revrec_schema[path][method]
-
-    @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    def run(case):
-        headers = {**(case.headers or {}), "Authorization": f"Bearer {bearer}"}
-        if method in ("POST", "PATCH") and mode is GenerationMode.POSITIVE:
-            headers["Idempotency-Key"] = uuid.uuid4().hex
-        case.call_and_validate(headers=headers, checks=CHECKS)
-
-    run()
+    fuzz_operation(revrec_schema, method, path, mode, bearer, max_examples=25)
 
 
 def test_stateful_flows_honour_the_contract(revrec_schema, issuer):
