@@ -1,7 +1,7 @@
 """Billing what a subscription owes, now or at its term end.
 
-Immediately (an invoice plus credit notes) or later (unbilled charges), and renewals when the site clock
-travels forward (Chargebee's time machine or the sandbox admin route).
+Immediately (an invoice plus credit notes) or later (unbilled charges), and starts of future subscriptions and
+renewals when the site clock travels forward (Chargebee's time machine or the sandbox admin route).
 """
 
 from __future__ import annotations
@@ -118,7 +118,30 @@ def _bill_term_end(state: ChargebeeState, sub: dict[str, Any], renew: bool) -> d
     return invoice
 
 
+def _start(state: ChargebeeState, sub: dict[str, Any]) -> None:
+    """A future subscription starts: its first term begins and is billed in advance."""
+    start = sub["start_date"]
+    state.offset = start - int(state.clock())
+    end = next_term_end(start, sub["billing_period_unit"], sub["billing_period"], start)
+    sub.update(status="active", current_term_start=start, current_term_end=end, next_billing_at=end,
+               started_at=start, activated_at=start)
+    lines = term_lines(state, sub, [si for si in sub["subscription_items"] if si["item_type"] != "charge"],
+                       (start, end))
+    invoice, _, _ = settle(state, sub, lines, [], immediately=True, pending=bool(sub.get("create_pending_invoices")))
+    state.touch(sub)
+    customer = state.objects["customer"][sub["customer_id"]]
+    emit(state, "subscription_started", {"subscription": sub, "customer": customer, "invoice": invoice})
+
+
+def _due_at(sub: dict[str, Any]) -> int:
+    """When the subscription next needs the clock: its start (``future``) or its term end."""
+    return int(sub["start_date"] if sub["status"] == "future" else sub["current_term_end"])
+
+
 def _advance(state: ChargebeeState, sub: dict[str, Any]) -> None:
+    if sub["status"] == "future":
+        _start(state, sub)
+        return
     state.offset = sub["current_term_end"] - int(state.clock())
     customer = state.objects["customer"][sub["customer_id"]]
     if sub["status"] == "non_renewing":
@@ -138,10 +161,10 @@ def _advance(state: ChargebeeState, sub: dict[str, Any]) -> None:
 
 
 def travel(state: ChargebeeState, destination: int) -> int:
-    """Move the site clock forward to ``destination``, renewing or ending every term due on the way.
+    """Move the site clock forward to ``destination``, starting, renewing or ending each subscription due.
 
     Returns:
-        How many term ends were processed.
+        How many starts and term ends were processed.
 
     Raises:
         ChargebeeError: ``destination`` is not after the current time.
@@ -152,10 +175,10 @@ def travel(state: ChargebeeState, destination: int) -> int:
     done = 0
     while True:
         due = [s for s in state.objects["subscription"].values()
-               if s["status"] in ("active", "non_renewing") and s["current_term_end"] <= destination]
+               if s["status"] in ("active", "non_renewing", "future") and _due_at(s) <= destination]
         if not due:
             break
-        _advance(state, min(due, key=lambda s: (s["current_term_end"], s["created_at"])))
+        _advance(state, min(due, key=lambda s: (_due_at(s), s["created_at"])))
         done += 1
     state.offset = destination - int(state.clock())
     state.source = "api"

@@ -41,7 +41,7 @@ def item_amount(state: ChargebeeState, si: dict[str, Any], quantity: int | None 
 _EVENTS = ("subscription_creation", "subscription_trial_start", "plan_activation", "subscription_activation",
            "contract_termination", "on_demand")
 _AT_START = ("subscription_creation", "plan_activation", "subscription_activation")
-"""Events that happen when a subscription starts active (the sandbox has no trials and no future starts)."""
+"""Events of a subscription's creation or start (no trials here; a future subscription's are at its creation)."""
 
 
 def _charge_terms(row: Params, price: dict[str, Any], creating: bool) -> dict[str, Any]:

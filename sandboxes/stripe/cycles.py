@@ -1,4 +1,4 @@
-"""Subscription billing cycles: first invoice, prorations on change, renewals when a test clock advances."""
+"""Subscription billing cycles: first invoice, prorations on change, trial ends and renewals on a test clock."""
 
 from __future__ import annotations
 
@@ -41,26 +41,31 @@ def usage_quantity(state: StripeState, sub: dict[str, Any], price: dict[str, Any
 
 
 def _subscription_line(state: StripeState, sub: dict[str, Any], si: dict[str, Any], qty: int,
-                       period: tuple[int, int]) -> dict[str, Any]:
+                       period: tuple[int, int], trial: bool = False) -> dict[str, Any]:
     price = si["price"]
-    amount = line_amount(price, qty)
+    amount = 0 if trial else line_amount(price, qty)
+    described = (f"Trial period for {_product_name(state, price)}" if trial else
+                 f"{qty} \u00d7 {_product_name(state, price)} (at ${amount / 100:.2f} / "
+                 f"{price['recurring']['interval']})")
     fake = {"amount": amount, "currency": price["currency"], "period": {"start": period[0], "end": period[1]},
-            "description": f"{qty} \u00d7 {_product_name(state, price)} (at ${amount / 100:.2f} / "
-                           f"{price['recurring']['interval']})",
+            "description": described,
             "price": price, "quantity": qty, "subscription": sub["id"], "subscription_item": si["id"],
             "unit_amount_decimal": price.get("unit_amount_decimal"), "metadata": {}}
     return line_from_item(state, fake, kind="subscription")
 
 
 def bill_period(state: StripeState, sub: dict[str, Any], period: tuple[int, int], reason: str,
-                usage_period: tuple[int, int] | None = None) -> dict[str, Any]:
-    """Invoice licensed items in advance for ``period`` and metered items in arrears for ``usage_period``."""
+                usage_period: tuple[int, int] | None = None, trial: bool = False) -> dict[str, Any]:
+    """Invoice licensed items in advance for ``period`` and metered items in arrears for ``usage_period``.
+
+    A ``trial`` period bills the licensed items at zero.
+    """
     cust = state.objects["customer"][sub["customer"]]
     inv = new_invoice(state, cust, subscription=sub, reason=reason, collection_method=sub["collection_method"],
                       days_until_due=sub["days_until_due"], period=period, currency=sub["currency"])
     for si in sub["items"]["data"]:
         if si["price"]["recurring"]["usage_type"] == "licensed":
-            add_line(inv, _subscription_line(state, sub, si, si.get("quantity") or 0, period))
+            add_line(inv, _subscription_line(state, sub, si, si.get("quantity") or 0, period, trial))
         elif usage_period is not None:
             qty = usage_quantity(state, sub, si["price"], *usage_period)
             add_line(inv, _subscription_line(state, sub, si, qty, usage_period))
@@ -78,8 +83,11 @@ def proration_items(state: StripeState, sub: dict[str, Any], si: dict[str, Any],
                     new: tuple[dict[str, Any], int], at: int) -> list[dict[str, Any]]:
     """Pending invoice items crediting unused time on ``old`` and charging remaining time on ``new``.
 
-    Each side is ``full-period amount x (seconds left after at / seconds in period)``, rounded per line.
+    Each side is ``full-period amount x (seconds left after at / seconds in period)``, rounded per line. A change
+    during a trial costs nothing, so it makes none.
     """
+    if sub["status"] == "trialing":
+        return []
     cust = state.objects["customer"][sub["customer"]]
     start, end = sub["current_period_start"], sub["current_period_end"]
     items = []
@@ -102,9 +110,14 @@ def _renew(state: StripeState, sub: dict[str, Any]) -> None:
         sub.update(status="canceled", ended_at=end, canceled_at=sub["canceled_at"] or end)
         emit(state, "customer.subscription.deleted", sub, previous)
         return
-    previous = {"current_period_start": start, "current_period_end": end}
+    previous: dict[str, Any] = {"current_period_start": start, "current_period_end": end}
+    trial_ended = sub["status"] == "trialing"
+    if trial_ended:  # the first paid period begins; nothing metered was billable during the trial
+        previous["status"] = "trialing"
+        sub["status"] = "active"
     sub["current_period_start"], sub["current_period_end"] = end, next_period_end(sub, end)
-    bill_period(state, sub, (end, sub["current_period_end"]), "subscription_cycle", (start, end))
+    bill_period(state, sub, (end, sub["current_period_end"]), "subscription_cycle",
+                None if trial_ended else (start, end))
     emit(state, "customer.subscription.updated", sub, previous)
 
 

@@ -9,6 +9,12 @@ this sandbox's site has it enabled with no bound. A ``specific_date`` in the fut
 is refused here: the sandbox does not schedule mid-term changes.) ``meta_data`` replaces the subscription's.
 Charge item prices among ``subscription_items`` (a setup fee) are billed once, at once, and kept under the
 subscription's ``charged_items`` rather than its ``subscription_items``.
+
+A ``start_date`` in the future makes a ``future`` subscription: it has no term and bills nothing recurring until
+the site's clock reaches that moment (``cycles.travel`` starts it, billing its first term then); its charge
+items are still charged at creation. Its items may be changed (without proration) and it may be cancelled
+at once. A ``start_date`` at or before now would backdate the subscription, which the sandbox's site does not
+allow.
 """
 
 from __future__ import annotations
@@ -69,6 +75,9 @@ def _new_subscription(state: ChargebeeState, p: Params, customer: dict[str, Any]
         raise duplicate("id", sid)
     now = state.now()
     end = next_term_end(now, plan["period_unit"], plan["period"], now)
+    start = p.integer("start_date", minimum=0)
+    if start is not None and start <= now:
+        raise wrong_value("start_date", "cannot be earlier than the current time: backdating is not enabled")
     sub: dict[str, Any] = {
         "id": sid or state.new_id(), "billing_period": plan["period"], "billing_period_unit": plan["period_unit"],
         "customer_id": customer["id"], "status": "active", "current_term_start": now, "current_term_end": end,
@@ -78,6 +87,10 @@ def _new_subscription(state: ChargebeeState, p: Params, customer: dict[str, Any]
         "auto_collection": p.enum("auto_collection", ("on", "off"), default=customer["auto_collection"]),
         "due_invoices_count": 0, "total_dues": 0,
     }
+    if start is not None:
+        for key in ("current_term_start", "current_term_end", "started_at", "activated_at"):
+            del sub[key]
+        sub.update(status="future", start_date=start, next_billing_at=start)
     if p.has("po_number"):
         sub["po_number"] = p.text("po_number")
     if (meta := parse_meta_data(p)) is not None:
@@ -98,7 +111,11 @@ def create(call: Call) -> dict[str, Any]:
     sub = _new_subscription(state, p, customer, plan)
     _set_items(state, sub, items)
     state.add(state.touch(sub))
-    lines = term_lines(state, sub, items, (sub["current_term_start"], sub["current_term_end"]))
+    if sub["status"] == "future":  # only its charges are billed before it starts
+        lines = term_lines(state, sub, [si for si in items if si["item_type"] == "charge"],
+                           (sub["created_at"], sub["created_at"]))
+    else:
+        lines = term_lines(state, sub, items, (sub["current_term_start"], sub["current_term_end"]))
     invoice, notes, unbilled = settle(state, sub, lines, [], p.boolean("invoice_immediately", default=True),
                                       first=True, pending=p.boolean("first_invoice_pending", default=False))
     state.items_changed_at[sub["id"]] = sub["created_at"]
@@ -137,9 +154,10 @@ def _merge(state: ChargebeeState, old: list[dict[str, Any]], rows: list[dict[str
     return result
 
 
-def _live(state: ChargebeeState, sid: str) -> dict[str, Any]:
+def _live(state: ChargebeeState, sid: str, future: bool = False) -> dict[str, Any]:
+    """The subscription ``sid`` when it is running (or, with ``future``, yet to start)."""
     sub = state.get("subscription", sid)
-    if sub["status"] not in ("active", "non_renewing"):
+    if sub["status"] not in ("active", "non_renewing") + (("future",) if future else ()):
         raise invalid_state(f"Subscription is in {sub['status']} state")
     return sub
 
@@ -166,6 +184,12 @@ def _effective_at(state: ChargebeeState, sub: dict[str, Any], p: Params) -> int 
 
 def _change_items(state: ChargebeeState, sub: dict[str, Any], p: Params, new: list[dict[str, Any]]) -> Any:
     """Apply ``new`` items now (prorated from when they take effect) or schedule them for the term end."""
+    if sub["status"] == "future":  # nothing recurring was billed yet: the items are replaced, nothing prorated
+        if any(si["item_type"] == "charge" for si in new) or p.has("change_option") or p.has("end_of_term"):
+            raise wrong_value("change_option" if p.has("change_option") else "subscription_items[item_price_id]",
+                              "a future subscription's recurring items change at once, before it starts")
+        _set_items(state, sub, new)
+        return None, [], []
     at = _effective_at(state, sub, p)
     if at is None:
         if any(si["item_type"] == "charge" for si in new):
@@ -182,7 +206,7 @@ def _change_items(state: ChargebeeState, sub: dict[str, Any], p: Params, new: li
 
 def update_for_items(call: Call) -> dict[str, Any]:
     state, p = call.state, call.params
-    sub = _live(state, call.path["id"])
+    sub = _live(state, call.path["id"], future=True)
     meta = parse_meta_data(p)
     invoice, notes, unbilled = None, [], []
     if p.rows("subscription_items"):
@@ -223,8 +247,10 @@ def remove_scheduled_cancellation(call: Call) -> dict[str, Any]:
 def _cancel_now(state: ChargebeeState, sub: dict[str, Any], p: Params) -> tuple[Any, Any, Any]:
     credit_option = p.enum("credit_option_for_current_term_charges", ("none", "prorate"), default="none")
     now = state.now()
-    charges = usage_lines(state, sub, (sub["current_term_start"], now + 1))
-    credits = change_lines(state, sub, sub["subscription_items"], [], True)[1] if credit_option == "prorate" else []
+    started = sub["status"] != "future"  # a future subscription has billed nothing recurring to settle
+    charges = usage_lines(state, sub, (sub["current_term_start"], now + 1)) if started else []
+    credits = change_lines(state, sub, sub["subscription_items"], [], True)[1] \
+        if credit_option == "prorate" and started else []
     settled = settle(state, sub, charges, credits, immediately=True)
     for usage in state.objects["usage"].values():
         if settled[0] is not None and usage.get("line_item_id") in {li["id"] for li in settled[0]["line_items"]}:
@@ -236,9 +262,11 @@ def _cancel_now(state: ChargebeeState, sub: dict[str, Any], p: Params) -> tuple[
 
 def cancel_for_items(call: Call) -> dict[str, Any]:
     state, p = call.state, call.params
-    sub = _live(state, call.path["id"])
+    sub = _live(state, call.path["id"], future=True)
     option = p.enum("cancel_option", ("immediately", "end_of_term"), default=None)
     at_end = p.boolean("end_of_term", default=False) or option == "end_of_term"
+    if at_end and sub["status"] == "future":
+        raise invalid_state("A future subscription has no term to end: cancel it immediately")
     if p.has("cancel_reason_code"):
         sub["cancel_reason_code"] = p.text("cancel_reason_code")
     customer = state.objects["customer"][sub["customer_id"]]

@@ -1,4 +1,9 @@
-"""Subscriptions: create (with one-off ``add_invoice_items``), update with prorations, cancel, list."""
+"""Subscriptions: create (with one-offs and an optional trial), update with prorations, cancel, list.
+
+A ``trial_end`` in the future starts the subscription ``trialing``: its first invoice bills the licensed items at
+zero (one-off items at their price), the billing cycle is anchored at ``trial_end``, and the first paid period is
+billed when a test clock passes it.
+"""
 
 from __future__ import annotations
 
@@ -57,6 +62,23 @@ def _check_items(items: list[dict[str, Any]]) -> None:
             raise invalid("items", "Currency and interval fields must match across all plans on this subscription.")
 
 
+TWO_YEARS = 730 * 86400
+
+
+def _trial_end(p: Params, now: int) -> int | None:
+    """``trial_end``: a future unix time at most two years away, or ``now`` (no trial)."""
+    if not p.has("trial_end") or p.text("trial_end") == "now":
+        return None
+    end = p.integer("trial_end")
+    if end is None or end <= now:
+        raise invalid("trial_end", "Invalid timestamp: must be an integer Unix timestamp in the future.",
+                      "parameter_invalid_integer")
+    if end > now + TWO_YEARS:
+        raise invalid("trial_end", "Invalid timestamp: can be no more than two years in the future.",
+                      "parameter_invalid_integer")
+    return end
+
+
 def _sub_shell(call: Call, p: Params, cust: dict[str, Any], now: int) -> dict[str, Any]:
     sid = call.state.new_id("subscription")
     return {
@@ -81,27 +103,34 @@ def _sub_shell(call: Call, p: Params, cust: dict[str, Any], now: int) -> dict[st
 
 
 def create(call: Call) -> dict[str, Any]:
-    """A new subscription, billed at once for its first period plus any ``add_invoice_items``."""
+    """A new subscription, billed at once for its first period (or trial) plus any ``add_invoice_items``."""
     p = call.params.allow("customer", "items", "collection_method", "days_until_due", "proration_behavior",
-                          "payment_behavior", "metadata", "description", "billing_cycle_anchor", "add_invoice_items")
+                          "payment_behavior", "metadata", "description", "billing_cycle_anchor", "add_invoice_items",
+                          "trial_end")
     cust = call.state.get("customer", p.text("customer", required=True), "customer")
     p.enum("proration_behavior", BEHAVIORS)
     p.enum("payment_behavior", ("allow_incomplete", "default_incomplete", "error_if_incomplete",
                                 "pending_if_incomplete"))
     now = call.state.now(cust)
+    trial_end = _trial_end(p, now)
     sub = _sub_shell(call, p, cust, now)
     sub["items"]["data"] = [_new_item(call.state, sub["id"], item, now) for item in p.subs("items")]
     _check_items(sub["items"]["data"])
     sub["items"]["total_count"] = len(sub["items"]["data"])
     sub["currency"] = sub["items"]["data"][0]["price"]["currency"]
-    sub["current_period_end"] = next_period_end(sub, now)
+    if trial_end is not None:
+        sub.update(status="trialing", trial_start=now, trial_end=trial_end, billing_cycle_anchor=trial_end,
+                   current_period_end=trial_end)
+    else:
+        sub["current_period_end"] = next_period_end(sub, now)
     one_offs = parse_one_offs(call.state, p.subs("add_invoice_items"), sub["currency"],
                               (now, sub["current_period_end"]), now)
     apply_metadata(sub, p)
     call.state.add(sub)
     emit(call.state, "customer.subscription.created", sub)
     add_one_offs(call.state, sub, one_offs)
-    bill_period(call.state, sub, (now, sub["current_period_end"]), "subscription_create")
+    bill_period(call.state, sub, (now, sub["current_period_end"]), "subscription_create",
+                trial=trial_end is not None)
     return sub
 
 
