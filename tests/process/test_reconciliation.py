@@ -11,7 +11,7 @@ service under test.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -130,6 +130,31 @@ class TestBooksAgree:
         figures = _contract(report, deal)["figures"]
         assert (figures["billed"], figures["recognized"], figures["contract_asset"], figures["deferred"]) == (
             _money(0), _money(recognized), _money(recognized), _money(0))
+
+    def test_a_deal_starting_after_next_month_bills_only_its_setup_before_then(self, topology: Topology):
+        # A deal won today for a year of seats from the first day of the month after next: billing must wait for
+        # that day (Stripe holds the subscription in a trial ending then), so only the setup is billed at signing.
+        today = datetime.now(UTC).date()
+        start = date(today.year + (today.month + 1) // 12, (today.month + 1) % 12 + 1, 1)
+        end = date(start.year + 1, start.month, 1) - timedelta(days=1)
+        seats = {**SEATS, "start": start.isoformat(), "end": end.isoformat()}
+        setup = {**SETUP, "start": start.isoformat(), "end": start.isoformat()}
+        done = activated(topology, [seats, setup], close_date=today.isoformat())
+        deal = done["subject"]
+
+        subscription_id = done["external_ids"]["subscription_id"]
+        [sub] = [s for s in topology.stripe_objects("subscription") if s["id"] == subscription_id]
+        start_unix = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp())
+        assert (sub["status"], sub["trial_end"], sub["billing_cycle_anchor"]) == ("trialing", start_unix, start_unix)
+
+        report = _reconcile(topology, deals=[deal])
+        assert report["unexplained"] == 0
+        assert _differences(report, deal) == [
+            ("unbilled_timing", "billing_ops", True, BOOKED - SETUP["sale"], ("crm", "billing"), None)]
+        figures = _contract(report, deal)["figures"]
+        assert {k: figures[k]["amount_minor"] for k in ("booked", "billed", "unbilled", "posted_to_erp")} == {
+            "booked": BOOKED, "billed": SETUP["sale"], "unbilled": BOOKED - SETUP["sale"],
+            "posted_to_erp": SETUP["sale"]}
 
 
 class TestBrokenAtTheVendor:

@@ -8,7 +8,7 @@ Amounts are ``Money`` (integer minor units + ISO 4217 code), never floats.
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
 import msgspec
@@ -131,7 +131,10 @@ class SubscriptionCreateV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unk
     customer_key: Key
     items: Annotated[list[SubscriptionItemInputV1], msgspec.Meta(min_length=1, max_length=20)]
     start_date: date | None = None
-    """Contract start; billing starts when the subscription is created. Defaults to the creation day."""
+    """Service start; defaults to the creation day. A later day defers billing: nothing recurring is billed until
+    that day (00:00 UTC), whose first period is then billed in full and anchors the billing cycle, while one-time
+    items are billed at creation. The subscription reads ``trialing`` until then (Stripe: a trial ending at the
+    start; Chargebee: a ``future`` subscription). On or before the creation day, billing starts at creation."""
     opportunity_id: Id | None = None
     collection_method: Literal["charge_automatically", "send_invoice"] = "charge_automatically"
     days_until_due: Annotated[int, msgspec.Meta(ge=0, le=365)] | None = None
@@ -151,6 +154,12 @@ class SubscriptionCreateV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unk
     def currency(self) -> str:
         """The currency of the subscription (its items')."""
         return self.items[0].unit_amount.currency
+
+    def billing_start(self, today: date) -> datetime | None:
+        """When billing starts if the service starts after ``today`` (midnight UTC of ``start_date``), else ``None``."""
+        if self.start_date is None or self.start_date <= today:
+            return None
+        return datetime.combine(self.start_date, time.min, UTC)
 
 
 class ItemChangeV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

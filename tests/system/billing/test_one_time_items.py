@@ -1,4 +1,5 @@
-"""One-time items: a closed-won deal's setup fee, billed once on the subscription's first invoice, per vendor.
+"""One-time items: a closed-won deal's setup fee, billed once on the subscription's first invoice, per vendor; and a
+service start after today, which defers the recurring billing but not the setup fee.
 
 The deal closes on 2024-04-01 for 10 platform seats at 1.00 a month, API calls at 0.02 each (usage, billed in
 arrears) and 2 onboarding workshops at 250.00 each, once. The subscription holds the seats and the API calls,
@@ -9,6 +10,9 @@ expected amount is computed below from these inputs.
 """
 
 from __future__ import annotations
+
+import calendar
+from datetime import UTC, date, datetime, timedelta
 
 from tests.system.billing.journeys import APRIL, catalog_item, customer, money
 
@@ -24,9 +28,13 @@ def _minor(item: dict) -> int:
     return item["quantity"] * item["unit_amount"]["amount_minor"]
 
 
-def _deal(api, vendor, setup: dict = SETUP) -> dict:
-    """Customer (on a clock the test can advance), catalogue, and the subscription for the deal."""
-    vendor.clocked_customer("ACME-001", APRIL)
+def _unix(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+def _deal(api, vendor, setup: dict = SETUP, at: int = APRIL) -> dict:
+    """Customer (on a clock at ``at`` the test can advance), catalogue, and the subscription for the deal."""
+    vendor.clocked_customer("ACME-001", at)
     api.ok("PUT", "/v1/customers/ACME-001", customer())
     api.ok("PUT", "/v1/catalog/items/PLAT-SEAT", catalog_item(100))
     api.ok("PUT", "/v1/catalog/items/API-CALLS", catalog_item(2, "usage", "API calls"))
@@ -44,6 +52,11 @@ def _lines(invoice: dict) -> dict[str, dict]:
 
 def _invoices(api, sub: dict) -> list[dict]:
     return api.ok("GET", f"/v1/invoices?subscription={sub['id']}")["data"]
+
+
+def _charged(invoice: dict) -> dict[str, int]:
+    amounts = {sku: line["amount"]["amount_minor"] for sku, line in _lines(invoice).items()}
+    return {sku: amount for sku, amount in amounts.items() if amount}
 
 
 class TestFirstInvoice:
@@ -141,3 +154,36 @@ class TestSyncOneTimePrice:
             assert response.status_code == 422, response.text
             assert response.json()["code"] == "mixed_item_types_unsupported"
             assert vendor.count("product") == 0
+
+
+class TestDeferredStart:
+    """A deal signed today whose service starts in 20 days: nothing recurring is billed before that day.
+
+    The workshops are billed at signing; on the service start the first month of seats is billed in full, from
+    that day, and the billing cycle is anchored there. "Today" is the real date (a start is deferred against it),
+    so the vendor's clock starts this morning.
+    """
+
+    def test_billing_starts_on_the_service_start(self, billing, vendor):
+        today = datetime.now(UTC).date()
+        start = today + timedelta(days=20)
+        after = start + timedelta(days=calendar.monthrange(start.year, start.month)[1])  # one month on
+        if after.day != start.day:  # the next month is too short for the start's day: Stripe's clamp
+            after -= timedelta(days=after.day)
+        body = _deal(billing, vendor, at=_unix(today) + 3_600)
+        sub = billing.ok("POST", "/v1/subscriptions", {**body, "items": [SEATS, SETUP],
+                                                       "start_date": start.isoformat()})
+        assert (sub["status"], sub["start_date"]) == ("trialing", start.isoformat())
+        signing = [inv for inv in _invoices(billing, sub) if inv["total"]["amount_minor"]]
+        assert [(inv["total"], _charged(inv)) for inv in signing] == [
+            (money(_minor(SETUP)), {"ONBOARD": _minor(SETUP)})]  # (Stripe lists the trial's seats at zero)
+
+        vendor.advance_clock(_unix(start) + 3_600)
+        sub = billing.ok("GET", f"/v1/subscriptions/{sub['id']}")
+        assert (sub["status"], sub["current_period_start"], sub["current_period_end"]) == (
+            "active", start.isoformat(), (after - timedelta(days=1)).isoformat())
+        first, signed = [inv for inv in _invoices(billing, sub) if inv["total"]["amount_minor"]]  # newest first
+        assert signed == signing[0]
+        seats = _lines(first)["PLAT-SEAT"]
+        assert first["total"] == money(_minor(SEATS))
+        assert (seats["period_start"], seats["period_end"]) == (start.isoformat(), sub["current_period_end"])

@@ -42,7 +42,10 @@ _CREATE = (
     "on the subscription's first invoice, next to the first period of the recurring items: that invoice "
     "(`GET /v1/invoices?subscription={id}`) has a line with the item's `product_sku`, `quantity` and `amount` "
     "(`quantity` x `unit_amount`), and no later invoice bills it again. One-time items are not recurring, so "
-    "they are not among the returned subscription's `items`. At least one item must be recurring or usage."
+    "they are not among the returned subscription's `items`. At least one item must be recurring or usage. "
+    "A `start_date` after today defers billing to that day: the subscription is `trialing` until then, its "
+    "recurring items are first billed that day (a full period, anchoring the billing cycle), and its one-time "
+    "items are billed at creation. A `start_date` of today or earlier bills from creation."
 )
 
 

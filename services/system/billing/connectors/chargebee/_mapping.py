@@ -60,7 +60,7 @@ _BY_PERIOD = {("month", 1): BillingFrequency.MONTHLY, ("month", 3): BillingFrequ
               ("month", 6): BillingFrequency.SEMIANNUAL, ("month", 12): BillingFrequency.ANNUAL,
               ("year", 1): BillingFrequency.ANNUAL}
 _SUB_STATUS = {"active": SubscriptionStatus.ACTIVE, "non_renewing": SubscriptionStatus.ACTIVE,
-               "in_trial": SubscriptionStatus.TRIALING, "future": SubscriptionStatus.INCOMPLETE,
+               "in_trial": SubscriptionStatus.TRIALING, "future": SubscriptionStatus.TRIALING,
                "paused": SubscriptionStatus.PAUSED, "cancelled": SubscriptionStatus.CANCELED}
 _INVOICE_STATUS = {"pending": InvoiceStatus.DRAFT, "payment_due": InvoiceStatus.OPEN, "not_paid": InvoiceStatus.OPEN,
                    "posted": InvoiceStatus.OPEN, "paid": InvoiceStatus.PAID, "voided": InvoiceStatus.VOID}
@@ -105,7 +105,10 @@ def is_base(price_id: str | None) -> bool:
 
 
 def subscription_status(status: str) -> SubscriptionStatus:
-    """The canonical status of a Chargebee subscription status (``non_renewing`` is still active)."""
+    """The canonical status of a Chargebee subscription status.
+
+    ``non_renewing`` is still active; ``future`` (not billing yet) reads as a trial.
+    """
     return _SUB_STATUS.get(status, SubscriptionStatus.ACTIVE)
 
 

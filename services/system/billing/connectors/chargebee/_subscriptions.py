@@ -11,7 +11,7 @@ subscription items have no id of their own, and an item appears at most once per
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from contracts.billing import InvoiceLine, Subscription, SubscriptionItem
@@ -75,7 +75,9 @@ class ChargebeeSubscriptions:
                          "charge_on_option": "immediately" if charge else None})
         meta = {META + "customer_key": data.customer_key, META + "opportunity_id": data.opportunity_id,
                 META + "start_date": data.start_date.isoformat() if data.start_date else None}
+        billing_start = data.billing_start(datetime.now(UTC).date())
         params = {"subscription_items": rows, "meta_data": {k: v for k, v in meta.items() if v is not None},
+                  "start_date": int(billing_start.timestamp()) if billing_start else None,
                   "auto_collection": "off" if data.collection_method == "send_invoice" else None}
         return await self.api.post(f"/customers/{cid}/subscription_for_items", params, key=f"{idem}:subscription")
 

@@ -7,6 +7,7 @@ subscription already canceled answers it as it is.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from contracts.billing import InvoiceLine, Subscription
@@ -42,7 +43,9 @@ class StripeSubscriptions:
         """A new subscription; its first invoice is Stripe's business.
 
         Recurring and usage items become subscription ``items``; one-time items become ``add_invoice_items``
-        (a one-time price of the SKU), which Stripe bills once, on the subscription's first invoice.
+        (a one-time price of the SKU), which Stripe bills once, on the subscription's first invoice. A service
+        start after today is a trial ending at that start (``trial_end``): Stripe bills the recurring items from
+        then, with the billing cycle anchored there.
         """
         customer = await self.customers.vendor_id(data.customer_key)
         items, one_offs = [], []
@@ -56,7 +59,9 @@ class StripeSubscriptions:
             items.append({"price": price["id"], "quantity": None if metered else item.quantity})
         meta = {META + "customer_key": data.customer_key, META + "opportunity_id": data.opportunity_id,
                 META + "start_date": data.start_date.isoformat() if data.start_date else None}
+        billing_start = data.billing_start(datetime.now(UTC).date())
         params = {"customer": customer, "items": items, "add_invoice_items": one_offs or None,
+                  "trial_end": int(billing_start.timestamp()) if billing_start else None,
                   "collection_method": data.collection_method,
                   "days_until_due": data.days_until_due if data.collection_method == "send_invoice" else None,
                   "metadata": {k: v for k, v in meta.items() if v is not None}}
