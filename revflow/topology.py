@@ -1,13 +1,15 @@
 """The one list of what revflow runs: every service and sandbox, its app factory and its fixed local port.
 
 The CLI (``serve``, ``contracts export``), the launcher and the end-to-end fixtures all read this list, so a
-new service is added here once.
+new service is added here once. ``REVFLOW_PORT_OFFSET`` (default 0) moves every local port by that much, so a
+second topology (a test's, next to a developer's ``revflow up``) can run on the same machine.
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 __all__ = ["TOPOLOGY", "Component", "component", "sandboxes", "services"]
@@ -38,7 +40,11 @@ class Component:
         return self.kind not in ("sandbox", "issuer", "worker")
 
 
-TOPOLOGY: tuple[Component, ...] = (
+PORT_OFFSET = int(os.environ.get("REVFLOW_PORT_OFFSET") or 0)
+"""How far every local port is moved from its fixed value."""
+
+
+_FIXED: tuple[Component, ...] = (
     Component(name="issuer", kind="issuer", factory="services.runtime.auth.issuer.app:create_app", port=8100,
               description="Built-in OAuth2 client-credentials issuer and JWKS"),
     Component(name="example", kind="example", factory="services.example.app:create_app", port=8190,
@@ -77,6 +83,8 @@ TOPOLOGY: tuple[Component, ...] = (
     Component(name="chargebee", kind="sandbox", factory="sandboxes.chargebee.app:create_app", port=8205,
               description="Chargebee API v2 sandbox (official chargebee SDK works against it)"),
 )
+
+TOPOLOGY: tuple[Component, ...] = tuple(replace(c, port=c.port + PORT_OFFSET) if c.port else c for c in _FIXED)
 
 
 def component(name: str) -> Component:

@@ -27,7 +27,7 @@ from revflow.commands.up import print_topology
 from revflow.launcher import Running, running_topology
 from revflow.stories.people import FinanceClerk, Operator, SalesRep
 from revflow.stories.quote_to_cash import STORIES, Demo
-from revflow.topology import TOPOLOGY
+from revflow.topology import TOPOLOGY, component
 
 __all__ = ["demo"]
 
@@ -233,4 +233,4 @@ def demo(platform: bool) -> None:
     if failures:
         raise SystemExit(f"{failures} step(s) failed")
     console.print("Everything reconciled. Run `uv run revflow up` to keep revflow running; the console is at "
-                  "http://127.0.0.1:8121 (sign in as finance / finance-dev-pass).")
+                  f"http://127.0.0.1:{component('ops_console').port} (sign in as finance / finance-dev-pass).")

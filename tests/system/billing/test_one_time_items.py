@@ -15,6 +15,7 @@ import calendar
 from datetime import UTC, date, datetime, timedelta
 
 from tests.system.billing.journeys import APRIL, catalog_item, customer, money
+from tests.system.billing.vendors import StripeHarness
 
 DAY = 86_400
 MAY = APRIL + 30 * DAY  # 2024-05-01T00:00:00Z
@@ -187,3 +188,17 @@ class TestDeferredStart:
         seats = _lines(first)["PLAT-SEAT"]
         assert first["total"] == money(_minor(SEATS))
         assert (seats["period_start"], seats["period_end"]) == (start.isoformat(), sub["current_period_end"])
+
+    def test_a_start_beyond_what_the_vendor_can_defer(self, billing, vendor):
+        # Stripe takes a trial_end at most two years ahead; Chargebee's future subscriptions have no such bound.
+        body = _deal(billing, vendor, at=_unix(datetime.now(UTC).date()))
+        far = datetime.now(UTC).date() + timedelta(days=731)
+        response = billing.write("POST", "/v1/subscriptions", {**body, "items": [SEATS], "start_date": far.isoformat()})
+        if isinstance(vendor, StripeHarness):
+            assert response.status_code == 422, response.text
+            assert (response.json()["code"], response.json()["retryable"]) == ("start_too_far", False)
+            assert f"start_date {far.isoformat()}" in response.json()["detail"]
+            assert vendor.count("subscription") == 0
+        else:
+            assert response.status_code == 201, response.text
+            assert (response.json()["status"], response.json()["start_date"]) == ("trialing", far.isoformat())

@@ -7,7 +7,7 @@ subscription already canceled answers it as it is.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contracts.billing import InvoiceLine, Subscription
@@ -26,6 +26,9 @@ from services.system.billing.errors import BillingNotFound, UnsupportedByVendor,
 from services.system.billing.schemas import AmendmentV1, CancellationV1, ItemChangeV1, RenewalV1, SubscriptionCreateV1
 
 __all__ = ["StripeSubscriptions"]
+
+TRIAL_LIMIT = timedelta(days=730)
+"""How far ahead Stripe takes a ``trial_end`` ("at most two years")."""
 
 
 class StripeSubscriptions:
@@ -60,6 +63,10 @@ class StripeSubscriptions:
         meta = {META + "customer_key": data.customer_key, META + "opportunity_id": data.opportunity_id,
                 META + "start_date": data.start_date.isoformat() if data.start_date else None}
         billing_start = data.billing_start(datetime.now(UTC).date())
+        if billing_start and billing_start - datetime.now(UTC) > TRIAL_LIMIT:
+            raise UnsupportedByVendor(f"start_date {data.start_date}: Stripe defers billing (a trial) by at most "
+                                      f"{TRIAL_LIMIT.days} days; start the subscription nearer its service start.",
+                                      code="start_too_far")
         params = {"customer": customer, "items": items, "add_invoice_items": one_offs or None,
                   "trial_end": int(billing_start.timestamp()) if billing_start else None,
                   "collection_method": data.collection_method,
