@@ -3,9 +3,9 @@
 An annual-term deal billed monthly with a setup fee and usage (closed January 2025), a quarterly support deal
 (March 2025) and a seat deal starting next month (closed today). Bookings, billings, recognised and deferred
 revenue and ARR are computed here from the deal lines: bookings on the close date; each subscription bills its
-first period in advance (plus any one-time line) the day it is created; revenue by relative SSP and actual
-days; deferred revenue = what was billed and not yet recognised; ARR = recurring lines in service on the
-period's last day, annualised.
+first period in advance (plus any one-time line) the day it is created, or the day its service starts when that
+is later; revenue by relative SSP and actual days; deferred revenue = what was billed and not yet recognised;
+ARR = recurring lines in service on the period's last day, annualised.
 """
 
 from __future__ import annotations
@@ -62,8 +62,9 @@ def _expected(periods: list[str]) -> dict[str, dict[str, int]]:
     figures["bookings"]["2025-01"] = 10 * 9_000 * 12 + 150_000
     figures["bookings"]["2025-03"] = 4 * 30_000 * 4
     figures["bookings"][THIS_MONTH] += 2 * 5_000 * 12
-    # Each subscription bills now: a month of seats and the setup; a quarter of support; a month of future seats.
-    billed = {"annual": 10 * 9_000 + 150_000, "support": 4 * 30_000, "future": 2 * 5_000}
+    # Each subscription bills now: a month of seats and the setup; a quarter of support. The future seats bill
+    # nothing before their service starts next month (their first month is billed that day, after this test).
+    billed = {"annual": 10 * 9_000 + 150_000, "support": 4 * 30_000, "future": 0}
     figures["billings"][THIS_MONTH] = sum(billed.values())
     seats, setup = largest_remainder(10 * 9_000 * 12 + 150_000, [Fraction(10 * 10_000 * 12), Fraction(200_000)])
     revenue = {"annual": monthly_exact_days(seats, date(2025, 1, 1), date(2025, 12, 31)),
@@ -110,9 +111,12 @@ class TestMetrics:
             "bookings": sum(expected["bookings"].values()), "billings": sum(expected["billings"].values()),
             "recognized_revenue": sum(expected["recognized_revenue"].values()),
             "deferred_revenue": expected["deferred_revenue"][NEXT_MONTH], "arr": expected["arr"][NEXT_MONTH]}
-        # The figures are non-trivial where it matters: ARR of the annual deal, deferral of the future one.
+        # The figures are non-trivial where it matters: ARR of the annual deal; the future deal in ARR from next
+        # month, while nothing of it is billed (or deferred) before its service starts.
         assert expected["arr"]["2025-06"] == 10 * 9_000 * 12 + 4 * 30_000 * 4
-        assert expected["deferred_revenue"][THIS_MONTH] == 2 * 5_000
+        assert expected["arr"][NEXT_MONTH] - expected["arr"][THIS_MONTH] == 2 * 5_000 * 12
+        assert expected["billings"][THIS_MONTH] == 10 * 9_000 + 150_000 + 4 * 30_000
+        assert expected["deferred_revenue"][THIS_MONTH] == 0
 
         # Before any deal: every period listed, every figure zero.
         before = _metrics(topology, "2019-01", "2019-03").json()["currencies"]

@@ -225,6 +225,22 @@ class InvoiceListV1(msgspec.Struct, frozen=True, kw_only=True):
     data: list[Invoice]
 
 
+_NOT_IN_IDS = frozenset("/?#%\\")
+
+
+def check_vendor_id(field: str, value: str | None) -> None:
+    """An id the connector puts in a vendor's URL path must be one plain path segment.
+
+    Vendors' ids never hold these characters; one that does would address another resource (``/`` names the
+    collection), so it is refused as bad input rather than sent.
+    """
+    if value is None:
+        return
+    if value in (".", "..") or not value.isprintable() or value != value.strip() or _NOT_IN_IDS & set(value):
+        raise ValueError(f"{field}: not an id (one path segment: no / ? # % \\, spaces around it or control "
+                         "characters)")
+
+
 class CreditNoteLineInputV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One credited amount; against an invoice line when ``invoice_line_id`` is given."""
 
@@ -247,6 +263,7 @@ class CreditNoteCreateV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     settlement: Literal["customer_balance", "refund", "out_of_band"] = "customer_balance"
 
     def __post_init__(self) -> None:
+        check_vendor_id("invoice_id", self.invoice_id)
         if len({line.amount.currency for line in self.lines}) > 1:
             raise ValueError("lines: every line must be in one currency")
 
@@ -260,6 +277,8 @@ class RefundCreateV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     reason: Literal["duplicate", "fraudulent", "requested_by_customer"] | None = None
 
     def __post_init__(self) -> None:
+        check_vendor_id("invoice_id", self.invoice_id)
+        check_vendor_id("payment_id", self.payment_id)
         if (self.invoice_id is None) == (self.payment_id is None):
             raise ValueError("invoice_id: give exactly one of invoice_id and payment_id")
         if self.amount.amount_minor <= 0:
@@ -274,6 +293,9 @@ class UsageReportV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     sku: Sku
     quantity: Quantity
     occurred_at: Instant
+
+    def __post_init__(self) -> None:
+        check_vendor_id("subscription_id", self.subscription_id)
 
 
 class WebhookAckV1(msgspec.Struct, frozen=True, kw_only=True):

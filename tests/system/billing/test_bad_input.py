@@ -24,10 +24,28 @@ CASES = [
      "validation"),
     ("POST", "/v1/invoices/in_nope/finalization", None, 404, "not-found"),
     ("POST", "/v1/usage", {"id": "u", "subscription_id": "\u001c../x", "sku": "A", "quantity": 1,
-                           "occurred_at": "2024-04-01T00:00:00Z"}, 404, "not-found"),
+                           "occurred_at": "2024-04-01T00:00:00Z"}, 400, "validation"),
     ("POST", "/v1/usage", {"id": "u", "subscription_id": "sub_x", "sku": "A", "quantity": 1,
                            "occurred_at": "2024-04-01T00:00:00"}, 400, "validation"),
 ]
+
+
+PATH_LIKE_IDS = [
+    ("/v1/usage", "subscription_id", {"id": "u", "sku": "A", "quantity": 1, "occurred_at": "2024-04-01T00:00:00Z"}),
+    ("/v1/credit-notes", "invoice_id", {"lines": [{"description": "x", "amount": money(100)}]}),
+    ("/v1/refunds", "invoice_id", {"amount": money(100)}),
+    ("/v1/refunds", "payment_id", {"amount": money(100)}),
+]
+
+
+@pytest.mark.parametrize("bad_id", ["/", "a/b", "..", "in_1?x=1", "in_1#", " in_1", "in%2F1"])
+@pytest.mark.parametrize(("path", "field", "body"), PATH_LIKE_IDS, ids=[f"{c[0]} {c[1]}" for c in PATH_LIKE_IDS])
+def test_an_id_that_would_address_another_vendor_path_is_refused(billing, vendor, path, field, body, bad_id):
+    # Such an id would be sent in the vendor's URL path: "/" reaches the collection (it used to answer 500).
+    response = billing.write("POST", path, {**body, field: bad_id})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in response.json()["errors"]] == [field]
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status", "slug"), CASES, ids=[f"{c[0]} {c[1]} {c[4]}"
