@@ -116,6 +116,16 @@ class TestPartialCreditWithRefund:
 
 
 class TestRefusedCredit:
+    def test_a_credit_of_a_deal_revflow_never_saw_is_refused_and_starts_nothing(self, topology: Topology):
+        stranger = f"006NEVER{uuid.uuid4().hex[:8].upper()}"
+        body = {"opportunity_id": stranger, "invoice_id": "in_1NeverBilled",
+                "amount": {"amount_minor": 1_000, "currency": "USD"}}
+        response = topology.process.post("/v1/credits", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+        assert response.status_code == 409, response.text
+        assert (response.json()["code"], response.json()["errors"][0]["field"]) == ("deal_not_known", "opportunity_id")
+        rows = topology.process.get("/v1/workflows", params={"subject": stranger}).json()["data"]
+        assert rows == []
+
     def test_a_credit_larger_than_the_invoice_ends_refused_and_holds_no_later_workflow_of_the_deal(
             self, topology: Topology):
         platform, setup = _sku("PLAT"), _sku("SETUP")

@@ -117,3 +117,21 @@ class TestRefusedUsage:
         assert done["state"] == "succeeded", done.get("exception")
         identifiers = {e["identifier"] for e in topology.stripe_objects("meter_event")}
         assert good["id"] in identifiers and not {wrong_product["id"], too_early["id"]} & identifiers
+
+    def test_usage_of_a_deal_revflow_never_saw_is_refused_and_starts_nothing(self, topology: Topology):
+        # Its workflow would stand first in that deal's queue and hold the deal's activation when it came.
+        sku = _sku("API-CALLS")
+        known = _activated_deal(topology, sku)["subject"]
+        stranger = f"006NEVER{uuid.uuid4().hex[:8].upper()}"
+        good, unknown = _record(known, sku, 2), _record(stranger, sku, 2)
+
+        alone = _report(topology, unknown, status=409)
+        assert (alone["code"], [e["field"] for e in alone["errors"]]) == ("deal_not_known", ["opportunity_id"])
+        assert stranger in alone["detail"]
+        _report(topology, [good, unknown], status=409)  # one record of the batch cannot start: none does
+        for record in (good, unknown):
+            assert topology.process.get(f"/v1/workflows/usage:{record['id']}").status_code == 404
+
+        accepted = _report(topology, good)
+        assert accepted["created"] == 1
+        assert topology.wait_for(accepted["data"][0]["workflow_id"])["state"] == "succeeded"

@@ -155,6 +155,10 @@ class Workflows:
         await self.kick(workflow_id)
         return record, True
 
+    async def knows_deal(self, deal: str) -> bool:
+        """Whether ``deal`` has reached revflow: it has ids in the systems, or a workflow of it is queued or running."""
+        return bool(await self.links.of(deal)) or await self.store.head_of(deal) is not None
+
     async def kick(self, workflow_id: str) -> None:
         """Ask a worker to advance ``workflow_id`` now."""
         event = new_event(type=KICK_TYPE, source="/services/process/quote_to_cash", subject=workflow_id,

@@ -56,7 +56,7 @@ async def _start(request: Request[Any, Any, Any], deal: str, kind: str, subject:
                  workflow_id: str) -> Response[WorkflowRecord]:
     """Start the workflow of a change to ``deal``, which revflow must know (activated, or its activation queued)."""
     workflows = workflows_of(request)
-    if not await workflows.links.of(deal) and await workflows.store.head_of(deal) is None:
+    if not await workflows.knows_deal(deal):
         raise ServiceError(f"No deal {deal} has reached revflow: it must be activated before it can change.",
                            slug="not-found")
     record, _ = await workflows.start(kind, subject, data, workflow_id=workflow_id)

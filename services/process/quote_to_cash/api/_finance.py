@@ -12,7 +12,9 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody, Parameter
 
+from contracts.problems import FieldError
 from services.process.quote_to_cash.api._workflows import workflows_of
+from services.process.quote_to_cash.engine import Workflows
 from services.process.quote_to_cash.saga import WorkflowRecord, WorkflowState
 from services.process.quote_to_cash.workflows.credit_refund import CREDIT_REFUND, CreditRequestV1, credit_workflow_id
 from services.process.quote_to_cash.workflows.period_close import (
@@ -51,6 +53,22 @@ class UsageReceiptV1(msgspec.Struct, frozen=True, kw_only=True):
     repeated: int
 
 
+async def _require_deals(workflows: Workflows, deals: list[str], what: str) -> None:
+    """Refuse (409, nothing started) a request for a deal that has not reached revflow.
+
+    Its workflow would stand first in the deal's queue and hold the deal's activation when it came: so the caller
+    is told to send it again once the deal's activation has started (``conflict``: the deal's state, not the
+    request, is what is missing). A record reported before is answered as a repeat whatever its deal's state.
+    """
+    for deal in dict.fromkeys(deals):
+        if not await workflows.knows_deal(deal):
+            raise ServiceError(f"No deal {deal} has reached revflow (no activation has started): send the {what} "
+                               "again once the deal is activated or its activation is under way.", slug="conflict",
+                               code="deal_not_known",
+                               errors=[FieldError(field="opportunity_id", source="body",
+                                                  message=f"no deal {deal} has reached revflow")])
+
+
 class CreditController(Controller):
     """Credits (and refunds) against billing invoices."""
 
@@ -58,10 +76,15 @@ class CreditController(Controller):
     tags = ["credits"]
 
     @post("/", operation_id="startCreditV1", guards=_WRITE, status_code=202,
-          summary="Credit (and refund) part of an invoice: billing credit note, ERP credit memo, revenue reduction")
+          summary="Credit (and refund) part of an invoice: billing credit note, ERP credit memo, revenue reduction",
+          description="Starts the `credit_refund` workflow of the deal. A credit of a deal that has not reached "
+                      "revflow (no activation has run or started) is refused with 409 `deal_not_known`, and nothing "
+                      "starts: send it again once the deal's activation is under way.")
     async def start(self, data: JSONBody[CreditRequestV1], request: Request[Any, Any, Any]) -> WorkflowRecord:
-        record, _ = await workflows_of(request).start(CREDIT_REFUND.kind, data.opportunity_id,
-                                                      msgspec.to_builtins(data), workflow_id=credit_workflow_id(data))
+        workflows = workflows_of(request)
+        await _require_deals(workflows, [data.opportunity_id], "credit")
+        record, _ = await workflows.start(CREDIT_REFUND.kind, data.opportunity_id, msgspec.to_builtins(data),
+                                          workflow_id=credit_workflow_id(data))
         return record
 
 
@@ -72,7 +95,11 @@ class UsageController(Controller):
     tags = ["usage"]
 
     @post("/", operation_id="reportUsageV1", guards=_WRITE, status_code=202,
-          summary="Report one usage record or a batch; each record's id makes reporting it again a no-op")
+          summary="Report one usage record or a batch; each record's id makes reporting it again a no-op",
+          description="Starts one `usage` workflow per new record. A new record of a deal that has not reached "
+                      "revflow (no activation has run or started) is refused with 409 `deal_not_known`, and nothing "
+                      "of the batch starts: send it again once the deal's activation is under way. A record "
+                      "reported before is answered as a repeat.")
     async def report(self, data: JSONBody[UsageRecordV1 | UsageBatch],
                      request: Request[Any, Any, Any]) -> UsageReceiptV1:
         batch = data if isinstance(data, list) else [data]
@@ -83,6 +110,8 @@ class UsageController(Controller):
                                    slug="validation")
         records = list(first.values())
         workflows = workflows_of(request)
+        fresh = [r for r in records if await workflows.store.load(usage_workflow_id(r)) is None]
+        await _require_deals(workflows, [r.opportunity_id for r in fresh], "usage")
         for record in records:  # nothing starts when one record contradicts what was reported before
             earlier = await workflows.store.load(usage_workflow_id(record))
             if earlier is not None and msgspec.convert(earlier.input, UsageRecordV1) != record:
