@@ -135,3 +135,33 @@ class TestRefusedUsage:
         accepted = _report(topology, good)
         assert accepted["created"] == 1
         assert topology.wait_for(accepted["data"][0]["workflow_id"])["state"] == "succeeded"
+
+
+class TestPayAsYouGo:
+    def test_a_deal_of_usage_only_activates_without_an_order_and_bills_its_usage(self, topology: Topology):
+        """Nothing is booked up front, so the ERP gets no sales order (it would have no line); the subscription
+        meters the calls and revrec recognises them as they are reported."""
+        sku = _sku("API-CALLS")
+        topology.item(sku)
+        deal = topology.win_deal([{"sku": sku, "quantity": 1, "list": 5, "sale": UNIT_PRICE, "start": "2025-01-01",
+                                   "end": "2025-12-31", "frequency": "usage", "description": "API calls"}],
+                                 name="Pay As You Go Ltd")
+        done = topology.wait_for(f"activation:{deal}")
+        assert (done["state"], done["business_status"]) == ("succeeded", "completed"), done.get("exception")
+        assert "sales_order_id" not in done["external_ids"]
+        customer = next(c for c in topology.netsuite.records("customer")
+                        if c["fields"].get("externalId") == done["input"]["customer"]["id"])
+        assert not [o for o in topology.netsuite.records("salesOrder")
+                    if o["fields"].get("entity", {}).get("id") == customer["id"]]
+        [sub] = [s for s in topology.stripe_objects("subscription")
+                 if s["customer"] == done["external_ids"]["billing_customer_id"]]
+        assert [item["price"]["recurring"]["usage_type"] for item in sub["items"]["data"]] == ["metered"]
+
+        records = [_record(deal, sku, day) for day in (2, 9, 16)]
+        for accepted in _report(topology, records)["data"]:
+            assert topology.wait_for(accepted["workflow_id"])["state"] == "succeeded"
+        view = topology.revrec.get(f"/v1/contracts/{done['external_ids']['revenue_contract_id']}").json()
+        [schedule] = view["schedules"]
+        revenue = {line["accounting_period"]: line["amount"]["amount_minor"] for line in schedule["lines"]
+                   if line["amount"]["amount_minor"]}
+        assert revenue == {"2025-03": UNIT_PRICE * sum(r["quantity"] for r in records)}

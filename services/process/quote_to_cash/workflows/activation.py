@@ -6,7 +6,8 @@ validate the deal -> ERP customer -> ERP items -> billing customer -> billing ca
 Input: the ``revflow.crm.opportunity.closed_won.v1`` payload (``opportunity``, ``customer``, ``closed_at``).
 The customer's business key in every system is its CRM account id. An invalid deal parks as
 ``pending_validation`` (owner ``sales_ops``); a SKU missing from the ERP parks as ``blocked_master_data``
-(owner ``finance_ops``) until the item exists and the workflow is resumed.
+(owner ``finance_ops``) until the item exists and the workflow is resumed. A deal of usage lines only books
+nothing up front, so it gets no ERP sales order; its usage invoices reach the ERP by invoice sync as they come.
 
 Cancelling an unfinished activation closes its ERP sales order and cancels its subscription in billing, including
 one made by a create whose answer was lost (found by the deal's id); customers stay, as master data of every
@@ -30,7 +31,7 @@ from services.process.quote_to_cash.workflows import deal_terms
 from services.process.quote_to_cash.workflows.crm_status import write_finance_status
 from services.process.quote_to_cash.workflows.invoice_sync import start_invoice_sync_for
 
-__all__ = ["ACTIVATION", "customer_of", "deal_of"]
+__all__ = ["ACTIVATION", "NOTHING_ORDERED", "customer_of", "deal_of"]
 
 
 class ActivationInput(msgspec.Struct, kw_only=True):
@@ -123,8 +124,15 @@ async def cancel_subscription(ctx: StepContext) -> None:
 
 
 async def close_sales_order(ctx: StepContext) -> None:
-    order = ctx.output("erp_sales_order")["sales_order_id"]
+    order = ctx.output("erp_sales_order").get("sales_order_id")
+    if not order:
+        return  # nothing was ordered (a deal of usage only)
     await call(ctx.systems.erp, "POST", f"/v1/sales-orders/{order}/closure", key=ctx.key)
+
+
+NOTHING_ORDERED: dict[str, Any] = {"sales_order_id": None, "total": None,
+                                   "skipped": "nothing is booked up front (usage is billed in arrears)"}
+"""The sales-order step's output for a deal of usage lines only: the ERP order would have no line."""
 
 
 async def sales_order_made_for(ctx: StepContext, opportunity_id: str | None) -> dict[str, Any] | None:
@@ -159,7 +167,10 @@ async def find_subscription(ctx: StepContext) -> dict[str, Any] | None:
 
 async def erp_sales_order(ctx: StepContext) -> dict[str, Any]:
     deal = deal_of(ctx)
-    body = {"customer_key": customer_key(ctx), "currency": deal.currency, "lines": deal_terms.order_lines(deal),
+    lines = deal_terms.order_lines(deal)
+    if not lines:
+        return NOTHING_ORDERED
+    body = {"customer_key": customer_key(ctx), "currency": deal.currency, "lines": lines,
             "order_date": deal.close_date.isoformat(), "opportunity_id": deal.id,
             "memo": f"{deal.name} (opportunity {deal.id})"[:999]}
     order = await call(ctx.systems.erp, "POST", "/v1/sales-orders", json=body, key=ctx.key)

@@ -34,7 +34,11 @@ from contracts.process import BusinessStatus, ExceptionOwner
 from services.process.quote_to_cash.saga import Step, StepContext, StepFailed, WorkflowDefinition
 from services.process.quote_to_cash.systems import call
 from services.process.quote_to_cash.workflows import deal_terms
-from services.process.quote_to_cash.workflows.activation import close_sales_order, sales_order_made_for
+from services.process.quote_to_cash.workflows.activation import (
+    NOTHING_ORDERED,
+    close_sales_order,
+    sales_order_made_for,
+)
 from services.process.quote_to_cash.workflows.amendment import (
     adjust_erp,
     deal_links,
@@ -120,7 +124,10 @@ async def restore_term(ctx: StepContext) -> None:
 
 async def erp_sales_order(ctx: StepContext) -> dict[str, Any]:
     checked, deal = ctx.output("validate"), renewal_of(ctx)
-    body = {"customer_key": checked["customer_key"], "currency": deal.currency, "lines": deal_terms.order_lines(deal),
+    lines = deal_terms.order_lines(deal)
+    if not lines:
+        return NOTHING_ORDERED
+    body = {"customer_key": checked["customer_key"], "currency": deal.currency, "lines": lines,
             "order_date": deal.close_date.isoformat(), "opportunity_id": deal.id,
             "memo": f"{deal.name} (renewal {deal.id} of {checked['original']})"[:999]}
     order = await call(ctx.systems.erp, "POST", "/v1/sales-orders", json=body, key=ctx.key)
