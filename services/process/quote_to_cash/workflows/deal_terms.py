@@ -83,6 +83,10 @@ def problems_of(deal: Opportunity, today: date | None = None) -> list[str]:
                         if line.billing_frequency is not BillingFrequency.ONE_TIME})
         found.append(f"the lines bill at different intervals ({', '.join(names)}; usage bills monthly): one "
                      "subscription bills at one interval, so align the billing frequencies or split the deal")
+    if deal.lines and not intervals:
+        found.append("the deal has one-time lines only: revflow bills a deal through a subscription, which needs a "
+                     "recurring or usage line; add the subscription the one-time charges belong to, or invoice them "
+                     "in billing directly and close the deal outside revflow")
     skus = [line.product_sku for line in deal.lines]
     if len(set(skus)) != len(skus):
         found.append("each product may appear on one line only (a SKU is on two lines)")
