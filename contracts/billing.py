@@ -191,6 +191,8 @@ class Invoice(msgspec.Struct, frozen=True, kw_only=True):
     finalized_at: Instant | None = None
     paid_at: Instant | None = None
     voided_at: Instant | None = None
+    opportunity_id: Id | None = None
+    """The CRM opportunity a one-off invoice (not a subscription's) was issued for, when revflow issued it."""
     external_ids: ExternalIds = {}
 
     def __post_init__(self) -> None:

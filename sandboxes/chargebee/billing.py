@@ -38,7 +38,8 @@ def line_item(state: ChargebeeState, price: dict[str, Any], quantity: int, amoun
 
 
 def new_invoice(state: ChargebeeState, customer: dict[str, Any], subscription: dict[str, Any] | None,
-                lines: list[dict[str, Any]], first: bool = False, pending: bool = False) -> dict[str, Any]:
+                lines: list[dict[str, Any]], first: bool = False, pending: bool = False,
+                currency: str | None = None) -> dict[str, Any]:
     """Create an invoice from ``lines``: closed (``payment_due`` unless nothing is owed), or ``pending``.
 
     A pending invoice (subscriptions with ``create_pending_invoices``) is not yet sent for collection: it has
@@ -51,7 +52,8 @@ def new_invoice(state: ChargebeeState, customer: dict[str, Any], subscription: d
         "subscription_id": subscription["id"] if subscription else None, "recurring": subscription is not None,
         "status": "pending" if pending else "payment_due", "price_type": "tax_exclusive", "date": now,
         "net_term_days": customer.get("net_term_days", 0), "exchange_rate": 1.0,
-        "currency_code": subscription["currency_code"] if subscription else customer["preferred_currency_code"],
+        "currency_code": subscription["currency_code"] if subscription else currency or customer[
+            "preferred_currency_code"],
         "tax": 0, "sub_total": 0, "total": 0, "amount_due": 0, "amount_adjusted": 0, "amount_paid": 0,
         "write_off_amount": 0, "credits_applied": 0, "first_invoice": first, "has_advance_charges": False,
         "term_finalized": True, "is_gifted": False, "generated_at": now, "channel": "web", "deleted": False,

@@ -1,6 +1,7 @@
 """Invoices, credit notes, payment sources and the transactions they record.
 
-Invoices: list, retrieve, ``close`` (a pending invoice), ``record_payment``, ``void``. Credit notes: create,
+Invoices: ``create_for_charge_items_and_charges`` (a one-off invoice), list, retrieve, ``close`` (a pending
+invoice), ``record_payment``, ``void``. Credit notes: create,
 retrieve, list, ``record_refund``. Payment sources: ``create_card`` on the site's test gateway.
 """
 
@@ -8,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..billing import close_invoice, new_credit_note, refresh_customer_credits, refresh_invoice
-from ..errors import invalid_state, not_found, wrong_value
+from ..billing import close_invoice, line_item, new_credit_note, new_invoice, refresh_customer_credits, refresh_invoice
+from ..errors import blank, invalid_state, not_found, wrong_value
 from ..events import emit
 from ..params import Params
 from ..payments import collect, create_card
+from ..pricing import price_amount
 from ..state import ChargebeeState
 from ..wire import Call, endpoint
 from ._common import list_response
@@ -46,6 +48,49 @@ def list_invoices(call: Call) -> dict[str, Any]:
     return list_response(call.state, call.params, "invoice", lambda i: {"invoice": i},
                          ("id", "customer_id", "subscription_id", "status", "date", "recurring", "total",
                           "amount_due", "updated_at", "paid_at"))
+
+
+def create_for_charge_items(call: Call) -> dict[str, Any]:
+    """``POST /invoices/create_for_charge_items_and_charges``: a one-off invoice of charge item prices.
+
+    Each ``item_prices[...][i]`` row names a charge item price in the invoice's currency, a ``quantity``
+    (default 1) and optionally a ``unit_price`` overriding the price's. The invoice is closed at once (due after
+    ``net_term_days``, default the customer's) and collected from the primary payment source when
+    ``auto_collection`` (default the customer's) is ``on``. Every row is checked before anything is stored.
+    """
+    state, p = call.state, call.params
+    customer = state.get("customer", p.text("customer_id", required=True), "customer_id")
+    currency = p.text("currency_code") or customer["preferred_currency_code"]
+    po_number = p.text("po_number")
+    if po_number is not None and len(po_number) > 100:
+        raise wrong_value("po_number", "cannot be longer than 100 characters")
+    auto = p.enum("auto_collection", ("on", "off"), default=customer["auto_collection"])
+    net_days = p.integer("net_term_days", minimum=0)
+    rows = p.rows("item_prices")
+    if not rows:
+        raise blank("item_prices[item_price_id][0]")
+    now, lines = state.now(), []
+    for row in rows:
+        price = state.get("item_price", row.text("item_price_id", required=True), row.name("item_price_id"))
+        if price["item_type"] != "charge":
+            raise wrong_value(row.name("item_price_id"), "only charge item prices can be invoiced on their own")
+        if price["currency_code"] != currency:
+            raise wrong_value(row.name("item_price_id"),
+                              f"is priced in {price['currency_code']}, the invoice is in {currency}")
+        quantity = row.integer("quantity", default=1, minimum=1)
+        unit = row.integer("unit_price", minimum=0)
+        effective = price if unit is None else {**price, "price": unit}
+        lines.append(line_item(state, effective, quantity, price_amount(effective, quantity), (now, now),
+                               price.get("external_name") or price["name"], None, customer["id"]))
+    inv = new_invoice(state, customer, None, lines, currency=currency)
+    if po_number is not None:
+        inv["po_number"] = po_number
+    if net_days:
+        inv.update(net_term_days=net_days, due_date=now + net_days * 86_400)
+    emit(state, "invoice_generated", {"invoice": inv})
+    if auto == "on":
+        collect(state, inv)
+    return {"invoice": inv}
 
 
 def close(call: Call) -> dict[str, Any]:
@@ -186,6 +231,8 @@ def retrieve_transaction(call: Call) -> dict[str, Any]:
 
 
 ROUTES = [
+    endpoint("POST", "/invoices/create_for_charge_items_and_charges", create_for_charge_items,
+             "createInvoiceForChargeItemsAndCharges"),
     endpoint("GET", "/invoices", list_invoices, "listInvoices"),
     endpoint("GET", "/invoices/{id:str}", retrieve_invoice, "retrieveInvoice"),
     endpoint("POST", "/invoices/{id:str}/close", close, "closeInvoice"),

@@ -29,6 +29,7 @@ from services.system.billing.schemas import (
     CatalogItemSyncV1,
     CatalogItemV1,
     CreditNoteCreateV1,
+    InvoiceCreateV1,
     RefundCreateV1,
     RenewalV1,
     SubscriptionCreateV1,
@@ -103,6 +104,10 @@ class BillingConnector(Protocol):
 
     async def get_invoice(self, invoice_id: str) -> Invoice:
         """An invoice by its billing id."""
+        ...
+
+    async def create_invoice(self, data: InvoiceCreateV1, idem: str) -> Invoice:
+        """A one-off invoice of one-time charges, finalized (and collected when it charges automatically)."""
         ...
 
     async def finalize_invoice(self, invoice_id: str, idem: str) -> Invoice:

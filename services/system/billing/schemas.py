@@ -27,6 +27,8 @@ __all__ = [
     "CatalogPriceV1",
     "CreditNoteCreateV1",
     "CreditNoteLineInputV1",
+    "InvoiceCreateV1",
+    "InvoiceLineInputV1",
     "InvoiceListV1",
     "ItemChangeV1",
     "Proration",
@@ -217,6 +219,48 @@ class SubscriptionListV1(msgspec.Struct, frozen=True, kw_only=True):
     """Every subscription of a customer in any status (all vendor pages read), newest first."""
 
     data: list[Subscription]
+
+
+class InvoiceLineInputV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One charge of a one-off invoice: ``quantity`` x ``unit_amount`` of a product of the catalogue."""
+
+    sku: Sku
+    quantity: Quantity = 1
+    unit_amount: Money
+    description: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+    def __post_init__(self) -> None:
+        if self.quantity < 1:
+            raise ValueError("quantity: must be at least 1")
+        if self.unit_amount.amount_minor < 0:
+            raise ValueError("unit_amount: must not be negative")
+
+
+class InvoiceCreateV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A one-off invoice of one-time charges, outside any subscription (a deal of one-time lines only).
+
+    The invoice is finalized at once; ``charge_automatically`` also collects it (it reads ``paid`` when the
+    charge succeeds, ``open`` when it does not), ``send_invoice`` leaves it ``open``, due in ``days_until_due``.
+    The opportunity id is kept on the invoice (Stripe metadata, Chargebee ``po_number``), so the invoice of a
+    create whose answer was lost is found with ``GET /v1/invoices?customer=<key>&opportunity=<id>``.
+    """
+
+    customer_key: Key
+    lines: Annotated[list[InvoiceLineInputV1], msgspec.Meta(min_length=1, max_length=20)]
+    opportunity_id: Id | None = None
+    collection_method: Literal["charge_automatically", "send_invoice"] = "charge_automatically"
+    days_until_due: Annotated[int, msgspec.Meta(ge=0, le=365)] | None = None
+
+    def __post_init__(self) -> None:
+        if len({line.unit_amount.currency for line in self.lines}) > 1:
+            raise ValueError("lines: every line must be in one currency")
+        if self.collection_method == "send_invoice" and self.days_until_due is None:
+            raise ValueError("days_until_due: required when collection_method is send_invoice")
+
+    @property
+    def currency(self) -> str:
+        """The currency of the invoice (its lines')."""
+        return self.lines[0].unit_amount.currency
 
 
 class InvoiceListV1(msgspec.Struct, frozen=True, kw_only=True):

@@ -25,6 +25,7 @@ from services.system.billing.schemas import (
     CatalogItemSyncV1,
     CatalogItemV1,
     CreditNoteCreateV1,
+    InvoiceCreateV1,
     RefundCreateV1,
     RenewalV1,
     SubscriptionCreateV1,
@@ -99,8 +100,16 @@ class BillingService:
         found = await self.connector.list_subscriptions(customer_key)
         return [s for s in found if opportunity_id is None or s.opportunity_id == opportunity_id]
 
-    async def list_invoices(self, customer_key: str | None, subscription_id: str | None) -> list[Invoice]:
-        return await self.connector.list_invoices(customer_key, subscription_id)
+    async def list_invoices(self, customer_key: str | None, subscription_id: str | None,
+                            opportunity_id: str | None = None) -> list[Invoice]:
+        """The invoices of the customer and/or subscription (with ``opportunity_id``: its one-off invoices only)."""
+        found = await self.connector.list_invoices(customer_key, subscription_id)
+        return [i for i in found if opportunity_id is None or i.opportunity_id == opportunity_id]
+
+    async def create_invoice(self, data: InvoiceCreateV1, caller: Caller) -> Invoice:
+        result = await self.connector.create_invoice(data, vendor_key(caller, "invoice.create"))
+        await self._record(caller, "invoice.created", result.id or "", result)
+        return result
 
     async def get_invoice(self, invoice_id: str) -> Invoice:
         return await self.connector.get_invoice(invoice_id)

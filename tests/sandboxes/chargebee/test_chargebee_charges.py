@@ -1,4 +1,5 @@
-"""One-time charges added when a subscription is created, through the official ``chargebee`` SDK.
+"""One-time charges added when a subscription is created, or invoiced on their own, through the official
+``chargebee`` SDK.
 
 Product Catalog 2.0 models a setup fee as a *charge* item whose item prices have no period. Creating a
 subscription for items with a charge item price in ``subscription_items`` (``item_type=charge``, charged
@@ -75,6 +76,33 @@ class TestChargesAtCreation:
             {"item_price_id": "onboarding-usd", "item_type": "charge"}]})
         assert [(li.entity_id, li.amount) for li in changed.invoice.line_items] == [("onboarding-usd", ONBOARDING)]
         assert [si.item_price_id for si in changed.subscription.subscription_items] == ["plan-a-usd-monthly"]
+
+
+class TestOneOffInvoice:
+    """``Invoice.create_for_charge_items_and_charges``: charges invoiced without any subscription."""
+
+    def test_charges_invoiced_on_their_own_with_the_po_number(self, cb: Chargebee) -> None:
+        customer = _catalog(cb)
+        made = cb.Invoice.create_for_charge_items_and_charges({
+            "customer_id": customer, "currency_code": "USD", "po_number": "0061x00000OnEoF",
+            "auto_collection": "off", "net_term_days": 30,
+            "item_prices": [{"item_price_id": "workshop-usd", "quantity": WORKSHOPS, "unit_price": WORKSHOP_DEAL},
+                            {"item_price_id": "onboarding-usd"}]}).invoice
+        assert (made.subscription_id, made.recurring, made.po_number) == (None, False, "0061x00000OnEoF")
+        assert sorted((li.entity_type, li.entity_id, li.quantity, li.amount) for li in made.line_items) == [
+            ("charge_item_price", "onboarding-usd", 1, ONBOARDING),
+            ("charge_item_price", "workshop-usd", WORKSHOPS, WORKSHOPS * WORKSHOP_DEAL)]
+        assert (made.total, made.amount_due, made.status) == (
+            WORKSHOPS * WORKSHOP_DEAL + ONBOARDING, WORKSHOPS * WORKSHOP_DEAL + ONBOARDING, "payment_due")
+        assert made.due_date - made.date == 30 * DAY
+        assert [e.invoice.id for e in cb.Invoice.list({"customer_id": {"is": customer}}).list] == [made.id]
+
+    def test_a_plan_price_or_an_unknown_price_is_refused_before_anything_is_stored(self, cb: Chargebee) -> None:
+        customer = _catalog(cb)
+        for rows in ([{"item_price_id": "plan-a-usd-monthly"}], [{"item_price_id": "no-such-price"}], []):
+            with pytest.raises(chargebee.InvalidRequestError):
+                cb.Invoice.create_for_charge_items_and_charges({"customer_id": customer, "item_prices": rows})
+        assert cb.Invoice.list({"customer_id": {"is": customer}}).list == []
 
 
 class TestRefusals:

@@ -1,5 +1,6 @@
-"""One-time items: a closed-won deal's setup fee, billed once on the subscription's first invoice, per vendor; and a
-service start after today, which defers the recurring billing but not the setup fee.
+"""One-time items: a closed-won deal's setup fee, billed once on the subscription's first invoice, per vendor; a
+service start after today, which defers the recurring billing but not the setup fee; and a one-off invoice of
+one-time charges outside any subscription (a deal of one-time lines only).
 
 The deal closes on 2024-04-01 for 10 platform seats at 1.00 a month, API calls at 0.02 each (usage, billed in
 arrears) and 2 onboarding workshops at 250.00 each, once. The subscription holds the seats and the API calls,
@@ -202,3 +203,75 @@ class TestDeferredStart:
         else:
             assert response.status_code == 201, response.text
             assert (response.json()["status"], response.json()["start_date"]) == ("trialing", far.isoformat())
+
+
+TRAINING = {"sku": "TRAINING", "quantity": 3, "unit_amount": money(10_000), "description": "Admin training day"}
+
+
+def _one_off(api, vendor, **overrides) -> dict:
+    """Customer and catalogue of a one-off deal: two onboarding workshops at a deal price and three training days."""
+    vendor.clocked_customer("ACME-001", APRIL)
+    api.ok("PUT", "/v1/customers/ACME-001", customer())
+    api.ok("PUT", "/v1/catalog/items/ONBOARD", catalog_item(25_000, "one_time", "Onboarding workshop"))
+    api.ok("PUT", "/v1/catalog/items/TRAINING", catalog_item(10_000, "one_time", "Training day"))
+    workshops = {"sku": "ONBOARD", "quantity": 2, "unit_amount": money(20_000)}
+    return {"customer_key": "ACME-001", "opportunity_id": "0061x00000OnEoF", "lines": [workshops, TRAINING],
+            **overrides}
+
+
+class TestOneOffInvoice:
+    def test_lines_billed_once_outside_any_subscription_and_found_by_opportunity(self, billing, vendor):
+        inv = billing.ok("POST", "/v1/invoices", _one_off(billing, vendor))
+        assert inv["subscription_id"] is None and inv["opportunity_id"] == "0061x00000OnEoF"
+        assert inv["status"] in ("open", "paid") and inv["number"]
+        charged = {sku: (line["quantity"], line["amount"]) for sku, line in _lines(inv).items()}
+        assert charged == {"ONBOARD": (2, money(2 * 20_000)), "TRAINING": (3, money(3 * 10_000))}
+        assert inv["total"] == money(2 * 20_000 + 3 * 10_000)
+        assert vendor.count("subscription") == 0
+
+        found = billing.ok("GET", "/v1/invoices?customer=ACME-001&opportunity=0061x00000OnEoF")["data"]
+        assert [i["id"] for i in found] == [inv["id"]]
+        assert billing.ok("GET", "/v1/invoices?customer=ACME-001&opportunity=0061x00000OtHeR")["data"] == []
+        assert billing.ok("GET", f"/v1/invoices/{inv['id']}")["total"] == inv["total"]
+
+    def test_send_invoice_leaves_it_open_and_due_later(self, billing, vendor):
+        inv = billing.ok("POST", "/v1/invoices", _one_off(billing, vendor, collection_method="send_invoice",
+                                                          days_until_due=30))
+        assert inv["status"] == "open" and not inv["amount_paid"]["amount_minor"]
+        assert date.fromisoformat(inv["due_on"]) - date.fromisoformat(inv["issued_on"]) == timedelta(days=30)
+
+    def test_same_key_twice_and_a_retry_after_the_vendor_committed_issue_one_invoice(self, billing, vendor):
+        body = _one_off(billing, vendor)
+        first = billing.write("POST", "/v1/invoices", body, "deal-77:invoice")
+        second = billing.write("POST", "/v1/invoices", body, "deal-77:invoice")
+        assert first.status_code == 201, first.text
+        assert second.json() == first.json() and second.headers.get("idempotent-replayed") == "true"
+
+        other = {**body, "opportunity_id": "0061x00000LoSt1"}
+        vendor.faults({"seed": 1, "rules": [{"route": vendor.ROUTES["invoice.create"], "error_after_rate": 1.0,
+                                             "error_status": 504}]})
+        lost = billing.write("POST", "/v1/invoices", other, "deal-78:invoice")
+        assert lost.status_code in (502, 504), lost.text
+        vendor.clear_faults()
+        retried = billing.write("POST", "/v1/invoices", other, "deal-78:invoice")
+        assert retried.status_code == 201, retried.text
+        every = billing.ok("GET", "/v1/invoices?customer=ACME-001")["data"]
+        assert sorted(i["opportunity_id"] for i in every) == ["0061x00000LoSt1", "0061x00000OnEoF"]
+        assert all(i["total"] == money(2 * 20_000 + 3 * 10_000) for i in every)
+
+    def test_bad_bodies_are_named_and_write_nothing(self, billing, vendor):
+        body = _one_off(billing, vendor)
+        cases = {
+            "lines": {**body, "lines": [body["lines"][0], {**TRAINING, "unit_amount": money(10_000, "EUR")}]},
+            "days_until_due": {**body, "collection_method": "send_invoice"},
+            "lines.0.quantity": {**body, "lines": [{**TRAINING, "quantity": 0}]},
+        }
+        for field, bad in cases.items():
+            response = billing.write("POST", "/v1/invoices", bad)
+            assert response.status_code == 400, (field, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert field in [e["field"] for e in response.json()["errors"]], (field, response.json())
+        unknown = billing.write("POST", "/v1/invoices", {**body, "lines": [{**TRAINING, "sku": "NEVER-SYNCED"}]})
+        assert 400 <= unknown.status_code < 500, unknown.text
+        assert billing.ok("GET", "/v1/invoices?customer=ACME-001")["data"] == []
+        assert vendor.count("invoice") == 0

@@ -50,7 +50,7 @@ class StripeHarness:
 
     ROUTES = {"api": "/v1/", "customer.create": "POST /v1/customers", "subscription.create": "POST /v1/subscriptions$",
               "subscription.cancel": "DELETE /v1/subscriptions/", "credit_note.create": "POST /v1/credit_notes$",
-              "refund.create": "POST /v1/refunds$"}
+              "refund.create": "POST /v1/refunds$", "invoice.create": "POST /v1/invoices$"}
     """Fault targets (the kit matches ``"METHOD /path"`` by regular expression) of each operation at Stripe."""
     EVENT_TYPES = {"subscription.canceled": "customer.subscription.deleted", "invoice.finalized": "invoice.finalized"}
     """Stripe's event type of each canonical happening."""
@@ -233,7 +233,8 @@ class ChargebeeHarness:
               "subscription.create": "POST /api/v2/customers/[^/]+/subscription_for_items$",
               "subscription.cancel": "POST /api/v2/subscriptions/[^/]+/cancel_for_items$",
               "credit_note.create": "POST /api/v2/credit_notes$",
-              "refund.create": "POST /api/v2/credit_notes/[^/]+/record_refund$"}
+              "refund.create": "POST /api/v2/credit_notes/[^/]+/record_refund$",
+              "invoice.create": "POST /api/v2/invoices/create_for_charge_items_and_charges$"}
     """Fault targets (the kit matches ``"METHOD /path"`` by regular expression) of each operation at Chargebee."""
     EVENT_TYPES = {"subscription.canceled": "subscription_cancelled", "invoice.finalized": "invoice_generated"}
     """Chargebee's event type of each canonical happening."""

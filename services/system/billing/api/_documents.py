@@ -15,7 +15,13 @@ from services.runtime.idempotency import IDEMPOTENCY_OPT
 from services.runtime.problems import ServiceError
 from services.system.billing.api import _examples
 from services.system.billing.api._common import CUSTOMER_QUERY, SERVICE, DocumentId, body, caller_of
-from services.system.billing.schemas import CreditNoteCreateV1, InvoiceListV1, RefundCreateV1, UsageReportV1
+from services.system.billing.schemas import (
+    CreditNoteCreateV1,
+    InvoiceCreateV1,
+    InvoiceListV1,
+    RefundCreateV1,
+    UsageReportV1,
+)
 from services.system.billing.service import BillingService
 
 __all__ = ["CreditNoteController", "InvoiceController", "RefundController", "UsageController"]
@@ -24,6 +30,8 @@ InvoiceId = FromPath[DocumentId]
 _KEYED = {IDEMPOTENCY_OPT: "required"}
 _SUBSCRIPTION = Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$", max_length=255,
                           description="Billing id of the subscription")
+_OPPORTUNITY = Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$", max_length=255,
+                         description="Only the one-off invoices issued for this CRM opportunity (deal) id")
 
 
 class InvoiceController(Controller):
@@ -33,15 +41,22 @@ class InvoiceController(Controller):
     tags = ["invoices"]
     dependencies = SERVICE
 
+    @post("/", operation_id="createInvoiceV1", guards=[requires("billing:write")], opt=_KEYED, status_code=201,
+          summary="Issue a one-off invoice of one-time charges, outside any subscription (requires Idempotency-Key)")
+    async def create(self, data: Annotated[InvoiceCreateV1, body("New one-off invoice", _examples.INVOICE)],
+                     service: NamedDependency[BillingService], request: Request[Any, Any, Any]) -> Invoice:
+        return await service.create_invoice(data, caller_of(request))
+
     @get("/", operation_id="listInvoicesV1", guards=[requires("billing:read")],
          summary="Every invoice of a customer and/or subscription (all vendor pages), newest first")
     async def list_invoices(self, service: NamedDependency[BillingService],
                             customer: FromQuery[Annotated[str | None, CUSTOMER_QUERY]] = None,
-                            subscription: FromQuery[Annotated[str | None, _SUBSCRIPTION]] = None) -> InvoiceListV1:
+                            subscription: FromQuery[Annotated[str | None, _SUBSCRIPTION]] = None,
+                            opportunity: FromQuery[Annotated[str | None, _OPPORTUNITY]] = None) -> InvoiceListV1:
         if customer is None and subscription is None:
             raise ServiceError("Filter by customer, subscription or both.", slug="validation", errors=[
                 FieldError(field="customer", source="query", message="customer or subscription is required")])
-        return InvoiceListV1(data=await service.list_invoices(customer, subscription))
+        return InvoiceListV1(data=await service.list_invoices(customer, subscription, opportunity))
 
     @get("/{invoice_id:str}", operation_id="getInvoiceV1", guards=[requires("billing:read")], summary="An invoice")
     async def read(self, invoice_id: InvoiceId, service: NamedDependency[BillingService]) -> Invoice:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["AMENDMENT", "CANCELLATION", "CATALOG_ITEM", "CREDIT_NOTE", "CUSTOMER", "REFUND", "RENEWAL",
+__all__ = ["AMENDMENT", "CANCELLATION", "CATALOG_ITEM", "CREDIT_NOTE", "CUSTOMER", "INVOICE", "REFUND", "RENEWAL",
            "SUBSCRIPTION", "USAGE"]
 
 CUSTOMER: dict[str, Any] = {
@@ -32,6 +32,11 @@ AMENDMENT: dict[str, Any] = {
 }
 RENEWAL: dict[str, Any] = {"term_end": "2025-03-31", "opportunity_id": "0061x00000RenEw"}
 CANCELLATION: dict[str, Any] = {"at": "term_end"}
+INVOICE: dict[str, Any] = {
+    "customer_key": "ACME-001", "opportunity_id": "0061x00000OnEoF",
+    "lines": [{"sku": "SETUP", "quantity": 1, "unit_amount": {"amount_minor": 150_000, "currency": "USD"},
+               "description": "Implementation"}],
+}
 CREDIT_NOTE: dict[str, Any] = {
     "invoice_id": "in_1OaBcD", "reason": "product_unsatisfactory",
     "lines": [{"description": "Service credit", "amount": {"amount_minor": 500, "currency": "USD"}}],

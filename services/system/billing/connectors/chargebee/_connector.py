@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from contracts.billing import CreditNote, Invoice, Refund, Subscription, UsageRecord
+from contracts.catalog import BillingFrequency
 from contracts.parties import Customer
 from services.runtime.http import UpstreamClient
 from services.system.billing.connectors.chargebee._catalog import ChargebeeCatalog
@@ -32,6 +33,7 @@ from services.system.billing.schemas import (
     CatalogItemSyncV1,
     CatalogItemV1,
     CreditNoteCreateV1,
+    InvoiceCreateV1,
     RefundCreateV1,
     RenewalV1,
     SubscriptionCreateV1,
@@ -128,6 +130,26 @@ class ChargebeeConnector:
                     raise
                 inv = (await self.api.get(f"/invoices/{invoice_id}"))["invoice"]  # closed meanwhile: answer it
         return await self._invoice(inv)
+
+    async def create_invoice(self, data: InvoiceCreateV1, idem: str) -> Invoice:
+        """A one-off invoice of charge item prices (``create_for_charge_items_and_charges``).
+
+        The opportunity goes in its ``po_number``; Chargebee closes it at once and collects it when collection is
+        automatic.
+        """
+        cid = await self.customers.require(data.customer_key)
+        rows = []
+        for line in data.lines:
+            price = await self.catalog.list_price(line.sku, data.currency, BillingFrequency.ONE_TIME)
+            rows.append({"item_price_id": price["id"], "quantity": line.quantity,
+                         "unit_price": line.unit_amount.amount_minor
+                         if line.unit_amount.amount_minor != price.get("price") else None})
+        params = {"customer_id": cid, "currency_code": data.currency, "item_prices": rows,
+                  "po_number": data.opportunity_id,
+                  "auto_collection": "off" if data.collection_method == "send_invoice" else "on",
+                  "net_term_days": data.days_until_due}
+        body = await self.api.post("/invoices/create_for_charge_items_and_charges", params, key=f"{idem}:invoice")
+        return await self._invoice(body["invoice"], data.customer_key)
 
     async def create_credit_note(self, data: CreditNoteCreateV1, idem: str) -> CreditNote:
         inv = (await self.api.get(f"/invoices/{data.invoice_id}"))["invoice"]

@@ -139,7 +139,8 @@ def invoice_from_chargebee(inv: dict[str, Any], customer_key: str, skus: dict[st
             total=money(inv["total"], cur), amount_paid=money(inv.get("amount_paid"), cur),
             issued_on=day(inv.get("date")), due_on=day(inv.get("due_date")) if inv["status"] != "pending" else None,
             finalized_at=instant(inv.get("generated_at")) if inv["status"] != "pending" else None,
-            paid_at=instant(inv.get("paid_at")), voided_at=instant(inv.get("voided_at")))
+            paid_at=instant(inv.get("paid_at")), voided_at=instant(inv.get("voided_at")),
+            opportunity_id=None if inv.get("subscription_id") else inv.get("po_number"))
     except (ValueError, TypeError) as exc:
         raise InconsistentVendorData(f"Chargebee invoice {inv.get('id')} cannot be expressed canonically: "
                                      f"{exc}") from None

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from contracts.billing import CreditNote, Invoice, Refund, Subscription, UsageRecord
+from contracts.catalog import BillingFrequency
 from contracts.parties import Customer
 from services.runtime.http import UpstreamClient
 from services.system.billing.connectors.stripe._catalog import StripeCatalog
@@ -32,6 +33,7 @@ from services.system.billing.schemas import (
     CatalogItemSyncV1,
     CatalogItemV1,
     CreditNoteCreateV1,
+    InvoiceCreateV1,
     RefundCreateV1,
     RenewalV1,
     SubscriptionCreateV1,
@@ -123,6 +125,40 @@ class StripeConnector:
                 if exc.code != "invoice_not_editable":
                     raise
                 inv = await self.api.get(f"/v1/invoices/{invoice_id}")  # finalized meanwhile: answer it
+        return await self._invoice(inv)
+
+    async def create_invoice(self, data: InvoiceCreateV1, idem: str) -> Invoice:
+        """A one-off invoice: a draft with one invoice item per line (a one-time price of the SKU), finalized.
+
+        It is then paid when it charges automatically (a declined card leaves it ``open``, as Stripe's retries
+        would).
+
+        The prices are found (or made) before anything is invoiced, so an unknown SKU leaves no draft behind. Every
+        write is keyed from ``idem``, so a repeat after any of them continues where the first stopped.
+        """
+        customer = await self.customers.vendor_id(data.customer_key)
+        prices = [await self.catalog.price_for(line.sku, data.currency, BillingFrequency.ONE_TIME,
+                                               line.unit_amount.amount_minor) for line in data.lines]
+        meta = {META + "customer_key": data.customer_key, META + "opportunity_id": data.opportunity_id}
+        send = data.collection_method == "send_invoice"
+        inv = await self.api.post("/v1/invoices", {
+            "customer": customer, "currency": data.currency.lower(), "collection_method": data.collection_method,
+            "days_until_due": data.days_until_due if send else None, "auto_advance": False,
+            "pending_invoice_items_behavior": "exclude",
+            "metadata": {k: v for k, v in meta.items() if v is not None}}, key=f"{idem}:invoice")
+        for i, (line, price) in enumerate(zip(data.lines, prices, strict=True)):
+            await self.api.post("/v1/invoiceitems", {
+                "customer": customer, "invoice": inv["id"], "price": price["id"], "quantity": line.quantity,
+                "description": line.description}, key=f"{idem}:line:{i}")
+        await self.finalize_invoice(inv["id"], idem)
+        inv = await self.api.get(f"/v1/invoices/{inv['id']}")
+        if inv["status"] == "open" and not send:
+            try:
+                inv = await self.api.post(f"/v1/invoices/{inv['id']}/pay", {}, key=f"{idem}:pay")
+            except VendorRefused:  # a declined card, or paid meanwhile: the invoice says which
+                inv = await self.api.get(f"/v1/invoices/{inv['id']}")
+                if inv["status"] not in ("open", "paid"):
+                    raise
         return await self._invoice(inv)
 
     async def create_credit_note(self, data: CreditNoteCreateV1, idem: str) -> CreditNote:

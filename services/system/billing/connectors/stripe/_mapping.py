@@ -168,7 +168,9 @@ def invoice_from_stripe(inv: dict[str, Any], lines: list[dict[str, Any]], custom
             due_on=day(inv.get("due_date")) if inv.get("effective_at") else None,
             period_start=day(inv.get("period_start")), period_end=day(inv.get("period_end")),
             finalized_at=instant(transitions.get("finalized_at")), paid_at=instant(transitions.get("paid_at")),
-            voided_at=instant(transitions.get("voided_at")))
+            voided_at=instant(transitions.get("voided_at")),
+            opportunity_id=None if inv.get("subscription") else (inv.get("metadata") or {}).get(
+                META + "opportunity_id"))
     except (ValueError, TypeError) as exc:
         raise InconsistentVendorData(f"Stripe invoice {inv.get('id')} cannot be expressed canonically: {exc}") from None
 
