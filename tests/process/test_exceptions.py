@@ -130,18 +130,6 @@ class TestInvalidDeal:
         assert "different intervals" in parked["exception"]["reason"]
         assert [s["status"] for s in parked["steps"][1:]] == ["pending"] * (len(parked["steps"]) - 1)
 
-    def test_a_deal_of_one_time_lines_only_waits_for_sales_ops_before_anything_is_written(self, topology: Topology):
-        setup, training = _sku("SETUP"), _sku("TRAINING")
-        topology.item(setup)
-        topology.item(training)
-        deal = topology.win_deal([_line(setup, frequency="one_time", end="2025-01-01"),
-                                  _line(training, frequency="one_time", end="2025-01-01")], name="One Off Ltd")
-        parked = topology.wait_for(f"activation:{deal}")
-        assert (parked["business_status"], parked["exception"]["owner"]) == ("pending_validation", "sales_ops")
-        assert "one-time lines only" in parked["exception"]["reason"]
-        assert [s["status"] for s in parked["steps"][1:]] == ["pending"] * (len(parked["steps"]) - 1)
-        assert not [c for c in topology.stripe_objects("customer") if c.get("name") == "One Off Ltd"]
-
 
 class TestCompensation:
     def test_cancel_of_a_half_done_activation_undoes_completed_steps_in_reverse(self, topology: Topology):

@@ -90,6 +90,8 @@ class DealLinks:
     def __init__(self, redis: Redis, keyspace: KeySpace) -> None:
         self.redis, self.keyspace = redis, keyspace
         self.subscriptions_key = keyspace.tagged("q2c:subscriptions")
+        self.one_off_key = keyspace.tagged("q2c:one_off_invoices")
+        """Billing invoice id -> deal, for deals billed by one invoice and no subscription."""
         self.invoices_key = keyspace.tagged("q2c:invoices")
 
     def _key(self, deal: str) -> str:
@@ -101,6 +103,8 @@ class DealLinks:
             await self.redis.hset(self._key(deal), mapping=values)
         if ids.get("subscription_id"):
             await self.redis.hset(self.subscriptions_key, str(ids["subscription_id"]), deal)
+        if ids.get("one_off_invoice_id"):
+            await self.redis.hset(self.one_off_key, str(ids["one_off_invoice_id"]), deal)
 
     async def of(self, deal: str) -> dict[str, str]:
         raw = await self.redis.hgetall(self._key(deal))
@@ -108,6 +112,10 @@ class DealLinks:
 
     async def deal_of_subscription(self, subscription_id: str) -> str | None:
         raw = await self.redis.hget(self.subscriptions_key, subscription_id)
+        return raw.decode() if raw is not None else None
+
+    async def deal_of_one_off_invoice(self, invoice_id: str) -> str | None:
+        raw = await self.redis.hget(self.one_off_key, invoice_id)
         return raw.decode() if raw is not None else None
 
     async def record_invoice(self, billing_invoice_id: str, erp_invoice_id: str) -> None:
@@ -118,8 +126,9 @@ class DealLinks:
         return raw.decode() if raw is not None else None
 
     async def deals(self) -> list[str]:
-        """Every deal with a subscription (the activated ones)."""
-        return sorted({v.decode() for v in await self.redis.hvals(self.subscriptions_key)})
+        """Every deal billing bills: with a subscription, or with a one-off invoice (the activated ones)."""
+        billed = [*await self.redis.hvals(self.subscriptions_key), *await self.redis.hvals(self.one_off_key)]
+        return sorted({v.decode() for v in billed})
 
 
 class Workflows:

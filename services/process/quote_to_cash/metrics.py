@@ -31,7 +31,7 @@ from typing import Any
 import msgspec
 
 from contracts.deals import Opportunity
-from services.process.quote_to_cash.reconciliation import invoice_period, periods_between
+from services.process.quote_to_cash.reconciliation import deal_billing, invoice_period, periods_between
 from services.process.quote_to_cash.systems import call
 
 __all__ = ["FIELDS", "MAX_PERIODS", "CurrencyMetricsV1", "MetricsTotalV1", "MetricsV1", "PeriodMetricsV1", "Series",
@@ -148,12 +148,8 @@ async def read_deal(systems: Any, links: Any, deal: str) -> tuple[dict[str, Any]
     """One deal's CRM opportunity (``None`` when gone) and its billing and revrec facts, read from the systems."""
     ids = await links.of(deal)
     opportunity = await call(systems.crm, "GET", f"/v1/opportunities/{deal}", missing_ok=True)
-    facts: dict[str, Any] = {"invoices": [], "roll_forward": [], "subscription": None}
-    if ids.get("subscription_id"):
-        facts["subscription"] = await call(systems.billing, "GET", f"/v1/subscriptions/{ids['subscription_id']}",
-                                           missing_ok=True)
-        page = await call(systems.billing, "GET", "/v1/invoices", params={"subscription": ids["subscription_id"]})
-        facts["invoices"] = page.get("data", []) if isinstance(page, dict) else []
+    facts: dict[str, Any] = {"roll_forward": []}
+    facts["subscription"], facts["invoices"] = await deal_billing(systems, ids)
     if ids.get("revenue_contract_id"):
         found = await call(systems.revrec, "GET", f"/v1/contracts/{ids['revenue_contract_id']}/roll-forward",
                            missing_ok=True)

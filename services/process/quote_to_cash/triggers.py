@@ -63,9 +63,13 @@ class Triggers:
             return
         invoice = (event.data or {}).get("invoice") or {}
         subscription = invoice.get("subscription_id")
-        deal = await self.workflows.links.deal_of_subscription(subscription) if subscription else None
+        links = self.workflows.links
+        if subscription:
+            deal = await links.deal_of_subscription(subscription)
+        else:
+            deal = await links.deal_of_one_off_invoice(str(invoice.get("id"))) if invoice.get("id") else None
         if deal is None:
-            # Not (yet) a revflow deal: the activation pulls its subscription's invoices itself.
+            # Not (yet) a revflow deal: the activation pulls its subscription's (or one-off) invoices itself.
             _log.info("invoice %s of subscription %s: no activated deal, not synced from the event",
                       invoice.get("id"), subscription)
             return

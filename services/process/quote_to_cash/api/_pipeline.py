@@ -16,6 +16,7 @@ from litestar.params import FromPath, FromQuery, Parameter
 from contracts.process import BusinessStatus, ExceptionOwner
 from services.process.quote_to_cash.api._workflows import workflows_of
 from services.process.quote_to_cash.pipeline import NOT_ABOUT_A_DEAL, DealSummaryV1, deal_of, deal_rows
+from services.process.quote_to_cash.reconciliation import deal_billing
 from services.process.quote_to_cash.saga import StepFailed, Summary
 from services.process.quote_to_cash.systems import call
 from services.runtime.auth.guards import requires
@@ -98,11 +99,9 @@ class DealController(Controller):
                 contract = await call(systems.revrec, "GET", f"/v1/contracts/{ids['revenue_contract_id']}")
             except StepFailed:  # the view degrades, it does not fail: it says which system was not read
                 unavailable.append("revrec")
-        if systems is not None and ids.get("subscription_id"):
+        if systems is not None and (ids.get("subscription_id") or ids.get("one_off_invoice_id")):
             try:
-                page = await call(systems.billing, "GET", "/v1/invoices",
-                                  params={"subscription": ids["subscription_id"]})
-                invoices = page.get("data", [])
+                _, invoices = await deal_billing(systems, ids)
             except StepFailed:
                 unavailable.append("billing")
         rows.sort(key=lambda r: (r.created_at, r.id))

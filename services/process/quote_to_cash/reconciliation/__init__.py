@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.process.quote_to_cash.reconciliation._contract import contract, totals
-from services.process.quote_to_cash.reconciliation._facts import credit_memos, gather
+from services.process.quote_to_cash.reconciliation._facts import credit_memos, deal_billing, gather
 from services.process.quote_to_cash.reconciliation._ledger import gl_entries, ledger
 from services.process.quote_to_cash.reconciliation._report import (
     PERIOD,
@@ -49,8 +49,8 @@ from services.process.quote_to_cash.reconciliation._report import (
     periods_between,
 )
 
-__all__ = ["ContractReconciliation", "Difference", "Figures", "LedgerCheck", "ReconciliationReport", "gl_entries",
-           "invoice_period", "periods_between", "reconcile"]
+__all__ = ["ContractReconciliation", "Difference", "Figures", "LedgerCheck", "ReconciliationReport", "deal_billing",
+           "gl_entries", "invoice_period", "periods_between", "reconcile"]
 
 _PARALLEL = 8
 """Deals read at once (each makes a handful of calls in turn)."""

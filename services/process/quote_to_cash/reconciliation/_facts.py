@@ -84,14 +84,27 @@ class Facts:
         return [b for b in (self.contract or {}).get("billings") or [] if b.get("kind") == kind]
 
 
+async def deal_billing(systems: Any, ids: dict[str, str]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """A deal's subscription (``None`` without one) and every invoice billing issued for the deal.
+
+    The subscription's invoices, or the one-off invoice of a deal of one-time lines only.
+    """
+    if ids.get("subscription_id"):
+        subscription = await call(systems.billing, "GET", f"/v1/subscriptions/{ids['subscription_id']}",
+                                  missing_ok=True)
+        page = await call(systems.billing, "GET", "/v1/invoices", params={"subscription": ids["subscription_id"]})
+        return subscription, page.get("data", []) if isinstance(page, dict) else []
+    if ids.get("one_off_invoice_id"):
+        invoice = await call(systems.billing, "GET", f"/v1/invoices/{ids['one_off_invoice_id']}", missing_ok=True)
+        return None, [invoice] if invoice else []
+    return None, []
+
+
 async def gather(systems: Any, links: Any, deal: str, as_of: str) -> Facts:
     facts = Facts(deal=deal, as_of=as_of, ids=await links.of(deal))
     facts.opportunity = await call(systems.crm, "GET", f"/v1/opportunities/{deal}", missing_ok=True)
-    subscription = facts.ids.get("subscription_id")
-    if subscription:
-        facts.subscription = await call(systems.billing, "GET", f"/v1/subscriptions/{subscription}", missing_ok=True)
-        page = await call(systems.billing, "GET", "/v1/invoices", params={"subscription": subscription})
-        every = page.get("data", []) if isinstance(page, dict) else []
+    facts.subscription, every = await deal_billing(systems, facts.ids)
+    if every:
         facts.invoice_ids = {str(i["id"]) for i in every}
         facts.invoices = [i for i in every if i.get("status") in (*BILLED, "void") and invoice_period(i) <= as_of]
     contract_id = facts.ids.get("revenue_contract_id")

@@ -8,11 +8,14 @@ The customer's business key in every system is its CRM account id. An invalid de
 ``pending_validation`` (owner ``sales_ops``); a SKU missing from the ERP parks as ``blocked_master_data``
 (owner ``finance_ops``) until the item exists and the workflow is resumed. A deal of usage lines only books
 nothing up front, so it gets no ERP sales order; its usage invoices reach the ERP by invoice sync as they come.
+A deal of one-time lines only (services, a one-off purchase) gets no subscription: the billing step issues one
+invoice of its charges instead, which is synced like any other.
 
-Cancelling an unfinished activation closes its ERP sales order and cancels its subscription in billing, including
-one made by a create whose answer was lost (found by the deal's id); customers stay, as master data of every
-system. Once the revenue contract exists the deal is live everywhere and ``cancel`` is refused: a cancellation
-workflow ends it, with the credit and the revenue change it calls for.
+Cancelling an unfinished activation closes its ERP sales order and cancels its subscription in billing (or credits
+its one-off invoice to the customer's balance), including one made by a create whose answer was lost (found by the
+deal's id); customers stay, as master data of every system. Once the revenue contract exists the deal is live
+everywhere and ``cancel`` is refused: a cancellation workflow ends it, with the credit and the revenue change it
+calls for.
 """
 
 from __future__ import annotations
@@ -107,7 +110,10 @@ async def billing_catalog(ctx: StepContext) -> dict[str, Any]:
 
 
 async def billing_subscription(ctx: StepContext) -> dict[str, Any]:
+    """The deal's subscription; for a deal of one-time lines only, its one-off invoice instead."""
     deal = deal_of(ctx)
+    if deal_terms.one_time_only(deal):
+        return await one_off_invoice(ctx, deal)
     start = min(line.service_start for line in deal.lines)
     body = {"customer_key": customer_key(ctx), "items": deal_terms.subscription_items(deal),
             "start_date": start.isoformat(), "opportunity_id": deal.id}
@@ -117,10 +123,36 @@ async def billing_subscription(ctx: StepContext) -> dict[str, Any]:
     return {"subscription_id": sub["id"], "status": sub.get("status")}
 
 
+async def one_off_invoice(ctx: StepContext, deal: Opportunity) -> dict[str, Any]:
+    """One invoice of the deal's charges, outside any subscription (billing finalizes and collects it)."""
+    body = {"customer_key": customer_key(ctx), "lines": deal_terms.invoice_lines(deal), "opportunity_id": deal.id}
+    invoice = await call(ctx.systems.billing, "POST", "/v1/invoices", json=body, key=ctx.key)
+    await ctx.systems.links.record(deal.id or ctx.workflow.subject, one_off_invoice_id=invoice["id"],
+                                   customer_key=customer_key(ctx), currency=deal.currency)
+    return {"subscription_id": None, "invoice_id": invoice["id"], "status": invoice.get("status")}
+
+
 async def cancel_subscription(ctx: StepContext) -> None:
-    sub = ctx.output("billing_subscription")["subscription_id"]
+    made = ctx.output("billing_subscription")
+    if not made.get("subscription_id"):
+        await credit_one_off_invoice(ctx, made["invoice_id"])
+        return
+    sub = made["subscription_id"]
     await call(ctx.systems.billing, "POST", f"/v1/subscriptions/{sub}/cancellations",
                json={"at": "now", "prorate": True}, key=ctx.key)
+
+
+async def credit_one_off_invoice(ctx: StepContext, invoice_id: str) -> None:
+    """Undo a one-off invoice: a credit note of its whole total, to the customer's balance.
+
+    As a cancelled subscription's unused time is; a finance person refunds it from there when the customer asks.
+    """
+    invoice = await call(ctx.systems.billing, "GET", f"/v1/invoices/{invoice_id}")
+    if invoice["status"] == "void" or not int(invoice["total"]["amount_minor"]):
+        return
+    await call(ctx.systems.billing, "POST", "/v1/credit-notes", key=ctx.key, json={
+        "invoice_id": invoice_id, "reason": "order_change", "memo": "The deal was cancelled before activation",
+        "lines": [{"description": "Cancelled deal", "amount": invoice["total"]}]})
 
 
 async def close_sales_order(ctx: StepContext) -> None:
@@ -159,6 +191,12 @@ async def find_subscription(ctx: StepContext) -> dict[str, Any] | None:
         raise StepFailed("The deal has no CRM id, so its subscription cannot be told from the customer's others.",
                          retryable=False, owner=ExceptionOwner.BILLING_OPS, code="subscription_unknown",
                          fix=f"Cancel in billing any subscription of customer {customer_key(ctx)} made for this deal.")
+    if deal_terms.one_time_only(deal):
+        page = await call(ctx.systems.billing, "GET", "/v1/invoices", missing_ok=True,
+                          params={"customer": customer_key(ctx), "opportunity": deal.id})
+        invoices = (page or {}).get("data", [])
+        return {"subscription_id": None, "invoice_id": invoices[0]["id"], "status": invoices[0].get("status")
+                } if invoices else None
     page = await call(ctx.systems.billing, "GET", "/v1/subscriptions", missing_ok=True,
                       params={"customer": customer_key(ctx), "opportunity": deal.id})
     found = (page or {}).get("data", [])  # newest first; the vendor's idempotency makes one at the most
@@ -189,9 +227,12 @@ async def revenue_contract(ctx: StepContext) -> dict[str, Any]:
 
 
 async def start_invoice_sync(ctx: StepContext) -> dict[str, Any]:
-    """Pull the subscription's invoices so none waits for a webhook that may never come (push does the same)."""
-    sub = ctx.output("billing_subscription")["subscription_id"]
-    page = await call(ctx.systems.billing, "GET", "/v1/invoices", params={"subscription": sub})
+    """Pull the subscription's invoices (or the one-off invoice): none waits for a webhook that may not come."""
+    made = ctx.output("billing_subscription")
+    if made.get("subscription_id"):
+        page = await call(ctx.systems.billing, "GET", "/v1/invoices", params={"subscription": made["subscription_id"]})
+    else:
+        page = {"data": [await call(ctx.systems.billing, "GET", f"/v1/invoices/{made['invoice_id']}")]}
     started = []
     for invoice in page.get("data", []):
         if invoice.get("status") in ("open", "paid", "void"):

@@ -156,6 +156,12 @@ async def deal_links(ctx: StepContext, deal: str, need: tuple[str, ...]) -> dict
     missing = [name for name in need if not links.get(name)]
     if not missing:
         return links
+    if "subscription_id" in missing and links.get("one_off_invoice_id"):
+        raise StepFailed(f"deal {deal} is one-time charges, billed by invoice {links['one_off_invoice_id']}: it has no "
+                         "subscription to change, renew or cancel", retryable=False, owner=ExceptionOwner.SALES_OPS,
+                         code="deal_has_no_subscription", business_status=BusinessStatus.PENDING_VALIDATION,
+                         fix="Cancel this workflow. Credit the invoice (POST /v1/credits) to take charges back, or "
+                             "sell what is added as a new deal.")
     if ctx.workflow.subject != deal:
         raise wait_for_billing(ctx, date.min, f"deal {deal} is not activated yet (no {', '.join(missing)})")
     raise StepFailed(f"deal {deal} has not been activated by revflow (no {', '.join(missing)})", retryable=False,

@@ -185,13 +185,16 @@ def _effective(view: dict[str, Any], line: dict[str, Any], requested: date | Non
 async def validate(ctx: StepContext) -> dict[str, Any]:
     request, deal = _request(ctx), ctx.workflow.subject
     links = await ctx.systems.links.of(deal)
-    if not links.get("subscription_id") or not links.get("revenue_contract_id"):
+    subscription, one_off = links.get("subscription_id"), links.get("one_off_invoice_id")
+    if not (subscription or one_off) or not links.get("revenue_contract_id"):
         raise _refused(f"deal {deal} is not activated", ExceptionOwner.INTEGRATION, "deal_not_activated",
                        "Activate the deal first (or correct the opportunity id), then resume.", final=False)
     invoice = await call(ctx.systems.billing, "GET", f"/v1/invoices/{request.invoice_id}", missing_ok=True)
-    if invoice is None or invoice.get("subscription_id") != links["subscription_id"]:
-        raise _refused(f"invoice {request.invoice_id} is not an invoice of deal {deal}'s subscription",
-                       ExceptionOwner.BILLING_OPS, "invoice_unknown", "Start the credit with an invoice of the deal.")
+    ours = invoice is not None and (invoice.get("subscription_id") == subscription if subscription
+                                    else invoice["id"] == one_off)
+    if not ours:
+        raise _refused(f"invoice {request.invoice_id} is not an invoice of deal {deal}", ExceptionOwner.BILLING_OPS,
+                       "invoice_unknown", "Start the credit with an invoice of the deal.")
     if invoice["status"] not in ("open", "paid"):
         raise _refused(f"invoice {invoice['id']} is {invoice['status']}; only open or paid invoices take a credit",
                        ExceptionOwner.BILLING_OPS, "invoice_not_creditable", "Finalize the invoice, then resume.",

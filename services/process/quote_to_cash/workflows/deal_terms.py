@@ -25,8 +25,8 @@ from contracts.catalog import BillingFrequency
 from contracts.deals import DealLine, Opportunity
 from contracts.money import Money
 
-__all__ = ["DealProblem", "billing_periods", "booked_amount", "order_lines", "problems_of", "revenue_terms",
-           "subscription_items"]
+__all__ = ["DealProblem", "billing_periods", "booked_amount", "invoice_lines", "one_time_only", "order_lines",
+           "problems_of", "revenue_terms", "subscription_items"]
 
 
 class DealProblem(ValueError):
@@ -83,10 +83,6 @@ def problems_of(deal: Opportunity, today: date | None = None) -> list[str]:
                         if line.billing_frequency is not BillingFrequency.ONE_TIME})
         found.append(f"the lines bill at different intervals ({', '.join(names)}; usage bills monthly): one "
                      "subscription bills at one interval, so align the billing frequencies or split the deal")
-    if deal.lines and not intervals:
-        found.append("the deal has one-time lines only: revflow bills a deal through a subscription, which needs a "
-                     "recurring or usage line; add the subscription the one-time charges belong to, or invoice them "
-                     "in billing directly and close the deal outside revflow")
     skus = [line.product_sku for line in deal.lines]
     if len(set(skus)) != len(skus):
         found.append("each product may appear on one line only (a SKU is on two lines)")
@@ -95,6 +91,17 @@ def problems_of(deal: Opportunity, today: date | None = None) -> list[str]:
 
 def _money(value: Money) -> dict[str, Any]:
     return {"amount_minor": value.amount_minor, "currency": value.currency}
+
+
+def one_time_only(deal: Opportunity) -> bool:
+    """Whether every line of the deal is billed once: billing then issues one invoice, and no subscription."""
+    return bool(deal.lines) and all(line.billing_frequency is BillingFrequency.ONE_TIME for line in deal.lines)
+
+
+def invoice_lines(deal: Opportunity) -> list[dict[str, Any]]:
+    """The lines of the one-off invoice of a deal of one-time lines only, at the deal's prices."""
+    return [{"sku": line.product_sku, "quantity": line.quantity, "unit_amount": _money(line.sale_price),
+             "description": (line.description or None) and line.description[:500]} for line in deal.lines]
 
 
 def subscription_items(deal: Opportunity) -> list[dict[str, Any]]:
