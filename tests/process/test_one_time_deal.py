@@ -4,7 +4,8 @@ Billing issues one invoice of the charges instead of a subscription; the ERP get
 invoice's sync, one invoice; revrec allocates the price by relative standalone selling price (the list prices)
 and recognises each line in the month it is delivered; reconciliation finds nothing unexplained. The deal has no
 subscription to amend, so an amendment waits for sales ops with the way out; cancelling the activation before it
-is live credits the invoice. Expected amounts are computed here from the deal's lines.
+is live credits the invoice; a training day credited and refunded after delivery is revenue of the period the
+credit takes effect in. Expected amounts are computed here from the deal's lines.
 """
 
 from __future__ import annotations
@@ -129,3 +130,45 @@ class TestOneTimeDeal:
         notes = [n for n in topology.stripe_objects("credit_note") if n["invoice"] == invoice_id]
         assert [n["amount"] for n in notes] == [invoice["total"]["amount_minor"]] == [
             lines[0]["sale"] + lines[1]["quantity"] * lines[1]["sale"]]
+
+    def test_a_training_day_credited_and_refunded_reaches_every_system(self, topology: Topology):
+        lines = _lines()
+        training = lines[1]
+        deal = _win(topology, lines)
+        done = topology.wait_for(f"activation:{deal}")
+        assert done["state"] == "succeeded", done.get("exception")
+        invoice_id = _billing_step(done)["invoice_id"]
+        sync = topology.wait_for(topology.workflow_id_of_invoice(invoice_id))
+        assert sync["state"] == "succeeded", sync.get("exception")
+        day = training["sale"]
+        request = {"opportunity_id": deal, "invoice_id": invoice_id, "reason": "product_unsatisfactory",
+                   "lines": [{"sku": training["sku"], "amount": {"amount_minor": day, "currency": "USD"},
+                              "description": "A training day not given"}], "refund": True}
+        started = topology.process.post("/v1/credits", json=request, headers={"Idempotency-Key": uuid.uuid4().hex})
+        assert started.status_code == 202, started.text
+        credited = topology.wait_for(started.json()["id"])
+        assert (credited["state"], credited["business_status"]) == ("succeeded", "completed"), credited.get("exception")
+
+        notes = [n for n in topology.stripe_objects("credit_note") if n["invoice"] == invoice_id]
+        assert [n["amount"] for n in notes] == [day]
+        [stripe_invoice] = [i for i in topology.stripe_objects("invoice") if i["id"] == invoice_id]
+        assert [r["amount"] for r in topology.stripe_objects("refund") if r["charge"] == stripe_invoice["charge"]] == [
+            day]
+        memos = [m for m in topology.netsuite.records("creditMemo")
+                 if (m["fields"].get("createdFrom") or {}).get("id") == sync["external_ids"]["erp_invoice_id"]]
+        assert [sum(round(float(line["amount"]) * 100) for line in m["sublists"]["item"]) for m in memos] == [day]
+        # Revrec: the training was delivered in February 2025, so the concession is revenue of the period it took
+        # effect in (the credited invoice line's), on its own line; the implementation's revenue is untouched.
+        total = lines[0]["sale"] + training["quantity"] * training["sale"]
+        impl_share, train_share = largest_remainder(total, [Fraction(lines[0]["list"]),
+                                                            Fraction(training["quantity"] * training["list"])])
+        invoice = topology.billing.get(f"/v1/invoices/{invoice_id}").json()
+        granted = next(line["period_start"] for line in invoice["lines"] if line["product_sku"] == training["sku"])
+        view = topology.revrec.get(f"/v1/contracts/{done['external_ids']['revenue_contract_id']}").json()
+        assert view["contract"]["transaction_price"]["amount_minor"] == total - day
+        schedules = {s["obligation_id"]: {(line["accounting_period"], line["kind"]): line["amount"]["amount_minor"]
+                                          for line in s["lines"] if line["amount"]["amount_minor"]}
+                     for s in view["schedules"]}
+        assert schedules == {f"po-{lines[0]['sku']}": {("2025-01", "recognition"): impl_share},
+                             f"po-{training['sku']}": {("2025-02", "recognition"): train_share,
+                                                       (granted[:7], "catch_up"): -day}}

@@ -14,8 +14,10 @@ In revenue a credit is a price concession on service already (partly) delivered:
 consideration falls by the credited amount as a cumulative catch-up (ASC 606-10-32-42 to 32-45), effective on
 ``effective_date`` (default: the start of the credited invoice line's service period, kept inside the
 obligation's service period and after its latest change). A closed period is never restated: revrec posts
-the difference in the first open period. The revenue API can reduce ratable obligations only, so a credit of
-any other obligation is refused before anything is written.
+the difference in the first open period. A point-in-time obligation (a setup fee, a one-off deal's charges)
+has no progress to restate: a concession after delivery is revenue of the period it takes effect in, one before
+delivery reduces what delivery recognises. A usage obligation follows its measurements, so a credit of one is
+refused before anything is written.
 
 None of the writes can be taken back through the system APIs (an issued credit note, a refund and a posted
 credit memo are final; a reversal is a new document), so the steps have no ``undo``.
@@ -156,10 +158,10 @@ def _credit_lines(request: CreditRequestV1, invoice: dict[str, Any]) -> list[dic
 def _obligation(view: dict[str, Any], sku: str) -> dict[str, Any]:
     oid = f"po-{sku}"
     found = next((o for o in view["contract"]["obligations"] if o["id"] == oid), None)
-    if found is None or found.get("pattern") != "ratable":
-        what = "is not in" if found is None else f"({found.get('pattern')}) is not ratable in"
+    if found is None or found.get("pattern") not in ("ratable", "point_in_time"):
+        what = "is not in" if found is None else f"({found.get('pattern')}) is measured, not priced, in"
         raise _refused(f"obligation {oid} {what} revenue contract {view['contract']['id']}; the revenue API "
-                       "reduces the price of ratable obligations only", ExceptionOwner.FINANCE_OPS,
+                       "reduces the price of ratable and point-in-time obligations only", ExceptionOwner.FINANCE_OPS,
                        "obligation_not_reducible",
                        f"Credit {sku} by hand in billing, the ERP and revenue.")
     return found
@@ -168,15 +170,19 @@ def _obligation(view: dict[str, Any], sku: str) -> dict[str, Any]:
 def _effective(view: dict[str, Any], line: dict[str, Any], requested: date | None) -> str:
     """The day the concession takes effect on the line's obligation (see the module docstring)."""
     obligation = _obligation(view, line["sku"])
-    start, end = date.fromisoformat(obligation["start_date"]), date.fromisoformat(obligation["end_date"])
-    candidate = requested or (date.fromisoformat(line["service_start"]) if line.get("service_start") else end)
+    if obligation["pattern"] == "point_in_time":  # no service period: a concession may come any time
+        start, end = date.fromisoformat(obligation["satisfied_on"]), date.max
+    else:
+        start, end = date.fromisoformat(obligation["start_date"]), date.fromisoformat(obligation["end_date"])
+    candidate = requested or (date.fromisoformat(line["service_start"]) if line.get("service_start") else start)
     candidate = min(max(candidate, start), end)
     changes = [date.fromisoformat(m["effective_date"]) for m in view.get("modifications", [])
                if m["obligation_id"] == obligation["id"]]
     if changes and candidate <= max(changes):
         if requested is not None or max(changes) >= end:
             raise _refused(f"{obligation['id']} last changed on {max(changes)}; a price concession must take effect "
-                           f"after it and by {end}", ExceptionOwner.FINANCE_OPS, "effective_date_taken",
+                           f"after it{'' if end == date.max else f' and by {end}'}", ExceptionOwner.FINANCE_OPS,
+                           "effective_date_taken",
                            "Ask again with a later effective_date inside the service period.")
         candidate = max(changes) + timedelta(days=1)
     return candidate.isoformat()

@@ -1,7 +1,8 @@
 """Contract modifications on stored contracts (pure): checks, the engine's treatment, and the period lock.
 
 ``prospective`` and ``cumulative_catch_up`` rewrite the obligation's schedule through the engine's
-``modify_ratable``; the result then passes ``lock`` so closed periods keep what they posted.
+``modify_ratable`` (``modify_point_in_time`` for a point-in-time obligation: a price change only); the result
+then passes ``lock`` so closed periods keep what they posted.
 ``separate_contract`` leaves the schedule alone and returns the terms of the new contract to register.
 """
 
@@ -31,8 +32,9 @@ __all__ = ["apply_modification"]
 def _target(record: ContractRecord, req: ModificationV1) -> tuple[int, ObligationRecord]:
     for i, o in enumerate(record.obligations):
         if o.obligation.id == req.obligation_id:
-            if o.obligation.pattern is not RecognitionPattern.RATABLE:
-                raise field_error("obligation_id", "only ratable obligations can be modified", rule=True)
+            if o.obligation.pattern not in (RecognitionPattern.RATABLE, RecognitionPattern.POINT_IN_TIME):
+                raise field_error("obligation_id", "only ratable and point-in-time obligations can be modified "
+                                                   "(measured ones follow their measurements)", rule=True)
             return i, o
     raise field_error("obligation_id", f"no obligation {req.obligation_id!r} in contract {record.id}", rule=True)
 
@@ -72,17 +74,25 @@ def apply_modification(record: ContractRecord, req: ModificationV1, first_open: 
     _check(record, req)
     i, target = _target(record, req)
     o = target.obligation
-    assert o.start_date is not None and o.end_date is not None  # ratable obligations carry both
     cal = record_calendar(record)
     mod = eng.Modification(version=record.version + 1, effective=req.effective_date,
                            kind=eng.ModificationKind(req.kind.value), obligation_id=o.id,
                            added_consideration=req.added_consideration.amount_minor, new_end=req.new_end_date)
+    original = engine_schedule(o.id, record.currency, target.lines, cal)
+    convention = engine_convention(record.convention)
     try:
-        result = eng.modify_ratable(original=engine_schedule(o.id, record.currency, target.lines, cal),
-                                    start=o.start_date,
-                                    end=o.end_date, convention=engine_convention(record.convention), modification=mod)
+        if o.pattern is RecognitionPattern.POINT_IN_TIME:
+            satisfied_on = o.satisfied_on or o.start_date
+            assert satisfied_on is not None  # registration refuses a point-in-time obligation without either
+            result = eng.modify_point_in_time(original=original, satisfied_on=satisfied_on,
+                                              calendar=convention.calendar, modification=mod)
+        else:
+            assert o.start_date is not None and o.end_date is not None  # ratable obligations carry both
+            result = eng.modify_ratable(original=original, start=o.start_date, end=o.end_date,
+                                        convention=convention, modification=mod)
     except eng.EngineError as exc:
-        raise engine_problem(exc, {"modification.effective": "effective_date", "end": "new_end_date"}) from None
+        raise engine_problem(exc, {"modification.effective": "effective_date", "end": "new_end_date",
+                                   "modification.new_end": "new_end_date", "modification.kind": "kind"}) from None
     separate = _separate_terms(record, o, req) if req.kind is ModificationKindV1.SEPARATE_CONTRACT else None
     obligations = list(record.obligations)
     adjustment, price = 0, record.transaction_price

@@ -3,6 +3,11 @@
 Contract modifications (ASC 606-10-25-10 to 25-13): separate contract, prospective, cumulative
 catch-up, with versions and effective dates; and posting a change dated in a closed period as an
 adjustment in the first open period, never restating the closed one.
+
+A change in the price of a point-in-time obligation (a concession on a setup fee) has no progress to
+restate: once control has transferred, the change is revenue of the period it takes effect in
+(606-10-32-43 and 32-44), on a ``catch_up`` line; before that, it changes what will be recognised
+when control transfers.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from .calendars import Period
+from .calendars import Period, PeriodCalendar
 from .daycount import day_weight, service_interval
 from .errors import InvalidInputError, InvalidPeriodError, OverlappingModificationError
 from .rounding import RoundingMode, round_div
@@ -22,6 +27,7 @@ __all__ = [
     "Modification",
     "ModificationKind",
     "ModificationResult",
+    "modify_point_in_time",
     "modify_ratable",
     "post_to_open_periods",
     "recognised_before",
@@ -188,6 +194,36 @@ def modify_ratable(
             "recognition",
         )
     parts = [*head, (rest[0][0] if rest else periods[-1], catch_up, "catch_up"), *rest]
+    return ModificationResult(schedules=(_merge(parts, original.obligation_id, original.currency),), catch_up=catch_up)
+
+
+def modify_point_in_time(
+    *, original: Schedule, satisfied_on: date, calendar: PeriodCalendar, modification: Modification
+) -> ModificationResult:
+    """Apply a price change to a point-in-time obligation's schedule (see the module docstring).
+
+    Prospective and cumulative catch-up treatments agree here: progress is all or nothing.
+
+    Raises:
+        InvalidInputError: The modification is for another obligation, is a separate contract, or moves an end
+            date (a point-in-time obligation has no service period).
+    """
+    mod = modification
+    if mod.obligation_id != original.obligation_id:
+        raise InvalidInputError("modification.obligation_id", "does not match the schedule's obligation")
+    if mod.kind is ModificationKind.SEPARATE_CONTRACT:
+        raise InvalidInputError("modification.kind", "a point-in-time obligation changes in price only: use "
+                                                     "prospective or cumulative_catch_up")
+    if mod.new_end is not None:
+        raise InvalidInputError("modification.new_end", "a point-in-time obligation has no service period to end")
+    parts = [(p, a, k) for p, a, k in zip(original.periods, original.amounts,
+                                          original.kinds or ("recognition",) * len(original.amounts), strict=True)]
+    if satisfied_on <= mod.effective:
+        parts.append((calendar.period_of(mod.effective), mod.added_consideration, "catch_up"))
+        catch_up = mod.added_consideration
+    else:
+        parts.append((calendar.period_of(satisfied_on), mod.added_consideration, "recognition"))
+        catch_up = 0
     return ModificationResult(schedules=(_merge(parts, original.obligation_id, original.currency),), catch_up=catch_up)
 
 

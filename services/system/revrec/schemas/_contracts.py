@@ -199,7 +199,12 @@ class ModificationKindV1(enum.StrEnum):
 
 
 class ModificationV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """An approved change to one ratable obligation, effective from ``effective_date``."""
+    """An approved change to one ratable obligation, effective from ``effective_date``.
+
+    A point-in-time obligation takes a change of price only (no ``separate_contract``, no ``new_end_date``): once
+    control has transferred it is revenue of the period it takes effect in, before that it changes what the
+    transfer recognises.
+    """
 
     kind: ModificationKindV1
     obligation_id: Id

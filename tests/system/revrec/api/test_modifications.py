@@ -49,3 +49,58 @@ class TestSeparateContract:
         separate = api.get(f"/contracts/{new_id}").json()
         assert list(api.by_period(separate, "A@v2").values()) == [10_000] * 6
         assert separate["related_contract_ids"] == [cid]
+
+
+def _with_setup(api, satisfied_on: str) -> tuple[str, dict]:
+    """A year of service A (12,000.00) and a setup S (3,000.00) whose control transfers on ``satisfied_on``."""
+    setup = {"id": "S", "name": "Setup", "pattern": "point_in_time", "standalone_selling_price": money(300_000),
+             "satisfied_on": satisfied_on}
+    view = api.register(register_body(1_500_000, [obligation("A", 1_200_000, "2025-01-01", "2025-12-31"), setup]))
+    return view["contract"]["id"], view
+
+
+def _lines_of(view: dict, oid: str) -> dict[tuple[str, str], int]:
+    schedule = next(s for s in view["schedules"] if s["obligation_id"] == oid)
+    return {(line["accounting_period"], line["kind"]): line["amount"]["amount_minor"] for line in schedule["lines"]}
+
+
+class TestPointInTimePriceChange:
+    """A concession on a delivered setup fee is revenue of the period it is granted in (ASC 606-10-32-43 and
+    32-44: a change in transaction price allocated to a satisfied obligation is recognised when it occurs); one
+    granted before delivery changes what delivery recognises. The ratable obligation is untouched either way."""
+
+    def test_after_delivery_it_is_a_catch_up_in_the_period_it_takes_effect(self, api):
+        cid, before = _with_setup(api, "2025-01-15")
+        response = api.post(f"/contracts/{cid}/modifications", {
+            "obligation_id": "S", "kind": "cumulative_catch_up", "effective_date": "2025-03-10",
+            "added_consideration": money(-100_000), "reason": "setup concession"})
+        assert response.status_code == 201, response.text
+        after = response.json()
+        assert _lines_of(after, "S") == {("2025-01", "recognition"): 300_000, ("2025-03", "catch_up"): -100_000}
+        assert _lines_of(after, "A") == _lines_of(before, "A")
+        assert after["contract"]["transaction_price"] == money(1_400_000)
+        assert after["modifications"][0]["catch_up"] == money(-100_000)
+
+    def test_before_delivery_it_changes_what_delivery_recognises(self, api):
+        cid, before = _with_setup(api, "2025-06-01")
+        response = api.post(f"/contracts/{cid}/modifications", {
+            "obligation_id": "S", "kind": "prospective", "effective_date": "2025-03-10",
+            "added_consideration": money(-100_000)})
+        assert response.status_code == 201, response.text
+        after = response.json()
+        assert _lines_of(after, "S") == {("2025-06", "recognition"): 200_000}
+        assert _lines_of(after, "A") == _lines_of(before, "A")
+        assert after["modifications"][0]["catch_up"] == money(0)
+
+    def test_what_a_point_in_time_obligation_cannot_take_is_named(self, api):
+        cid, before = _with_setup(api, "2025-01-15")
+        cases = {"added_consideration": {"kind": "cumulative_catch_up", "added_consideration": money(-300_001)},
+                 "kind": {"kind": "separate_contract", "added_consideration": money(100_000)},
+                 "new_end_date": {"kind": "prospective", "added_consideration": money(100_000),
+                                  "new_end_date": "2025-12-31"}}
+        for field, body in cases.items():
+            response = api.post(f"/contracts/{cid}/modifications",
+                                {"obligation_id": "S", "effective_date": "2025-03-10", **body})
+            assert 400 <= response.status_code < 500, (field, response.text)
+            assert field in [e["field"] for e in response.json()["errors"]], (field, response.json())
+        assert api.get(f"/contracts/{cid}").json()["contract"]["version"] == before["contract"]["version"]
