@@ -31,7 +31,6 @@ ops, since the periods already billed cannot be prorated by the billing system.
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import json
 from datetime import UTC, date, datetime, time, timedelta
@@ -48,6 +47,7 @@ from services.process.quote_to_cash.saga import Step, StepContext, StepFailed, W
 from services.process.quote_to_cash.systems import call
 from services.process.quote_to_cash.workflows import deal_terms
 from services.process.quote_to_cash.workflows.crm_status import write_finance_status
+from services.process.quote_to_cash.workflows.deal_terms import add_months
 
 __all__ = [
     "AMENDMENT",
@@ -99,13 +99,6 @@ def half_up(value: Fraction) -> int:
     """``value`` rounded to the nearest integer, halves away from zero."""
     magnitude = int((abs(value) * 2 + 1) // 2)
     return -magnitude if value < 0 else magnitude
-
-
-def add_months(anchor: date, months: int) -> date:
-    """``anchor`` moved by whole months, the day clamped to the month's length (as billing systems do)."""
-    index = anchor.month - 1 + months
-    year, month = anchor.year + index // 12, index % 12 + 1
-    return date(year, month, min(anchor.day, calendar.monthrange(year, month)[1]))
 
 
 def remaining_periods(*, anchor: date, months: int, effective: date, end: date, current: bool = True) -> Fraction:

@@ -18,6 +18,7 @@ The transaction price is the sum of the fixed lines; revrec allocates it by rela
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 from typing import Any
 
@@ -25,19 +26,40 @@ from contracts.catalog import BillingFrequency
 from contracts.deals import DealLine, Opportunity
 from contracts.money import Money
 
-__all__ = ["DealProblem", "billing_periods", "booked_amount", "invoice_lines", "one_time_only", "order_lines",
-           "problems_of", "revenue_terms", "subscription_items"]
+__all__ = ["DealProblem", "add_months", "billing_periods", "booked_amount", "invoice_lines", "one_time_only",
+           "order_lines", "problems_of", "revenue_terms", "subscription_items"]
 
 
 class DealProblem(ValueError):
     """What is wrong with a deal, in words sales ops can act on."""
 
 
+def add_months(anchor: date, months: int) -> date:
+    """``anchor`` moved by whole months, the day clamped to the month's length (as billing systems do)."""
+    index = anchor.month - 1 + months
+    year, month = anchor.year + index // 12, index % 12 + 1
+    return date(year, month, min(anchor.day, calendar.monthrange(year, month)[1]))
+
+
 def _months_between(start: date, end_inclusive: date) -> int | None:
-    """Whole months from ``start`` to the day after ``end_inclusive``, or ``None`` when not whole."""
+    """Whole months of billing's grid from ``start`` to the day after ``end_inclusive``, or ``None``.
+
+    The grid clamps to short months as billing systems do: a month from 31 January ends on 27 February (the next
+    period starts on the 28th), a year from 29 February 2024 on 27 February 2025.
+    """
     after = end_inclusive + timedelta(days=1)
     months = (after.year - start.year) * 12 + after.month - start.month
-    return months if months > 0 and after.day == start.day else None
+    return months if months > 0 and add_months(start, months) == after else None
+
+
+def _whole_ends(start: date, end_inclusive: date, per: int) -> str:
+    """The last days of whole terms of ``per``-month periods either side of ``end_inclusive`` (for the refusal)."""
+    n = per
+    while add_months(start, n + per) - timedelta(days=1) <= end_inclusive:
+        n += per
+    first = add_months(start, n) - timedelta(days=1)
+    ends = [first, add_months(start, n + per) - timedelta(days=1)] if first < end_inclusive else [first]
+    return " or ".join(str(end) for end in ends)
 
 
 def billing_periods(line: DealLine) -> int:
@@ -50,7 +72,9 @@ def billing_periods(line: DealLine) -> int:
     per = line.billing_frequency.months or 1
     if months is None or months % per:
         raise DealProblem(f"line {line.product_sku}: service period {line.service_start}..{line.service_end} is not "
-                          f"a whole number of {line.billing_frequency.value} billing periods")
+                          f"a whole number of {line.billing_frequency.value} billing periods (from "
+                          f"{line.service_start}, whole periods end on "
+                          f"{_whole_ends(line.service_start, line.service_end, per)})")
     return months // per
 
 
