@@ -66,6 +66,7 @@ __all__ = [
     "per_period",
     "remaining_periods",
     "term_anchor",
+    "term_end",
     "wait_for_billing",
 ]
 
@@ -163,15 +164,32 @@ async def deal_links(ctx: StepContext, deal: str, need: tuple[str, ...]) -> dict
 
 
 async def term_anchor(ctx: StepContext, contract_id: str) -> tuple[date, dict[str, dict[str, Any]]]:
-    """The start of the deal's term (its billing grid) and its ratable obligations, from the revenue contract."""
+    """The start of the deal's term (its billing grid) and its ratable obligations, from the revenue contract.
+
+    A deal of usage only (pay as you go) has no ratable obligation: its term starts with its usage obligations.
+    """
     view = await call(ctx.systems.revrec, "GET", f"/v1/contracts/{contract_id}")
-    ratable = {o["id"]: o for o in view["contract"]["obligations"] if o.get("pattern") == "ratable"}
-    starts = [date.fromisoformat(o["start_date"]) for o in ratable.values()]
+    obligations = view["contract"]["obligations"]
+    ratable = {o["id"]: o for o in obligations if o.get("pattern") == "ratable"}
+    starts = [date.fromisoformat(o["start_date"]) for o in ratable.values()] or [
+        date.fromisoformat(o["start_date"]) for o in obligations if o.get("pattern") == "usage" and o.get("start_date")]
     if not starts:
-        raise StepFailed(f"revenue contract {contract_id} has no ratable obligation", retryable=False,
-                         owner=ExceptionOwner.FINANCE_OPS, code="no_ratable_obligation",
+        raise StepFailed(f"revenue contract {contract_id} has no ratable or usage obligation, so it has no term",
+                         retryable=False, owner=ExceptionOwner.FINANCE_OPS, code="no_term",
                          fix="Check the deal's revenue contract in revrec, then resume.")
     return min(starts), ratable
+
+
+async def term_end(ctx: StepContext, contract_id: str) -> date:
+    """The last day of a deal's term: the latest end of its ratable or usage obligations (a pay-as-you-go deal)."""
+    view = await call(ctx.systems.revrec, "GET", f"/v1/contracts/{contract_id}")
+    ends = [date.fromisoformat(o["end_date"]) for o in view["contract"]["obligations"]
+            if o.get("pattern") in ("ratable", "usage") and o.get("end_date")]
+    if not ends:
+        raise StepFailed(f"revenue contract {contract_id} has no obligation with a service period, so it has no term "
+                         "to continue", retryable=False, owner=ExceptionOwner.FINANCE_OPS, code="no_term",
+                         fix="Check the deal's revenue contract in revrec, then resume.")
+    return max(ends)
 
 
 def contract_ids(links: dict[str, str]) -> list[str]:

@@ -43,6 +43,7 @@ from services.process.quote_to_cash.workflows.amendment import (
     newest_erp_invoice,
     per_period,
     remaining_periods,
+    term_end,
     wait_for_billing,
 )
 from services.process.quote_to_cash.workflows.crm_status import write_finance_status
@@ -66,7 +67,8 @@ async def validate(ctx: StepContext) -> dict[str, Any]:
     return {"deal": deal, "at": at, "credit": credit, "revenue_treatment": treatment,
             "subscription_id": links["subscription_id"], "revenue_contract_id": links["revenue_contract_id"],
             "contracts": contract_ids(links), "currency": links.get("currency"), "anchor": anchor.isoformat(),
-            "term_end": max(o["end"] for o in obligations.values())}
+            "term_end": max((o["end"] for o in obligations.values()), default=None)
+            or (await term_end(ctx, links["revenue_contract_id"])).isoformat()}
 
 
 def _already_canceled(sub: dict[str, Any]) -> StepFailed:

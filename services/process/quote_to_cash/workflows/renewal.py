@@ -44,7 +44,7 @@ from services.process.quote_to_cash.workflows.amendment import (
     deal_links,
     invoice_summary,
     money,
-    term_anchor,
+    term_end,
     wait_for_billing,
 )
 from services.process.quote_to_cash.workflows.crm_status import write_finance_status
@@ -83,8 +83,7 @@ async def validate(ctx: StepContext) -> dict[str, Any]:
     if not original or not deal.id:
         raise _sales_ops("the opportunity renews no booked deal (renews_opportunity_id) or has no id")
     links = await deal_links(ctx, original, ("subscription_id", "customer_key", "revenue_contract_id"))
-    _, obligations = await term_anchor(ctx, links["revenue_contract_id"])
-    old_end = max(date.fromisoformat(o["end_date"]) for o in obligations.values())
+    old_end = await term_end(ctx, links["revenue_contract_id"])
     problems = _problems(deal, old_end)
     if links.get("currency") and links["currency"] != deal.currency:
         problems.append(f"the renewal is in {deal.currency}, the renewed deal in {links['currency']}")
