@@ -32,14 +32,16 @@ def post(topology: Topology, path: str, body: dict | None = None):
     return topology.process.post(path, json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
 
 
-def activated_deal(topology: Topology) -> dict:
-    """10 seats at 90.00 a month for 2025, won by a customer on a test clock frozen on 1 January; the activation."""
-    product = f"SEAT-{uuid.uuid4().hex[:6].upper()}"
+def activated_deal(topology: Topology, line: dict | None = None) -> dict:
+    """10 seats at 90.00 a month for 2025 (or ``line`` of a product of its own), won by a customer on a test clock
+    frozen on 1 January; the activation."""
+    product = f"{'SEAT' if line is None else 'ITEM'}-{uuid.uuid4().hex[:6].upper()}"
     topology.item(product)
     key = f"ACME-{uuid.uuid4().hex[:8].upper()}"
     topology.stripe.clocked_customer(key, unix("2025-01-01"))
-    deal = topology.win_deal([{"sku": product, "quantity": 10, "list": 10_000, "sale": 9_000, "start": "2025-01-01",
-                               "end": "2025-12-31", "frequency": "monthly"}], key=key)
+    line = line or {"quantity": 10, "list": 10_000, "sale": 9_000, "start": "2025-01-01", "end": "2025-12-31",
+                    "frequency": "monthly"}
+    deal = topology.win_deal([{**line, "sku": product}], key=key)
     done = topology.wait_for(f"activation:{deal}")
     assert done["state"] == "succeeded", done.get("exception")
     return done

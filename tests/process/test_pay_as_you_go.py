@@ -9,9 +9,7 @@ test clock started on 1 January 2025.
 
 from __future__ import annotations
 
-import uuid
-
-from tests.process.test_cancellation import post, unix
+from tests.process.test_cancellation import activated_deal, post, unix
 from tests.process.topology import Topology
 
 OLD_PRICE, NEW_PRICE = 4, 3
@@ -19,15 +17,8 @@ OLD_PRICE, NEW_PRICE = 4, 3
 
 def _calls_deal(topology: Topology) -> dict:
     """API calls at 0.04 each for 2025 (list 0.05), won by a customer on a test clock; the activation."""
-    product = f"CALLS-{uuid.uuid4().hex[:6].upper()}"
-    topology.item(product)
-    key = f"PAYG-{uuid.uuid4().hex[:8].upper()}"
-    topology.stripe.clocked_customer(key, unix("2025-01-01"))
-    deal = topology.win_deal([{"sku": product, "quantity": 1, "list": 5, "sale": OLD_PRICE, "start": "2025-01-01",
-                               "end": "2025-12-31", "frequency": "usage", "description": "API calls"}], key=key)
-    done = topology.wait_for(f"activation:{deal}")
-    assert done["state"] == "succeeded", done.get("exception")
-    return done
+    return activated_deal(topology, {"quantity": 1, "list": 5, "sale": OLD_PRICE, "start": "2025-01-01",
+                                     "end": "2025-12-31", "frequency": "usage", "description": "API calls"})
 
 
 class TestPayAsYouGo:

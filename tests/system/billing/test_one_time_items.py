@@ -56,6 +56,27 @@ def _invoices(api, sub: dict) -> list[dict]:
     return api.ok("GET", f"/v1/invoices?subscription={sub['id']}")["data"]
 
 
+def _sent_twice(api, path: str, body: dict, key: str) -> dict:
+    """The same create twice with one key: created once, the second answer a replay of the first."""
+    first = api.write("POST", path, body, key)
+    second = api.write("POST", path, body, key)
+    assert first.status_code == 201, first.text
+    assert second.json() == first.json() and second.headers.get("idempotent-replayed") == "true"
+    return first.json()
+
+
+def _lost_then_retried(api, vendor, operation: str, path: str, body: dict, key: str) -> dict:
+    """A create the vendor commits but whose answer is lost (504), then the same request again; its answer."""
+    vendor.faults({"seed": 1, "rules": [{"route": vendor.ROUTES[operation], "error_after_rate": 1.0,
+                                         "error_status": 504}]})
+    lost = api.write("POST", path, body, key)
+    assert lost.status_code in (502, 504), lost.text
+    vendor.clear_faults()
+    retried = api.write("POST", path, body, key)
+    assert retried.status_code == 201, retried.text
+    return retried.json()
+
+
 def _charged(invoice: dict) -> dict[str, int]:
     amounts = {sku: line["amount"]["amount_minor"] for sku, line in _lines(invoice).items()}
     return {sku: amount for sku, amount in amounts.items() if amount}
@@ -106,25 +127,15 @@ class TestFirstInvoice:
 
 class TestDuplicates:
     def test_same_key_twice_is_one_subscription_and_one_fee(self, billing, vendor):
-        deal = _deal(billing, vendor)
-        first = billing.write("POST", "/v1/subscriptions", deal, "deal-42:subscription")
-        second = billing.write("POST", "/v1/subscriptions", deal, "deal-42:subscription")
-        assert first.status_code == 201, first.text
-        assert second.json() == first.json() and second.headers.get("idempotent-replayed") == "true"
+        _sent_twice(billing, "/v1/subscriptions", _deal(billing, vendor), "deal-42:subscription")
         assert vendor.count("subscription") == 1
         fees = [line for inv in billing.ok("GET", "/v1/invoices?customer=ACME-001")["data"]
                 for line in inv["lines"] if line["product_sku"] == "ONBOARD"]
         assert [fee["amount"] for fee in fees] == [money(_minor(SETUP))]
 
     def test_a_retry_after_the_vendor_committed_bills_the_fee_once(self, billing, vendor):
-        deal = _deal(billing, vendor)
-        vendor.faults({"seed": 1, "rules": [{"route": vendor.ROUTES["subscription.create"], "error_after_rate": 1.0,
-                                             "error_status": 504}]})
-        lost = billing.write("POST", "/v1/subscriptions", deal, "deal-43:subscription")
-        assert lost.status_code in (502, 504), lost.text
-        vendor.clear_faults()
-        retried = billing.write("POST", "/v1/subscriptions", deal, "deal-43:subscription")
-        assert retried.status_code == 201, retried.text
+        _lost_then_retried(billing, vendor, "subscription.create", "/v1/subscriptions", _deal(billing, vendor),
+                           "deal-43:subscription")
         assert vendor.count("subscription") == 1
         [inv] = billing.ok("GET", "/v1/invoices?customer=ACME-001")["data"]
         assert _lines(inv)["ONBOARD"]["amount"] == money(_minor(SETUP))
@@ -242,19 +253,10 @@ class TestOneOffInvoice:
 
     def test_same_key_twice_and_a_retry_after_the_vendor_committed_issue_one_invoice(self, billing, vendor):
         body = _one_off(billing, vendor)
-        first = billing.write("POST", "/v1/invoices", body, "deal-77:invoice")
-        second = billing.write("POST", "/v1/invoices", body, "deal-77:invoice")
-        assert first.status_code == 201, first.text
-        assert second.json() == first.json() and second.headers.get("idempotent-replayed") == "true"
+        _sent_twice(billing, "/v1/invoices", body, "deal-77:invoice")
 
         other = {**body, "opportunity_id": "0061x00000LoSt1"}
-        vendor.faults({"seed": 1, "rules": [{"route": vendor.ROUTES["invoice.create"], "error_after_rate": 1.0,
-                                             "error_status": 504}]})
-        lost = billing.write("POST", "/v1/invoices", other, "deal-78:invoice")
-        assert lost.status_code in (502, 504), lost.text
-        vendor.clear_faults()
-        retried = billing.write("POST", "/v1/invoices", other, "deal-78:invoice")
-        assert retried.status_code == 201, retried.text
+        _lost_then_retried(billing, vendor, "invoice.create", "/v1/invoices", other, "deal-78:invoice")
         every = billing.ok("GET", "/v1/invoices?customer=ACME-001")["data"]
         assert sorted(i["opportunity_id"] for i in every) == ["0061x00000LoSt1", "0061x00000OnEoF"]
         assert all(i["total"] == money(2 * 20_000 + 3 * 10_000) for i in every)
