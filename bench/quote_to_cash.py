@@ -413,14 +413,14 @@ def _run(ns: argparse.Namespace, logs: Path, prefix: str) -> dict[str, Any]:
         before = {name: http_counts(url[name]) for name in SYSTEMS}
         cpu_before = {name: cpu_seconds(c.proc.pid) for name, c in running.items()}
         redis_before = redis_info()
+        audit_before = audit_length(prefix)
         start = time.time()
         won = win_at_rate(sf, deals, ns.rate)
         offered_s = time.time() - start
         wait_completed(process, len(entered), timeout=max(120.0, ns.deals * 2.0))
         wait_settled(process, timeout=120.0)  # the invoice syncs the activations started
         redis_after = redis_info()
-        audit_entries = int(subprocess.run(["redis-cli", "-u", REDIS_URL, "XLEN", f"{prefix}{{audit}}:stream"],
-                                           capture_output=True, text=True).stdout.strip() or 0)
+        audit_entries = audit_length(prefix) - audit_before
         cpu = {name: cpu_seconds(c.proc.pid) - cpu_before[name] for name, c in running.items()}
         after = {name: http_counts(url[name]) for name in SYSTEMS}
         records = [r for r in workflows(process, "activation") if r["subject"] in won]
@@ -442,6 +442,13 @@ def _run(ns: argparse.Namespace, logs: Path, prefix: str) -> dict[str, Any]:
             "audit_entries": audit_entries,
             "syncs": len(syncs), "syncs_ok": sum(1 for s in syncs if s["state"] == "succeeded"),
             "baseline": baseline, "salesforce_write_ms": write_cost, "warm_latencies": warm_latencies}
+
+
+def audit_length(prefix: str) -> int:
+    """Entries in the audit chain's stream so far (the measured phase's are a difference of two reads)."""
+    out = subprocess.run(["redis-cli", "-u", REDIS_URL, "XLEN", f"{prefix}{{audit}}:stream"], capture_output=True,
+                         text=True).stdout.strip()
+    return int(out or 0)
 
 
 def salesforce_write_cost(sf: httpx.Client, opportunity: str) -> float:

@@ -47,3 +47,9 @@ def test_a_part_period_is_refused_naming_the_ends_that_would_be_whole(start, end
     with pytest.raises(DealProblem) as refused:
         billing_periods(_line(start, end, frequency))
     assert f"whole periods end on {ends})" in str(refused.value)
+
+
+def test_an_end_far_in_the_future_is_refused_in_words_not_by_a_crash():
+    with pytest.raises(DealProblem) as refused:
+        billing_periods(_line("2025-01-15", "9999-12-30", "annual"))
+    assert "whole periods end on 9999-01-14)" in str(refused.value)

@@ -11,6 +11,7 @@ credit takes effect in. Expected amounts are computed here from the deal's lines
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -45,7 +46,7 @@ class TestOneTimeDeal:
         done = topology.wait_for(f"activation:{deal}")
         assert (done["state"], done["business_status"]) == ("succeeded", "completed"), done.get("exception")
         ids = done["external_ids"]
-        assert "subscription_id" not in ids
+        assert "subscription_id" not in ids and ids["one_off_invoice_id"] == _billing_step(done)["invoice_id"]
         assert not [s for s in topology.stripe_objects("subscription") if s["customer"] == ids["billing_customer_id"]]
 
         # Billing: one invoice of both lines at the deal's prices, kept with the deal's id.
@@ -144,9 +145,11 @@ class TestOneTimeDeal:
         request = {"opportunity_id": deal, "invoice_id": invoice_id, "reason": "product_unsatisfactory",
                    "lines": [{"sku": training["sku"], "amount": {"amount_minor": day, "currency": "USD"},
                               "description": "A training day not given"}], "refund": True}
+        before = datetime.now(UTC).strftime("%Y-%m")
         started = topology.process.post("/v1/credits", json=request, headers={"Idempotency-Key": uuid.uuid4().hex})
         assert started.status_code == 202, started.text
         credited = topology.wait_for(started.json()["id"])
+        granted = {before, datetime.now(UTC).strftime("%Y-%m")}
         assert (credited["state"], credited["business_status"]) == ("succeeded", "completed"), credited.get("exception")
 
         notes = [n for n in topology.stripe_objects("credit_note") if n["invoice"] == invoice_id]
@@ -157,18 +160,39 @@ class TestOneTimeDeal:
         memos = [m for m in topology.netsuite.records("creditMemo")
                  if (m["fields"].get("createdFrom") or {}).get("id") == sync["external_ids"]["erp_invoice_id"]]
         assert [sum(round(float(line["amount"]) * 100) for line in m["sublists"]["item"]) for m in memos] == [day]
-        # Revrec: the training was delivered in February 2025, so the concession is revenue of the period it took
-        # effect in (the credited invoice line's), on its own line; the implementation's revenue is untouched.
+        # Revrec: the training was delivered in February 2025, so the concession is revenue of the period it was
+        # granted in (today's), on its own line; the implementation's revenue is untouched.
         total = lines[0]["sale"] + training["quantity"] * training["sale"]
         impl_share, train_share = largest_remainder(total, [Fraction(lines[0]["list"]),
                                                             Fraction(training["quantity"] * training["list"])])
-        invoice = topology.billing.get(f"/v1/invoices/{invoice_id}").json()
-        granted = next(line["period_start"] for line in invoice["lines"] if line["product_sku"] == training["sku"])
         view = topology.revrec.get(f"/v1/contracts/{done['external_ids']['revenue_contract_id']}").json()
         assert view["contract"]["transaction_price"]["amount_minor"] == total - day
         schedules = {s["obligation_id"]: {(line["accounting_period"], line["kind"]): line["amount"]["amount_minor"]
                                           for line in s["lines"] if line["amount"]["amount_minor"]}
                      for s in view["schedules"]}
+        [(month, kind)] = [slot for slot in schedules[f"po-{training['sku']}"] if slot[0] != "2025-02"]
+        assert month in granted and kind == "catch_up"
         assert schedules == {f"po-{lines[0]['sku']}": {("2025-01", "recognition"): impl_share},
                              f"po-{training['sku']}": {("2025-02", "recognition"): train_share,
-                                                       (granted[:7], "catch_up"): -day}}
+                                                       (month, "catch_up"): -day}}
+
+    def test_a_credit_beyond_the_revenue_a_line_holds_is_refused_before_anything_is_written(self, topology):
+        # The training days billed 1,500.00 but were allocated 1,285.71 of revenue (relative SSP): crediting all
+        # three would take revenue below zero, so nothing is credited anywhere.
+        lines = _lines()
+        training = lines[1]
+        deal = _win(topology, lines)
+        done = topology.wait_for(f"activation:{deal}")
+        assert done["state"] == "succeeded", done.get("exception")
+        invoice_id = _billing_step(done)["invoice_id"]
+        assert topology.wait_for(topology.workflow_id_of_invoice(invoice_id))["state"] == "succeeded"
+        billed = training["quantity"] * training["sale"]
+        request = {"opportunity_id": deal, "invoice_id": invoice_id, "refund": True,
+                   "lines": [{"sku": training["sku"], "amount": {"amount_minor": billed, "currency": "USD"}}]}
+        started = topology.process.post("/v1/credits", json=request, headers={"Idempotency-Key": uuid.uuid4().hex})
+        assert started.status_code == 202, started.text
+        ended = topology.wait_for(started.json()["id"])
+        [refused] = [h for h in ended["history"] if h["event"] == "refused"]
+        assert (ended["state"], refused["step"]) == ("compensated", "validate"), ended.get("exception")
+        assert refused["detail"].startswith("credit_exceeds_revenue: ")
+        assert not [n for n in topology.stripe_objects("credit_note") if n["invoice"] == invoice_id]

@@ -85,7 +85,7 @@ def create_for_charge_items(call: Call) -> dict[str, Any]:
     inv = new_invoice(state, customer, None, lines, currency=currency)
     if po_number is not None:
         inv["po_number"] = po_number
-    if net_days:
+    if net_days is not None:
         inv.update(net_term_days=net_days, due_date=now + net_days * 86_400)
     emit(state, "invoice_generated", {"invoice": inv})
     if auto == "on":

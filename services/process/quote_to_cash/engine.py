@@ -126,7 +126,7 @@ class DealLinks:
         return raw.decode() if raw is not None else None
 
     async def deals(self) -> list[str]:
-        """Every deal billing bills: with a subscription, or with a one-off invoice (the activated ones)."""
+        """Every deal revflow made a subscription or a one-off invoice for (a cancelled activation's stays listed)."""
         billed = [*await self.redis.hvals(self.subscriptions_key), *await self.redis.hvals(self.one_off_key)]
         return sorted({v.decode() for v in billed})
 

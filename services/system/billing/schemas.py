@@ -256,6 +256,8 @@ class InvoiceCreateV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
             raise ValueError("lines: every line must be in one currency")
         if self.collection_method == "send_invoice" and self.days_until_due is None:
             raise ValueError("days_until_due: required when collection_method is send_invoice")
+        if self.opportunity_id is not None and len(self.opportunity_id) > 90:
+            raise ValueError("opportunity_id: at most 90 characters (it is kept in the invoice's PO number)")
 
     @property
     def currency(self) -> str:

@@ -248,6 +248,8 @@ async def crm_status(ctx: StepContext) -> dict[str, Any]:
 
 
 def _ids(step: str, output: Any) -> dict[str, str]:
+    if step == "billing_subscription" and output.get("invoice_id") and not output.get("subscription_id"):
+        return {"one_off_invoice_id": str(output["invoice_id"])}
     names = {"erp_customer": ("erp_customer_id",), "billing_customer": ("billing_customer_id",),
              "billing_subscription": ("subscription_id",), "erp_sales_order": ("sales_order_id",),
              "revenue_contract": ("revenue_contract_id",)}
@@ -257,7 +259,8 @@ def _ids(step: str, output: Any) -> dict[str, str]:
 ACTIVATION = WorkflowDefinition(
     kind="activation",
     input_shape=ActivationInput,
-    description="A closed-won deal becomes an ERP customer, a subscription, a sales order and a revenue contract.",
+    description="A closed-won deal becomes an ERP customer, a subscription (or, for one-time lines only, one "
+                "invoice), a sales order (none for usage only) and a revenue contract.",
     steps=(
         Step("validate", validate, BusinessStatus.PENDING_VALIDATION),
         Step("erp_customer", erp_customer, BusinessStatus.AWAITING_ERP_POSTING),

@@ -15,9 +15,10 @@ consideration falls by the credited amount as a cumulative catch-up (ASC 606-10-
 ``effective_date`` (default: the start of the credited invoice line's service period, kept inside the
 obligation's service period and after its latest change). A closed period is never restated: revrec posts
 the difference in the first open period. A point-in-time obligation (a setup fee, a one-off deal's charges)
-has no progress to restate: a concession after delivery is revenue of the period it takes effect in, one before
-delivery reduces what delivery recognises. A usage obligation follows its measurements, so a credit of one is
-refused before anything is written.
+has no progress to restate: a concession granted after delivery is revenue of the day it is granted (the default
+``effective_date`` for it), one before delivery reduces what delivery recognises. A usage obligation follows its
+measurements, so a credit of one is refused before anything is written, as is a credit larger than the revenue
+its obligation holds (its allocation can be less than it billed).
 
 None of the writes can be taken back through the system APIs (an issued credit note, a refund and a posted
 credit memo are final; a reversal is a new document), so the steps have no ``undo``.
@@ -167,14 +168,34 @@ def _obligation(view: dict[str, Any], sku: str) -> dict[str, Any]:
     return found
 
 
+def _within_revenue(view: dict[str, Any], line: dict[str, Any]) -> None:
+    """Refuse, before anything is written, a credit larger than the revenue its obligation holds.
+
+    Billing credits what the invoice billed, but revrec holds what the allocation gave the obligation (a discounted
+    line can hold less than it billed): a reduction below zero would be refused after the credit note, the refund
+    and the ERP memo were made.
+    """
+    held = sum(int(entry["amount"]["amount_minor"]) for schedule in view.get("schedules", [])
+               if schedule["obligation_id"] == line["obligation_id"] for entry in schedule["lines"])
+    if line["amount_minor"] > held:
+        raise _refused(f"{line['obligation_id']} holds {held} minor units of revenue (its allocation, after earlier "
+                       f"changes); a credit of {line['amount_minor']} would make it negative",
+                       ExceptionOwner.FINANCE_OPS, "credit_exceeds_revenue",
+                       f"Credit {line['sku']} by at most {held}, and the rest on the deal's other products, in a new "
+                       "credit.")
+
+
 def _effective(view: dict[str, Any], line: dict[str, Any], requested: date | None) -> str:
     """The day the concession takes effect on the line's obligation (see the module docstring)."""
     obligation = _obligation(view, line["sku"])
-    if obligation["pattern"] == "point_in_time":  # no service period: a concession may come any time
-        start, end = date.fromisoformat(obligation["satisfied_on"]), date.max
+    if obligation["pattern"] == "point_in_time":
+        # Delivered goods have no service period: a concession is revenue of the day it is granted (606-10-32-44).
+        start, end = date.fromisoformat(obligation.get("satisfied_on") or obligation["start_date"]), date.max
+        granted: date | None = datetime.now(UTC).date()
     else:
         start, end = date.fromisoformat(obligation["start_date"]), date.fromisoformat(obligation["end_date"])
-    candidate = requested or (date.fromisoformat(line["service_start"]) if line.get("service_start") else start)
+        granted = date.fromisoformat(line["service_start"]) if line.get("service_start") else None
+    candidate = requested or granted or start
     candidate = min(max(candidate, start), end)
     changes = [date.fromisoformat(m["effective_date"]) for m in view.get("modifications", [])
                if m["obligation_id"] == obligation["id"]]
@@ -210,6 +231,7 @@ async def validate(ctx: StepContext) -> dict[str, Any]:
     for line in lines:
         line["obligation_id"] = f"po-{line['sku']}"
         line["effective_date"] = _effective(view, line, request.effective_date)
+        _within_revenue(view, line)
     paid = invoice["status"] == "paid"
     return {"invoice_status": invoice["status"], "currency": invoice["currency"], "lines": lines,
             "total_minor": sum(line["amount_minor"] for line in lines),

@@ -54,12 +54,18 @@ def _months_between(start: date, end_inclusive: date) -> int | None:
 
 def _whole_ends(start: date, end_inclusive: date, per: int) -> str:
     """The last days of whole terms of ``per``-month periods either side of ``end_inclusive`` (for the refusal)."""
-    n = per
-    while add_months(start, n + per) - timedelta(days=1) <= end_inclusive:
-        n += per
+    n = max(per, _months_after(start, end_inclusive) // per * per)
+    while n > per and add_months(start, n) - timedelta(days=1) > end_inclusive:
+        n -= per
     first = add_months(start, n) - timedelta(days=1)
-    ends = [first, add_months(start, n + per) - timedelta(days=1)] if first < end_inclusive else [first]
+    ends = [first]
+    if first < end_inclusive and (start.year * 12 + start.month + n + per) // 12 <= date.max.year:
+        ends.append(add_months(start, n + per) - timedelta(days=1))
     return " or ".join(str(end) for end in ends)
+
+
+def _months_after(start: date, day: date) -> int:
+    return (day.year - start.year) * 12 + day.month - start.month
 
 
 def billing_periods(line: DealLine) -> int:

@@ -18,6 +18,7 @@ from services.system.billing.connectors.chargebee._catalog import ChargebeeCatal
 from services.system.billing.connectors.chargebee._customers import ChargebeeCustomers, customer_id
 from services.system.billing.connectors.chargebee._events import refund_from_chargebee, translate, verify_basic
 from services.system.billing.connectors.chargebee._mapping import (
+    PO_MARK,
     credit_note_from_chargebee,
     invoice_from_chargebee,
     is_base,
@@ -134,8 +135,8 @@ class ChargebeeConnector:
     async def create_invoice(self, data: InvoiceCreateV1, idem: str) -> Invoice:
         """A one-off invoice of charge item prices (``create_for_charge_items_and_charges``).
 
-        The opportunity goes in its ``po_number``; Chargebee closes it at once and collects it when collection is
-        automatic.
+        The opportunity goes in its ``po_number``, marked as revflow's (``PO_MARK``) so a customer's own PO number
+        is never read as one; Chargebee closes it at once and collects it when collection is automatic.
         """
         cid = await self.customers.require(data.customer_key)
         rows = []
@@ -144,10 +145,10 @@ class ChargebeeConnector:
             rows.append({"item_price_id": price["id"], "quantity": line.quantity,
                          "unit_price": line.unit_amount.amount_minor
                          if line.unit_amount.amount_minor != price.get("price") else None})
+        send = data.collection_method == "send_invoice"
         params = {"customer_id": cid, "currency_code": data.currency, "item_prices": rows,
-                  "po_number": data.opportunity_id,
-                  "auto_collection": "off" if data.collection_method == "send_invoice" else "on",
-                  "net_term_days": data.days_until_due}
+                  "po_number": PO_MARK + data.opportunity_id if data.opportunity_id else None,
+                  "auto_collection": "off" if send else "on", "net_term_days": data.days_until_due if send else None}
         body = await self.api.post("/invoices/create_for_charge_items_and_charges", params, key=f"{idem}:invoice")
         return await self._invoice(body["invoice"], data.customer_key)
 

@@ -32,6 +32,7 @@ __all__ = [
     "FAMILY",
     "FREQUENCY_PERIOD",
     "META",
+    "PO_MARK",
     "credit_note_from_chargebee",
     "day",
     "end_day",
@@ -140,10 +141,19 @@ def invoice_from_chargebee(inv: dict[str, Any], customer_key: str, skus: dict[st
             issued_on=day(inv.get("date")), due_on=day(inv.get("due_date")) if inv["status"] != "pending" else None,
             finalized_at=instant(inv.get("generated_at")) if inv["status"] != "pending" else None,
             paid_at=instant(inv.get("paid_at")), voided_at=instant(inv.get("voided_at")),
-            opportunity_id=None if inv.get("subscription_id") else inv.get("po_number"))
+            opportunity_id=_marked_opportunity(inv))
     except (ValueError, TypeError) as exc:
         raise InconsistentVendorData(f"Chargebee invoice {inv.get('id')} cannot be expressed canonically: "
                                      f"{exc}") from None
+
+
+PO_MARK = "revflow:"
+"""Prefix of the ``po_number`` revflow writes on a one-off invoice: the opportunity id follows it."""
+
+
+def _marked_opportunity(inv: dict[str, Any]) -> str | None:
+    po = inv.get("po_number") or ""
+    return po.removeprefix(PO_MARK) if po.startswith(PO_MARK) and not inv.get("subscription_id") else None
 
 
 def credit_note_from_chargebee(cn: dict[str, Any], customer_key: str) -> CreditNote:

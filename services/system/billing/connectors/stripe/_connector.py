@@ -130,8 +130,9 @@ class StripeConnector:
     async def create_invoice(self, data: InvoiceCreateV1, idem: str) -> Invoice:
         """A one-off invoice: a draft with one invoice item per line (a one-time price of the SKU), finalized.
 
-        It is then paid when it charges automatically (a declined card leaves it ``open``, as Stripe's retries
-        would).
+        Then it is charged at once when it charges automatically (a declined card leaves it ``open``), or sent to
+        the customer; either way it is handed to Stripe's automatic collection (``auto_advance``: retries,
+        reminders) from there.
 
         The prices are found (or made) before anything is invoiced, so an unknown SKU leaves no draft behind. Every
         write is keyed from ``idem``, so a repeat after any of them continues where the first stopped.
@@ -152,13 +153,17 @@ class StripeConnector:
                 "description": line.description}, key=f"{idem}:line:{i}")
         await self.finalize_invoice(inv["id"], idem)
         inv = await self.api.get(f"/v1/invoices/{inv['id']}")
-        if inv["status"] == "open" and not send:
+        if inv["status"] == "open" and send:
+            inv = await self.api.post(f"/v1/invoices/{inv['id']}/send", {}, key=f"{idem}:send")
+        elif inv["status"] == "open":
             try:
                 inv = await self.api.post(f"/v1/invoices/{inv['id']}/pay", {}, key=f"{idem}:pay")
             except VendorRefused:  # a declined card, or paid meanwhile: the invoice says which
                 inv = await self.api.get(f"/v1/invoices/{inv['id']}")
                 if inv["status"] not in ("open", "paid"):
                     raise
+        if inv["status"] == "open" and not inv.get("auto_advance"):
+            inv = await self.api.post(f"/v1/invoices/{inv['id']}", {"auto_advance": True}, key=f"{idem}:collect")
         return await self._invoice(inv)
 
     async def create_credit_note(self, data: CreditNoteCreateV1, idem: str) -> CreditNote:
