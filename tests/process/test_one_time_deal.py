@@ -196,3 +196,29 @@ class TestOneTimeDeal:
         assert (ended["state"], refused["step"]) == ("compensated", "validate"), ended.get("exception")
         assert refused["detail"].startswith("credit_exceeds_revenue: ")
         assert not [n for n in topology.stripe_objects("credit_note") if n["invoice"] == invoice_id]
+
+    def test_cancelling_an_invoice_nothing_was_collected_on_voids_it(self, topology: Topology):
+        # The card is declined (Stripe refuses the charge) and NetSuite refuses sales orders: the activation parks
+        # after billing issued an open invoice, which its cancellation voids instead of crediting.
+        lines = _lines()
+        topology.stripe.faults({"seed": 5, "rules": [{"route": "POST /v1/invoices/[^/]+/pay", "error_rate": 1.0,
+                                                      "error_status": 402}]})
+        topology.netsuite.faults({"seed": 5, "rules": [{"route": "salesOrder", "error_rate": 1.0,
+                                                        "error_status": 400}]})
+        try:
+            deal = _win(topology, lines)
+            parked = topology.wait_for(f"activation:{deal}")
+        finally:
+            topology.stripe.clear_faults()
+            topology.netsuite.clear_faults()
+        assert (parked["state"], parked["exception"]["step"]) == ("parked", "erp_sales_order"), parked["exception"]
+        invoice_id = _billing_step(parked)["invoice_id"]
+        assert topology.billing.get(f"/v1/invoices/{invoice_id}").json()["status"] == "open"
+
+        cancelled = topology.process.post(f"/v1/workflows/activation:{deal}/cancel",
+                                          headers={"Idempotency-Key": uuid.uuid4().hex})
+        assert cancelled.status_code == 202, cancelled.text
+        ended = topology.wait_for(f"activation:{deal}", lambda w: w["state"] in ("compensated", "succeeded"))
+        assert {s["name"]: s["status"] for s in ended["steps"]}["billing_subscription"] == "undone"
+        assert topology.billing.get(f"/v1/invoices/{invoice_id}").json()["status"] == "void"
+        assert not [n for n in topology.stripe_objects("credit_note") if n["invoice"] == invoice_id]

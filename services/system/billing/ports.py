@@ -110,6 +110,14 @@ class BillingConnector(Protocol):
         """A one-off invoice of one-time charges, finalized (and collected when it charges automatically)."""
         ...
 
+    async def void_invoice(self, invoice_id: str, idem: str) -> Invoice:
+        """Void an unpaid invoice (a draft is finalized first, so the record stays); a void one is answered as it is.
+
+        Raises:
+            VendorRefused: ``invoice_paid`` (409) when money was collected on it: a paid invoice is credited.
+        """
+        ...
+
     async def finalize_invoice(self, invoice_id: str, idem: str) -> Invoice:
         """Finalize a draft; an invoice already finalized is answered as it is."""
         ...

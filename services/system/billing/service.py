@@ -106,6 +106,11 @@ class BillingService:
         found = await self.connector.list_invoices(customer_key, subscription_id)
         return [i for i in found if opportunity_id is None or i.opportunity_id == opportunity_id]
 
+    async def void_invoice(self, invoice_id: str, caller: Caller) -> Invoice:
+        result = await self.connector.void_invoice(invoice_id, vendor_key(caller, f"invoice.void:{invoice_id}"))
+        await self._record(caller, "invoice.voided", invoice_id, result)
+        return result
+
     async def create_invoice(self, data: InvoiceCreateV1, caller: Caller) -> Invoice:
         result = await self.connector.create_invoice(data, vendor_key(caller, "invoice.create"))
         await self._record(caller, "invoice.created", result.id or "", result)

@@ -261,6 +261,23 @@ class TestOneOffInvoice:
         assert sorted(i["opportunity_id"] for i in every) == ["0061x00000LoSt1", "0061x00000OnEoF"]
         assert all(i["total"] == money(2 * 20_000 + 3 * 10_000) for i in every)
 
+    def test_an_unpaid_one_is_voided_once_and_a_paid_one_is_credited_instead(self, billing, vendor):
+        sent = billing.ok("POST", "/v1/invoices", _one_off(billing, vendor, collection_method="send_invoice",
+                                                           days_until_due=30))
+        voided = billing.ok("POST", f"/v1/invoices/{sent['id']}/void")
+        again = billing.ok("POST", f"/v1/invoices/{sent['id']}/void")
+        assert (voided["status"], again["status"], again["total"]) == ("void", "void", sent["total"])
+        assert billing.ok("GET", f"/v1/invoices/{sent['id']}")["status"] == "void"
+
+        other = _one_off(billing, vendor, opportunity_id="0061x00000PaId1", collection_method="send_invoice",
+                         days_until_due=30)
+        owed = billing.ok("POST", "/v1/invoices", other)
+        vendor.pay(owed["id"])
+        refused = billing.write("POST", f"/v1/invoices/{owed['id']}/void", None)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["code"] == "invoice_paid"
+        assert billing.ok("GET", f"/v1/invoices/{owed['id']}")["status"] == "paid"
+
     def test_bad_bodies_are_named_and_write_nothing(self, billing, vendor):
         body = _one_off(billing, vendor)
         cases = {

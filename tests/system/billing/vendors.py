@@ -191,6 +191,10 @@ class StripeHarness:
     def events(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self.objects("event") if e["type"] == kind]
 
+    def pay(self, invoice_id: str) -> None:
+        """The customer pays an open invoice outside Stripe (recorded as paid out of band)."""
+        self.http.post(f"/v1/invoices/{invoice_id}/pay", data={"paid_out_of_band": "true"}).raise_for_status()
+
     def draft_invoice(self, customer_billing_id: str, amount: int, currency: str) -> str:
         """A draft invoice with one line, as a person would make it in the vendor's UI."""
         self.http.post("/v1/invoiceitems", data={"customer": customer_billing_id, "amount": amount,
@@ -374,6 +378,11 @@ class ChargebeeHarness:
         return [{"Authorization": value, "Content-Type": "application/json"}
                 for value in (self._basic(f"{user}:wrong"), self._basic(f"intruder:{secret.split(':', 1)[1]}"), "",
                               f"Bearer {secret}")]
+
+    def pay(self, invoice_id: str) -> None:
+        """The customer pays an invoice's amount due by bank transfer, recorded in Chargebee."""
+        self.http.post(f"/api/v2/invoices/{invoice_id}/record_payment",
+                       data={"transaction[payment_method]": "bank_transfer"}).raise_for_status()
 
     def draft_invoice(self, customer_billing_id: str, amount: int, currency: str) -> str:
         """A pending invoice with a one-off setup fee, as a person would make it in the vendor's UI.

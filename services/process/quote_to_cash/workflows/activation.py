@@ -11,11 +11,11 @@ nothing up front, so it gets no ERP sales order; its usage invoices reach the ER
 A deal of one-time lines only (services, a one-off purchase) gets no subscription: the billing step issues one
 invoice of its charges instead, which is synced like any other.
 
-Cancelling an unfinished activation closes its ERP sales order and cancels its subscription in billing (or credits
-its one-off invoice to the customer's balance), including one made by a create whose answer was lost (found by the
-deal's id); customers stay, as master data of every system. Once the revenue contract exists the deal is live
-everywhere and ``cancel`` is refused: a cancellation workflow ends it, with the credit and the revenue change it
-calls for.
+Cancelling an unfinished activation closes its ERP sales order and cancels its subscription in billing (or voids
+its one-off invoice, or credits it to the customer's balance once paid), including one made by a create whose
+answer was lost (found by the deal's id); customers stay, as master data of every system. Once the revenue
+contract exists the deal is live everywhere and ``cancel`` is refused: a cancellation workflow ends it, with the
+credit and the revenue change it calls for.
 """
 
 from __future__ import annotations
@@ -135,20 +135,24 @@ async def one_off_invoice(ctx: StepContext, deal: Opportunity) -> dict[str, Any]
 async def cancel_subscription(ctx: StepContext) -> None:
     made = ctx.output("billing_subscription")
     if not made.get("subscription_id"):
-        await credit_one_off_invoice(ctx, made["invoice_id"])
+        await undo_one_off_invoice(ctx, made["invoice_id"])
         return
     sub = made["subscription_id"]
     await call(ctx.systems.billing, "POST", f"/v1/subscriptions/{sub}/cancellations",
                json={"at": "now", "prorate": True}, key=ctx.key)
 
 
-async def credit_one_off_invoice(ctx: StepContext, invoice_id: str) -> None:
-    """Undo a one-off invoice: a credit note of its whole total, to the customer's balance.
+async def undo_one_off_invoice(ctx: StepContext, invoice_id: str) -> None:
+    """Undo a one-off invoice: void it while nothing was collected on it (a draft a lost answer left included).
 
-    As a cancelled subscription's unused time is; a finance person refunds it from there when the customer asks.
+    Once paid, a credit note of its whole total goes to the customer's balance, as a cancelled subscription's
+    unused time does; a finance person refunds it from there when the customer asks.
     """
     invoice = await call(ctx.systems.billing, "GET", f"/v1/invoices/{invoice_id}")
     if invoice["status"] == "void" or not int(invoice["total"]["amount_minor"]):
+        return
+    if invoice["status"] in ("draft", "open") and not int((invoice.get("amount_paid") or {}).get("amount_minor", 0)):
+        await call(ctx.systems.billing, "POST", f"/v1/invoices/{invoice_id}/void", key=ctx.key)
         return
     await call(ctx.systems.billing, "POST", "/v1/credit-notes", key=ctx.key, json={
         "invoice_id": invoice_id, "reason": "order_change", "memo": "The deal was cancelled before activation",

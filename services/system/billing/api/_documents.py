@@ -47,6 +47,13 @@ class InvoiceController(Controller):
                      service: NamedDependency[BillingService], request: Request[Any, Any, Any]) -> Invoice:
         return await service.create_invoice(data, caller_of(request))
 
+    @post("/{invoice_id:str}/void", operation_id="voidInvoiceV1", guards=[requires("billing:write")], opt=_KEYED,
+          status_code=200, summary="Void an unpaid invoice (a draft is finalized first; a void one is answered as "
+                                   "is; a paid one is 409 invoice_paid: credit it instead)")
+    async def void(self, invoice_id: InvoiceId, service: NamedDependency[BillingService],
+                   request: Request[Any, Any, Any]) -> Invoice:
+        return await service.void_invoice(invoice_id, caller_of(request))
+
     @get("/", operation_id="listInvoicesV1", guards=[requires("billing:read")],
          summary="Every invoice of a customer and/or subscription (all vendor pages), newest first")
     async def list_invoices(self, service: NamedDependency[BillingService],

@@ -152,6 +152,17 @@ class ChargebeeConnector:
         body = await self.api.post("/invoices/create_for_charge_items_and_charges", params, key=f"{idem}:invoice")
         return await self._invoice(body["invoice"], data.customer_key)
 
+    async def void_invoice(self, invoice_id: str, idem: str) -> Invoice:
+        inv = (await self.api.get(f"/invoices/{invoice_id}"))["invoice"]
+        status = inv["status"]
+        if status == "paid" or inv.get("amount_paid") or inv.get("credits_applied"):
+            raise VendorRefused(f"Invoice {invoice_id} is {status} and money was collected on it: credit it "
+                                "(POST /v1/credit-notes) instead of voiding it.", slug="conflict", code="invoice_paid",
+                                retryable=False, owner="billing_ops")
+        if status != "voided":
+            inv = (await self.api.post(f"/invoices/{invoice_id}/void", {}, key=f"{idem}:void"))["invoice"]
+        return await self._invoice(inv)
+
     async def create_credit_note(self, data: CreditNoteCreateV1, idem: str) -> CreditNote:
         inv = (await self.api.get(f"/invoices/{data.invoice_id}"))["invoice"]
         _same_currency(inv, data.lines[0].amount.currency)

@@ -166,6 +166,20 @@ class StripeConnector:
             inv = await self.api.post(f"/v1/invoices/{inv['id']}", {"auto_advance": True}, key=f"{idem}:collect")
         return await self._invoice(inv)
 
+    async def void_invoice(self, invoice_id: str, idem: str) -> Invoice:
+        inv = await self.api.get(f"/v1/invoices/{invoice_id}")
+        if inv["status"] == "draft":
+            await self.finalize_invoice(invoice_id, idem)
+            inv = await self.api.get(f"/v1/invoices/{invoice_id}")
+        status = inv["status"]
+        if status in ("paid", "uncollectible") or (status == "open" and inv.get("amount_paid")):
+            raise VendorRefused(f"Invoice {invoice_id} is {status} and money was collected on it: credit it "
+                                "(POST /v1/credit-notes) instead of voiding it.", slug="conflict", code="invoice_paid",
+                                retryable=False, owner="billing_ops")
+        if status == "open":
+            inv = await self.api.post(f"/v1/invoices/{invoice_id}/void", {}, key=f"{idem}:void")
+        return await self._invoice(inv)
+
     async def create_credit_note(self, data: CreditNoteCreateV1, idem: str) -> CreditNote:
         inv = await self.api.get(f"/v1/invoices/{data.invoice_id}")
         _same_currency(inv, data.lines[0].amount.currency)
