@@ -38,6 +38,18 @@ def _billing_step(done: dict[str, Any]) -> dict[str, Any]:
     return next(s for s in done["steps"] if s["name"] == "billing_subscription")["output"]
 
 
+def _invoiced(topology: Topology) -> tuple[list[dict[str, Any]], str, dict[str, Any], str, dict[str, Any]]:
+    """A one-off deal activated and its invoice synced: its lines, id, activation, invoice id and sync."""
+    lines = _lines()
+    deal = _win(topology, lines)
+    done = topology.wait_for(f"activation:{deal}")
+    assert done["state"] == "succeeded", done.get("exception")
+    invoice_id = _billing_step(done)["invoice_id"]
+    sync = topology.wait_for(topology.workflow_id_of_invoice(invoice_id))
+    assert sync["state"] == "succeeded", sync.get("exception")
+    return lines, deal, done, invoice_id, sync
+
+
 class TestOneTimeDeal:
     def test_invoiced_once_without_a_subscription_and_reconciled(self, topology: Topology):
         lines = _lines()
@@ -133,14 +145,8 @@ class TestOneTimeDeal:
             lines[0]["sale"] + lines[1]["quantity"] * lines[1]["sale"]]
 
     def test_a_training_day_credited_and_refunded_reaches_every_system(self, topology: Topology):
-        lines = _lines()
+        lines, deal, done, invoice_id, sync = _invoiced(topology)
         training = lines[1]
-        deal = _win(topology, lines)
-        done = topology.wait_for(f"activation:{deal}")
-        assert done["state"] == "succeeded", done.get("exception")
-        invoice_id = _billing_step(done)["invoice_id"]
-        sync = topology.wait_for(topology.workflow_id_of_invoice(invoice_id))
-        assert sync["state"] == "succeeded", sync.get("exception")
         day = training["sale"]
         request = {"opportunity_id": deal, "invoice_id": invoice_id, "reason": "product_unsatisfactory",
                    "lines": [{"sku": training["sku"], "amount": {"amount_minor": day, "currency": "USD"},
@@ -179,13 +185,8 @@ class TestOneTimeDeal:
     def test_a_credit_beyond_the_revenue_a_line_holds_is_refused_before_anything_is_written(self, topology):
         # The training days billed 1,500.00 but were allocated 1,285.71 of revenue (relative SSP): crediting all
         # three would take revenue below zero, so nothing is credited anywhere.
-        lines = _lines()
+        lines, deal, _, invoice_id, _ = _invoiced(topology)
         training = lines[1]
-        deal = _win(topology, lines)
-        done = topology.wait_for(f"activation:{deal}")
-        assert done["state"] == "succeeded", done.get("exception")
-        invoice_id = _billing_step(done)["invoice_id"]
-        assert topology.wait_for(topology.workflow_id_of_invoice(invoice_id))["state"] == "succeeded"
         billed = training["quantity"] * training["sale"]
         request = {"opportunity_id": deal, "invoice_id": invoice_id, "refund": True,
                    "lines": [{"sku": training["sku"], "amount": {"amount_minor": billed, "currency": "USD"}}]}
