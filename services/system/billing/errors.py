@@ -13,6 +13,7 @@ __all__ = [
     "BillingNotFound",
     "CustomerNotFound",
     "InconsistentVendorData",
+    "InvoicePaid",
     "UnsupportedByVendor",
     "VendorRefused",
     "WebhookRejected",
@@ -35,6 +36,15 @@ class CustomerNotFound(BillingNotFound):
 
 class VendorRefused(ServiceError):
     """The vendor refused a request; ``code`` is the vendor's own error code."""
+
+
+class InvoicePaid(VendorRefused):
+    """An invoice money was collected on cannot be voided: it is credited instead (409 ``invoice_paid``)."""
+
+    def __init__(self, invoice_id: str, status: str) -> None:
+        super().__init__(f"Invoice {invoice_id} is {status} and money was collected on it: credit it "
+                         "(POST /v1/credit-notes) instead of voiding it.", slug="conflict", code="invoice_paid",
+                         retryable=False, owner="billing_ops")
 
 
 class UnsupportedByVendor(ServiceError):

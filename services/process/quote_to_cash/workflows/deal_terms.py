@@ -19,6 +19,7 @@ The transaction price is the sum of the fixed lines; revrec allocates it by rela
 from __future__ import annotations
 
 import calendar
+from contextlib import suppress
 from datetime import date, timedelta
 from typing import Any
 
@@ -48,7 +49,7 @@ def _months_between(start: date, end_inclusive: date) -> int | None:
     period starts on the 28th), a year from 29 February 2024 on 27 February 2025.
     """
     after = end_inclusive + timedelta(days=1)
-    months = (after.year - start.year) * 12 + after.month - start.month
+    months = _months_after(start, after)
     return months if months > 0 and add_months(start, months) == after else None
 
 
@@ -59,8 +60,9 @@ def _whole_ends(start: date, end_inclusive: date, per: int) -> str:
         n -= per
     first = add_months(start, n) - timedelta(days=1)
     ends = [first]
-    if first < end_inclusive and (start.year * 12 + start.month + n + per) // 12 <= date.max.year:
-        ends.append(add_months(start, n + per) - timedelta(days=1))
+    if first < end_inclusive:
+        with suppress(ValueError):  # no later end before the calendar's last year
+            ends.append(add_months(start, n + per) - timedelta(days=1))
     return " or ".join(str(end) for end in ends)
 
 

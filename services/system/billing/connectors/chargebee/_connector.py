@@ -25,7 +25,13 @@ from services.system.billing.connectors.chargebee._mapping import (
 )
 from services.system.billing.connectors.chargebee._subscriptions import ChargebeeSubscriptions
 from services.system.billing.connectors.chargebee._wire import ChargebeeApi
-from services.system.billing.errors import BillingNotFound, UnsupportedByVendor, VendorRefused, WebhookRejected
+from services.system.billing.errors import (
+    BillingNotFound,
+    InvoicePaid,
+    UnsupportedByVendor,
+    VendorRefused,
+    WebhookRejected,
+)
 from services.system.billing.ports import VendorEvent
 from services.system.billing.schemas import (
     AmendmentResultV1,
@@ -156,9 +162,7 @@ class ChargebeeConnector:
         inv = (await self.api.get(f"/invoices/{invoice_id}"))["invoice"]
         status = inv["status"]
         if status == "paid" or inv.get("amount_paid") or inv.get("credits_applied"):
-            raise VendorRefused(f"Invoice {invoice_id} is {status} and money was collected on it: credit it "
-                                "(POST /v1/credit-notes) instead of voiding it.", slug="conflict", code="invoice_paid",
-                                retryable=False, owner="billing_ops")
+            raise InvoicePaid(invoice_id, status)
         if status != "voided":
             inv = (await self.api.post(f"/invoices/{invoice_id}/void", {}, key=f"{idem}:void"))["invoice"]
         return await self._invoice(inv)

@@ -24,7 +24,13 @@ from services.system.billing.connectors.stripe._mapping import (
 from services.system.billing.connectors.stripe._subscriptions import StripeSubscriptions
 from services.system.billing.connectors.stripe._webhooks import verify_signature
 from services.system.billing.connectors.stripe._wire import StripeApi
-from services.system.billing.errors import BillingNotFound, UnsupportedByVendor, VendorRefused, WebhookRejected
+from services.system.billing.errors import (
+    BillingNotFound,
+    InvoicePaid,
+    UnsupportedByVendor,
+    VendorRefused,
+    WebhookRejected,
+)
 from services.system.billing.ports import VendorEvent
 from services.system.billing.schemas import (
     AmendmentResultV1,
@@ -173,9 +179,7 @@ class StripeConnector:
             inv = await self.api.get(f"/v1/invoices/{invoice_id}")
         status = inv["status"]
         if status in ("paid", "uncollectible") or (status == "open" and inv.get("amount_paid")):
-            raise VendorRefused(f"Invoice {invoice_id} is {status} and money was collected on it: credit it "
-                                "(POST /v1/credit-notes) instead of voiding it.", slug="conflict", code="invoice_paid",
-                                retryable=False, owner="billing_ops")
+            raise InvoicePaid(invoice_id, status)
         if status == "open":
             inv = await self.api.post(f"/v1/invoices/{invoice_id}/void", {}, key=f"{idem}:void")
         return await self._invoice(inv)
