@@ -11,7 +11,7 @@ from .invoicing import add_line, advance, attach_pending, invoice_item, line_fro
 from .state import StripeState
 from .webhooks import emit
 
-__all__ = ["bill_period", "next_period_end", "proration_items", "run_clock", "usage_quantity"]
+__all__ = ["bill_period", "end_metered_price", "next_period_end", "proration_items", "run_clock", "usage_quantity"]
 
 
 def next_period_end(sub: dict[str, Any], start: int) -> int:
@@ -67,12 +67,33 @@ def bill_period(state: StripeState, sub: dict[str, Any], period: tuple[int, int]
         if si["price"]["recurring"]["usage_type"] == "licensed":
             add_line(inv, _subscription_line(state, sub, si, si.get("quantity") or 0, period, trial))
         elif usage_period is not None:
-            qty = usage_quantity(state, sub, si["price"], *usage_period)
-            add_line(inv, _subscription_line(state, sub, si, qty, usage_period))
+            window = (max(usage_period[0], state.metered_from.get(si["id"], usage_period[0])), usage_period[1])
+            qty = usage_quantity(state, sub, si["price"], *window)
+            add_line(inv, _subscription_line(state, sub, si, qty, window))
     attach_pending(state, inv, sub["id"])
     emit(state, "invoice.created", inv)
     sub["latest_invoice"] = inv["id"]
     return advance(state, inv)
+
+
+def end_metered_price(state: StripeState, sub: dict[str, Any], si: dict[str, Any], price: dict[str, Any], at: int,
+                      behavior: str) -> None:
+    """A metered price leaves item ``si`` at ``at`` (replaced or deleted): what becomes of the usage so far.
+
+    Flexible billing mode bills the period's usage so far at that price as a pending invoice item (unless
+    ``proration_behavior=none``); classic mode never bills it. Either way the item's next usage counts from ``at``.
+    """
+    if price["recurring"]["usage_type"] != "metered":
+        return
+    start = max(sub["current_period_start"], state.metered_from.get(si["id"], sub["current_period_start"]))
+    state.metered_from[si["id"]] = at
+    if (sub.get("billing_mode") or {}).get("type") != "flexible" or behavior == "none" or sub["status"] == "trialing":
+        return
+    qty = usage_quantity(state, sub, price, start, at)
+    cust = state.objects["customer"][sub["customer"]]
+    invoice_item(state, cust, line_amount(price, qty), price["currency"],
+                 f"{qty} \u00d7 {_product_name(state, price)} (usage until {_when(at)})", (start, at),
+                 price=price, quantity=qty, subscription=sub["id"], subscription_item=si["id"])
 
 
 def _when(ts: int) -> str:

@@ -58,6 +58,8 @@ class StripeState:
     idempotency: IdempotencyStore = field(default_factory=IdempotencyStore)
     request: RequestInfo = field(default_factory=RequestInfo)
     webhook_secrets: dict[str, str] = field(default_factory=dict)
+    metered_from: dict[str, int] = field(default_factory=dict)
+    """Subscription item id -> when its current metered price took effect (Stripe keeps this out of the object)."""
     on_event: Callable[[dict[str, Any]], None] | None = None
     """Called with each new event (the app wires webhook delivery here)."""
 
@@ -105,6 +107,7 @@ class StripeState:
             bucket.clear()
         self.idempotency.clear()
         self.webhook_secrets.clear()
+        self.metered_from.clear()
         self.ids.reset()
 
     def inspect(self) -> dict[str, Any]:
@@ -118,10 +121,11 @@ class StripeState:
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready copy of the whole state."""
         return {"objects": copy.deepcopy(self.objects), "idempotency": self.idempotency.snapshot(),
-                "webhook_secrets": dict(self.webhook_secrets)}
+                "webhook_secrets": dict(self.webhook_secrets), "metered_from": dict(self.metered_from)}
 
     def restore(self, data: dict[str, Any]) -> None:
         """Replace the state with a snapshot."""
         self.objects = {k: dict(data.get("objects", {}).get(k, {})) for k in KINDS}
         self.idempotency.restore(data.get("idempotency", []))
         self.webhook_secrets = dict(data.get("webhook_secrets", {}))
+        self.metered_from = dict(data.get("metered_from", {}))

@@ -165,3 +165,60 @@ class TestPayAsYouGo:
         revenue = {line["accounting_period"]: line["amount"]["amount_minor"] for line in schedule["lines"]
                    if line["amount"]["amount_minor"]}
         assert revenue == {"2025-03": UNIT_PRICE * sum(r["quantity"] for r in records)}
+
+
+class TestUsagePriceAmended:
+    def test_a_new_usage_price_bills_and_recognises_usage_from_its_effective_date(self, topology: Topology):
+        """API calls at 4 cents, amended to 3 cents from 16 April 2025 (the customer sits on a Stripe test clock
+        from 1 January). 1,000 calls on 10 April (before) and 600 on 20 April (after): May's first invoice bills
+        1,000 x 4 = 40.00 and 600 x 3 = 18.00 for April's usage, and revrec recognises the same 58.00 in April.
+        Before, billing charged the new price while revenue kept the old one (64.00)."""
+        from tests.process.test_amendment import clocked_deal, post, schedule_lines, unix
+
+        platform, calls = _sku("PLAT"), _sku("API-CALLS")
+        topology.item(platform)
+        topology.item(calls)
+        _, deal = clocked_deal(topology, [
+            {"sku": platform, "quantity": 5, "list": 10_000, "sale": 9_000, "start": "2025-01-01",
+             "end": "2025-12-31", "frequency": "monthly"},
+            {"sku": calls, "quantity": 1, "list": 5, "sale": UNIT_PRICE, "start": "2025-01-01", "end": "2025-12-31",
+             "frequency": "usage", "description": "API calls"}])
+        activation = topology.wait_for(f"activation:{deal}")
+        assert activation["state"] == "succeeded", activation.get("exception")
+        topology.stripe.advance_clock(unix("2025-04-16"))
+        before = {"id": f"{deal}-before", "opportunity_id": deal, "sku": calls, "quantity": 1_000,
+                  "occurred_at": "2025-04-10T12:00:00Z"}
+        assert topology.wait_for(_report(topology, before)["data"][0]["workflow_id"])["state"] == "succeeded"
+
+        usage_line = next(line for line in activation["input"]["opportunity"]["lines"] if line["product_sku"] == calls)
+        change = {"id": f"AMD-{uuid.uuid4().hex[:8]}", "opportunity_id": deal, "effective_date": "2025-04-16",
+                  "currency": "USD", "reason": "API calls repriced",
+                  "changed_lines": [{"action": "update", "line_id": usage_line["id"],
+                                     "line": {**usage_line, "sale_price": {"amount_minor": 3, "currency": "USD"},
+                                              "service_start": "2025-04-16"}}]}
+        started = post(topology, f"/v1/deals/{deal}/amendments", change)
+        assert started.status_code == 202, started.text
+        amended = topology.wait_for(started.json()["id"])
+        assert amended["state"] == "succeeded", amended.get("exception") or amended["history"][-3:]
+
+        topology.stripe.advance_clock(unix("2025-04-21"))
+        after = {"id": f"{deal}-after", "opportunity_id": deal, "sku": calls, "quantity": 600,
+                 "occurred_at": "2025-04-20T12:00:00Z"}
+        assert topology.wait_for(_report(topology, after)["data"][0]["workflow_id"])["state"] == "succeeded"
+        topology.stripe.advance_clock(unix("2025-05-01") + 60)
+
+        # Billing: May's invoice bills April's calls at the price of their day.
+        sub_id = activation["external_ids"]["subscription_id"]
+        invoices = topology.billing.get("/v1/invoices", params={"subscription": sub_id}).json()["data"]
+        may = next(i for i in invoices if (i.get("issued_on") or "") == "2025-05-01")
+        usage = sorted((line["period_start"], line["period_end"], line["amount"]["amount_minor"])
+                       for line in may["lines"] if line.get("product_sku") == calls)
+        assert usage == [("2025-04-01", "2025-04-15", 1_000 * UNIT_PRICE), ("2025-04-16", "2025-04-30", 600 * 3)]
+
+        # Revrec: April's usage revenue is the same 58.00; the change is on the contract.
+        contract_id = activation["external_ids"]["revenue_contract_id"]
+        assert schedule_lines(topology, contract_id, f"po-{calls}") == {("2025-04", "recognition"): 5_800}
+        view = topology.revrec.get(f"/v1/contracts/{contract_id}").json()
+        [modification] = view["modifications"]
+        assert (modification["obligation_id"], modification["effective_date"], modification["unit_price_minor"]) == (
+            f"po-{calls}", "2025-04-16", "3")

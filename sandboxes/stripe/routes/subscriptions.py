@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..cycles import bill_period, next_period_end, proration_items, snapshot_items
+from ..cycles import bill_period, end_metered_price, next_period_end, proration_items, snapshot_items
 from ..errors import StripeError, invalid, missing
 from ..invoicing import advance, attach_pending, new_invoice
 from ..one_off import add_one_offs, parse_one_offs
@@ -102,11 +102,18 @@ def _sub_shell(call: Call, p: Params, cust: dict[str, Any], now: int) -> dict[st
     }
 
 
+def _billing_mode(p: Params) -> dict[str, Any]:
+    """``billing_mode[type]``: ``classic`` (the default) or ``flexible`` (bills a replaced metered price's usage)."""
+    mode = p.sub("billing_mode")
+    kind = mode.allow("type").enum("type", ("classic", "flexible"), required=True) if mode else "classic"
+    return {"type": kind, "updated_at": None}
+
+
 def create(call: Call) -> dict[str, Any]:
     """A new subscription, billed at once for its first period (or trial) plus any ``add_invoice_items``."""
     p = call.params.allow("customer", "items", "collection_method", "days_until_due", "proration_behavior",
                           "payment_behavior", "metadata", "description", "billing_cycle_anchor", "add_invoice_items",
-                          "trial_end")
+                          "trial_end", "billing_mode")
     cust = call.state.get("customer", p.text("customer", required=True), "customer")
     p.enum("proration_behavior", BEHAVIORS)
     p.enum("payment_behavior", ("allow_incomplete", "default_incomplete", "error_if_incomplete",
@@ -114,6 +121,7 @@ def create(call: Call) -> dict[str, Any]:
     now = call.state.now(cust)
     trial_end = _trial_end(p, now)
     sub = _sub_shell(call, p, cust, now)
+    sub["billing_mode"] = _billing_mode(p)
     sub["items"]["data"] = [_new_item(call.state, sub["id"], item, now) for item in p.subs("items")]
     _check_items(sub["items"]["data"])
     sub["items"]["total_count"] = len(sub["items"]["data"])
@@ -145,6 +153,7 @@ def _change_item(call: Call, sub: dict[str, Any], p: Params, at: int, behavior: 
     if not p.has("id"):
         si = _new_item(call.state, sub["id"], p, at)
         sub["items"]["data"].append(si)
+        call.state.metered_from[si["id"]] = call.state.now(sub["customer"])  # a meter counts from when it is added
         old: tuple[Any, int] = (None, 0)
     else:
         si = existing.get(p.text("id") or "")
@@ -152,12 +161,16 @@ def _change_item(call: Call, sub: dict[str, Any], p: Params, at: int, behavior: 
             raise StripeError(404, f"No such subscription_item: '{p.text('id')}'", code="resource_missing",
                               param=p.name("id"))
         old = (copy.deepcopy(si["price"]), si.get("quantity") or 0)
+        now = call.state.now(sub["customer"])
         if p.flag("deleted", False):
             sub["items"]["data"].remove(si)
+            end_metered_price(call.state, sub, si, old[0], now, behavior)
             new: tuple[Any, int] = (None, 0)
             return [] if behavior == "none" else proration_items(call.state, sub, si, old, new, at)
         if p.has("price"):
             si["price"] = copy.deepcopy(_price(call.state, p))
+            if si["price"]["id"] != old[0]["id"]:
+                end_metered_price(call.state, sub, si, old[0], now, behavior)
         if p.has("quantity"):
             si["quantity"] = p.integer("quantity", minimum=0)
         apply_metadata(si, p)

@@ -50,8 +50,8 @@ class InvoicePaid(VendorRefused):
 class UnsupportedByVendor(ServiceError):
     """The request is valid but the configured vendor cannot express it."""
 
-    def __init__(self, detail: str, *, code: str = "unsupported") -> None:
-        super().__init__(detail, slug="business-rule", code=code, retryable=False, owner="integration")
+    def __init__(self, detail: str, *, code: str = "unsupported", owner: str = "integration") -> None:
+        super().__init__(detail, slug="business-rule", code=code, retryable=False, owner=owner)
 
 
 class InconsistentVendorData(ServiceError):

@@ -78,6 +78,36 @@ class TestReportUsage:
             1200, "API-CALLS", sub["items"][0]["id"])
         assert vendor.count("usage") == 1
 
+    def test_a_usage_price_change_takes_effect_where_the_vendor_can_bill_it(self, billing, vendor):
+        """A usage price from 16 April: Stripe takes it (usage before it is billed at the old price), Chargebee is
+        refused naming the days that work (its term's usage is priced at the term's invoice); from the term's first
+        day both take it."""
+        vendor.freeze(APRIL)
+        billing.ok("PUT", "/v1/customers/ACME-001", customer())
+        billing.ok("PUT", "/v1/catalog/items/API-CALLS", catalog_item(2, "usage", "API calls"))
+        sub = billing.ok("POST", "/v1/subscriptions", subscription("ACME-001", "API-CALLS", 1, 2, "usage"))
+        vendor.freeze(APRIL + 16 * 86_400)
+
+        def reprice(cents: int, effective_at: str):
+            body = {"changes": [{"sku": "API-CALLS", "unit_amount": money(cents)}], "proration": "create_prorations",
+                    "effective_at": effective_at}
+            return billing.write("POST", f"/v1/subscriptions/{sub['id']}/amendments", body)
+
+        mid = reprice(3, "2024-04-16T00:00:00Z")
+        if vendor.USAGE_PRICE_MID_PERIOD:
+            assert mid.status_code == 200, mid.text
+            assert mid.json()["subscription"]["items"][0]["unit_amount"] == money(3)
+        else:
+            assert mid.status_code == 422, mid.text
+            problem = mid.json()
+            assert (problem["code"], problem["retryable"], problem["owner"]) == ("usage_price_mid_term", False,
+                                                                                 "sales_ops")
+            assert "2024-04-01" in problem["detail"] and "2024-05-01" in problem["detail"]
+            assert billing.ok("GET", f"/v1/subscriptions/{sub['id']}")["items"][0]["unit_amount"] == money(2)
+        start = reprice(4, "2024-04-01T00:00:00Z")
+        assert start.status_code == 200, start.text
+        assert start.json()["subscription"]["items"][0]["unit_amount"] == money(4)
+
     def test_usage_on_a_licensed_item_is_refused(self, billing, vendor):
         sub = setup_subscription(billing)
         report = {"id": "use-2", "subscription_id": sub["id"], "sku": "PLAT-SEAT", "quantity": 1,

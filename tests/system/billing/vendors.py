@@ -60,6 +60,10 @@ class StripeHarness:
     time and the +10 USD for the remaining time on one invoice of 5 USD."""
     CREDIT_NOTES_PER_REFUND = 0
     """A Stripe refund is its own object (``POST /v1/refunds``); it makes no credit note."""
+    USAGE_PRICE_MID_PERIOD = True
+    """A metered price replaced mid-period: in flexible billing mode (revflow's) Stripe bills the usage before the
+    change at the old price ("Update prices mid-cycle",
+    https://docs.stripe.com/billing/subscriptions/usage-based/manage-billing-setup)."""
     ONE_TIME_BESIDE_RECURRING = True
     """A Stripe product may have one-time and recurring prices at once."""
     EXTRA_REPUBLISHED = ["invoice.created.v1"]
@@ -248,6 +252,9 @@ class ChargebeeHarness:
     https://www.chargebee.com/docs/billing/2.0/usage-based-billing/mid-term-subscription-changes-ubb) invoices the
     +10 USD prorated charge for the remaining period and creates a prorated *adjustment credit note* of -5 USD for
     the unused portion, against that invoice: the invoice totals 10 USD and 5 USD is due (see ``billed_now``)."""
+    USAGE_PRICE_MID_PERIOD = False
+    """Chargebee prices a term's usage at the item price of the term's invoice (support article 260206, "Add usage
+    with new price of addon"): a usage price changed mid-term would reprice earlier usage, so billing refuses it."""
     CREDIT_NOTES_PER_REFUND = 1
     """Chargebee refunds through a refundable credit note (``POST /credit_notes/{id}/record_refund``)."""
     ONE_TIME_BESIDE_RECURRING = False

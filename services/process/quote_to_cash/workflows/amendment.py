@@ -198,14 +198,15 @@ def contract_ids(links: dict[str, str]) -> list[str]:
     return [links["revenue_contract_id"], *extra]
 
 
-async def deal_obligations(ctx: StepContext, links: dict[str, str]) -> tuple[date, dict[str, dict[str, Any]]]:
-    """The deal's term start and, per SKU, its latest-ending ratable obligation over all the deal's contracts."""
+async def deal_obligations(ctx: StepContext, links: dict[str, str], patterns: tuple[str, ...] = ("ratable",),
+                           ) -> tuple[date, dict[str, dict[str, Any]]]:
+    """The deal's term start and, per SKU, its latest-ending obligation of ``patterns`` over all its contracts."""
     anchor, _ = await term_anchor(ctx, links["revenue_contract_id"])
     found: dict[str, dict[str, Any]] = {}
     for contract_id in contract_ids(links):
         view = await call(ctx.systems.revrec, "GET", f"/v1/contracts/{contract_id}")
         for o in view["contract"]["obligations"]:
-            if o.get("pattern") != "ratable":
+            if o.get("pattern") not in patterns or not o.get("end_date"):
                 continue
             entry = {"contract_id": contract_id, "id": o["id"], "start": o["start_date"], "end": o["end_date"]}
             for sku in o.get("product_skus") or []:
@@ -396,7 +397,8 @@ async def plan(ctx: StepContext) -> dict[str, Any]:
                              "period.")
     items = {item["product_sku"]: item for item in sub["items"]}
     await _drift_check(ctx, checked["deal"], sub, amendment)
-    anchor, obligations = await deal_obligations(ctx, await ctx.systems.links.of(checked["deal"]))
+    anchor, obligations = await deal_obligations(ctx, await ctx.systems.links.of(checked["deal"]),
+                                                 patterns=("ratable", "usage"))
     removals = any(c.action is AmendmentAction.REMOVE for c in amendment.changed_lines)
     booked = await _booked_skus(ctx, checked["deal"]) if removals else {}
     changes, problems = [], []
@@ -575,9 +577,23 @@ async def revenue(ctx: StepContext) -> dict[str, Any]:
             done = await _modify(ctx, change, anchor, effective)
             if done:
                 modifications.append(done)
-        else:  # usage and point-in-time obligations: recognised as used or delivered, nothing to re-spread
+        elif change["obligation_id"] and change["frequency"] == "usage" and change["unit_minor"] != change[
+                "old_unit_minor"]:
+            modifications.append(await _reprice_usage(ctx, change, effective))
+        else:  # point-in-time obligations and usage at an unchanged price: nothing to re-spread
             untouched.append(change["sku"])
     return {"modifications": modifications, "separate_contracts": contracts, "untouched": untouched}
+
+
+async def _reprice_usage(ctx: StepContext, change: dict[str, Any], effective: date) -> dict[str, Any]:
+    """A usage line's new price: revrec recognises usage dated from the effective date at it, as billing bills it."""
+    checked = ctx.output("validate")
+    body = {"kind": "prospective", "obligation_id": change["obligation_id"], "effective_date": effective.isoformat(),
+            "added_consideration": money(0, checked["currency"]), "unit_price_minor": str(change["unit_minor"]),
+            "reason": f"Amendment {ctx.input['amendment'].get('id') or ctx.workflow.id}"[:500]}
+    await call(ctx.systems.revrec, "POST", f"/v1/contracts/{change['contract_id']}/modifications", json=body,
+               key=ctx.sub_key(change["sku"]))
+    return body
 
 
 async def crm_status(ctx: StepContext) -> dict[str, Any]:

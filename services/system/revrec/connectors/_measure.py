@@ -21,7 +21,7 @@ from services.system.revrec.connectors._store import ContractRecord, ObligationR
 from services.system.revrec.errors import RevrecConflict, engine_problem, field_error
 from services.system.revrec.schemas import MeasurementKindV1, MeasurementRecordV1, MeasurementV1, ObligationTermsV1
 
-__all__ = ["apply_measurement"]
+__all__ = ["apply_measurement", "rescheduled", "usage_price_changes"]
 
 _PROGRESS = (RecognitionPattern.PROGRESS_INPUT, RecognitionPattern.PROGRESS_OUTPUT)
 _KINDS = {
@@ -113,13 +113,30 @@ def _current_allocation(o: ObligationRecord, ms: list[MeasurementRecordV1], sche
     return allocated
 
 
+def usage_price_changes(record: ContractRecord, oid: str) -> list[tuple[date, Fraction]]:
+    """The unit prices modifications gave usage obligation ``oid``: (effective date, price), oldest first."""
+    return [(m.effective_date, Fraction(m.unit_price_minor)) for m in record.modifications
+            if m.obligation_id == oid and m.unit_price_minor is not None]
+
+
+def _price_on(changes: list[tuple[date, Fraction]], on: date) -> Fraction | None:
+    """The price of the latest change effective on or before ``on`` (``None``: the registered price)."""
+    price = None
+    for effective, changed in changes:
+        if effective <= on:
+            price = changed
+    return price
+
+
 def _schedule(record: ContractRecord, o: ObligationRecord, ms: list[MeasurementRecordV1]) -> eng.Schedule:
     conv = engine_convention(record.convention)
     terms = next((t for t in record.obligation_terms if t.obligation_id == o.obligation.id), None)
     oid, pattern = o.obligation.id, o.obligation.pattern
     if pattern is RecognitionPattern.USAGE:
         assert terms is not None and terms.unit_price_minor is not None
-        usage = [eng.UsageRecord(on=m.on, quantity=Fraction(m.quantity or 0)) for m in _by_date(ms)]
+        changes = usage_price_changes(record, oid)
+        usage = [eng.UsageRecord(on=m.on, quantity=Fraction(m.quantity or 0), unit_price=_price_on(changes, m.on))
+                 for m in _by_date(ms)]
         return eng.usage_schedule(obligation_id=oid, unit_price=Fraction(terms.unit_price_minor),
                                   currency=record.currency, usage=usage, calendar=conv.calendar, unit=conv.unit,
                                   mode=conv.rounding)
@@ -140,17 +157,31 @@ def apply_measurement(record: ContractRecord, oid: str, req: MeasurementV1, firs
         if any(m.milestone_id == req.milestone_id for m in record.measurements if m.obligation_id == oid):
             raise RevrecConflict(f"Milestone {req.milestone_id!r} of obligation {oid!r} was already reported")
     entry = _record(oid, req)
-    mine = [m for m in record.measurements if m.obligation_id == oid] + [entry]
+    updated, _ = rescheduled(msgspec.structs.replace(record, measurements=[*record.measurements, entry]), i,
+                             first_open)
+    return updated
+
+
+def rescheduled(record: ContractRecord, i: int, first_open: str | None) -> tuple[ContractRecord, int]:
+    """The next version of ``record`` with obligation ``i`` rescheduled from its measurements (and usage prices).
+
+    What the new schedule would change in closed periods posts in the first open one (``lock``); that amount is
+    returned beside the record.
+    """
+    o = record.obligations[i]
+    oid = o.obligation.id
+    mine = [m for m in record.measurements if m.obligation_id == oid]
     try:
         schedule = _schedule(record, o, mine)
     except eng.EngineError as exc:
         where = {f"measures[{k}].{name}": name for k in range(len(mine)) for name in ("done", "expected_total")}
         raise engine_problem(exc, where) from None
-    lines, _ = lock(o.lines, from_engine(schedule), oid, record.currency, first_open, record_calendar(record))
+    lines, adjustment = lock(o.lines, from_engine(schedule), oid, record.currency, first_open,
+                             record_calendar(record))
     before = o.allocated if o.allocated is not None else o.allocation.amount.amount_minor
     allocated = _current_allocation(o, mine, schedule)
     obligations = list(record.obligations)
     obligations[i] = msgspec.structs.replace(o, lines=lines, allocated=allocated)
     return msgspec.structs.replace(record, version=record.version + 1, obligations=obligations,
                                    transaction_price=record.transaction_price - before + allocated,
-                                   measurements=[*record.measurements, entry], updated_at=datetime.now(UTC))
+                                   updated_at=datetime.now(UTC)), adjustment

@@ -4,6 +4,8 @@
 ``modify_ratable`` (``modify_point_in_time`` for a point-in-time obligation: a price change only); the result
 then passes ``lock`` so closed periods keep what they posted.
 ``separate_contract`` leaves the schedule alone and returns the terms of the new contract to register.
+A usage obligation takes a new unit price (``prospective`` only): its usage from the effective date is repriced
+from its measurements, like a new measurement would.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from contracts.revenue import PerformanceObligation, RecognitionPattern, Revenue
 from services.system.revrec import engine as eng
 from services.system.revrec.connectors._book import engine_schedule, from_engine, lock, record_calendar
 from services.system.revrec.connectors._convert import check_date, engine_convention
+from services.system.revrec.connectors._measure import rescheduled
 from services.system.revrec.connectors._store import ContractRecord, ObligationRecord
 from services.system.revrec.errors import engine_problem, field_error
 from services.system.revrec.schemas import (
@@ -32,11 +35,33 @@ __all__ = ["apply_modification"]
 def _target(record: ContractRecord, req: ModificationV1) -> tuple[int, ObligationRecord]:
     for i, o in enumerate(record.obligations):
         if o.obligation.id == req.obligation_id:
-            if o.obligation.pattern not in (RecognitionPattern.RATABLE, RecognitionPattern.POINT_IN_TIME):
-                raise field_error("obligation_id", "only ratable and point-in-time obligations can be modified "
-                                                   "(measured ones follow their measurements)", rule=True)
+            pattern = o.obligation.pattern
+            if pattern is RecognitionPattern.USAGE:
+                _check_usage_change(req)
+            elif req.unit_price_minor is not None:
+                raise field_error("unit_price_minor", "only a usage obligation has a unit price", rule=True)
+            elif pattern not in (RecognitionPattern.RATABLE, RecognitionPattern.POINT_IN_TIME):
+                raise field_error("obligation_id", "only ratable, point-in-time and usage obligations can be "
+                                                   "modified (progress and milestones follow their measurements)",
+                                  rule=True)
             return i, o
     raise field_error("obligation_id", f"no obligation {req.obligation_id!r} in contract {record.id}", rule=True)
+
+
+def _check_usage_change(req: ModificationV1) -> None:
+    """A usage obligation's consideration is its usage: a modification changes its unit price, from a date."""
+    if req.unit_price_minor is None:
+        raise field_error("unit_price_minor", "a usage obligation is modified by a new unit price", rule=True)
+    if not req.unit_price_minor.is_finite() or req.unit_price_minor < 0:
+        raise field_error("unit_price_minor", "must be a finite amount, zero or more")
+    if req.kind is not ModificationKindV1.PROSPECTIVE:
+        raise field_error("kind", "a usage price applies to usage from effective_date on: the change is "
+                                  "prospective", rule=True)
+    if req.added_consideration.amount_minor != 0:
+        raise field_error("added_consideration", "must be zero for a usage obligation (its consideration is what "
+                                                 "is used, at unit_price_minor)", rule=True)
+    if req.new_end_date is not None:
+        raise field_error("new_end_date", "a usage obligation's term is not changed by a modification", rule=True)
 
 
 def _check(record: ContractRecord, req: ModificationV1) -> None:
@@ -74,6 +99,8 @@ def apply_modification(record: ContractRecord, req: ModificationV1, first_open: 
     _check(record, req)
     i, target = _target(record, req)
     o = target.obligation
+    if o.pattern is RecognitionPattern.USAGE:
+        return _reprice_usage(record, i, req, first_open), None
     cal = record_calendar(record)
     mod = eng.Modification(version=record.version + 1, effective=req.effective_date,
                            kind=eng.ModificationKind(req.kind.value), obligation_id=o.id,
@@ -116,3 +143,18 @@ def apply_modification(record: ContractRecord, req: ModificationV1, first_open: 
                                       modifications=[*record.modifications, entry], updated_at=now)
     return updated, separate
 
+
+
+def _reprice_usage(record: ContractRecord, i: int, req: ModificationV1, first_open: str | None) -> ContractRecord:
+    """Record the new unit price and reprice the usage dated from its effective date (earlier usage keeps its own)."""
+    now, cur = datetime.now(UTC), record.currency
+    entry = ModificationRecordV1(
+        version=record.version + 1, kind=req.kind, obligation_id=req.obligation_id,
+        effective_date=req.effective_date, added_consideration=req.added_consideration,
+        unit_price_minor=req.unit_price_minor, reason=req.reason, catch_up=Money(amount_minor=0, currency=cur),
+        closed_period_adjustment=Money(amount_minor=0, currency=cur), applied_at=now)
+    with_entry = msgspec.structs.replace(record, modifications=[*record.modifications, entry])
+    updated, adjustment = rescheduled(with_entry, i, first_open)
+    entry = msgspec.structs.replace(entry, closed_period_adjustment=Money(amount_minor=adjustment, currency=cur))
+    return msgspec.structs.replace(updated, status=RevenueContractStatus.MODIFIED,
+                                   modifications=[*record.modifications, entry], updated_at=now)

@@ -38,10 +38,11 @@ def point_in_time_schedule(
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class UsageRecord:
-    """Usage in one period: quantity consumed."""
+    """Usage in one period: quantity consumed, at the unit price in force on ``on`` (``None``: the schedule's)."""
 
     on: date
     quantity: Number
+    unit_price: Number | None = None
 
 
 def usage_schedule(
@@ -54,17 +55,21 @@ def usage_schedule(
     unit: int = 1,
     mode: RoundingMode = RoundingMode.HALF_UP,
 ) -> Schedule:
-    """Usage-based revenue: each period's quantity times the unit price.
+    """Usage-based revenue: each record's quantity times its unit price (``unit_price`` unless it has its own).
 
-    Usage-based revenue: each period's quantity times the price; rounding is cumulative, so the
-    lines always sum to the rounded total usage value and no cent is lost across periods.
+    A record carries its own price when the contract's price changed (a usage price takes effect for usage from a
+    date, ASC 606-10-32-40); rounding is cumulative, so the lines always sum to the rounded total usage value and
+    no cent is lost across periods.
     """
     require_currency(currency)
     periods, amounts, cumulative, written = [], [], Fraction(0), 0
     for i, rec in enumerate(usage):
         if Fraction(rec.quantity) < 0:
             raise InvalidInputError(f"usage[{i}].quantity", "must not be negative")
-        cumulative += Fraction(rec.quantity) * Fraction(unit_price)
+        price = Fraction(unit_price if rec.unit_price is None else rec.unit_price)
+        if price < 0:
+            raise InvalidInputError(f"usage[{i}].unit_price", "must not be negative")
+        cumulative += Fraction(rec.quantity) * price
         target = round_fraction(cumulative, unit, mode)
         periods.append(calendar.period_of(rec.on))
         amounts.append(target - written)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated
 
 import msgspec
@@ -199,20 +200,24 @@ class ModificationKindV1(enum.StrEnum):
 
 
 class ModificationV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """An approved change to one ratable obligation, effective from ``effective_date``.
+    """An approved change to one obligation, effective from ``effective_date``.
 
     A point-in-time obligation takes a change of price only (no ``separate_contract``, no ``new_end_date``): once
     control has transferred it is revenue of the period it takes effect in, before that it changes what the
-    transfer recognises.
+    transfer recognises. A usage obligation takes a new ``unit_price_minor`` only (``prospective``, zero
+    ``added_consideration``): usage dated on or after ``effective_date`` is recognised at it, earlier usage keeps
+    the price it had.
     """
 
     kind: ModificationKindV1
     obligation_id: Id
     effective_date: date
     added_consideration: Money
-    """Change in consideration; negative for a price reduction."""
+    """Change in consideration; negative for a price reduction (zero for a usage obligation)."""
     new_end_date: date | None = None
     """New last service day (extension or shortening); absent keeps the current end."""
+    unit_price_minor: Decimal | None = None
+    """For a usage obligation: its new price per unit consumed, in minor units (may be fractional)."""
     reason: Reason | None = None
 
 
@@ -225,6 +230,8 @@ class ModificationRecordV1(msgspec.Struct, frozen=True, kw_only=True):
     effective_date: date
     added_consideration: Money
     new_end_date: date | None = None
+    unit_price_minor: Decimal | None = None
+    """A usage obligation's new unit price (minor units) for usage dated from ``effective_date``."""
     reason: str | None = None
     catch_up: Money
     """The cumulative catch-up (zero unless ``cumulative_catch_up``)."""

@@ -83,6 +83,50 @@ class TestUsage:
         assert after["allocation"] == allocation
         assert api.post("/periods/2024-01/recognition-runs").json()["recognized"] == [money(1_017 + 501)]
 
+    def test_a_new_unit_price_reprices_usage_from_its_effective_date_only(self, api):
+        """Hand computation: API calls at half a cent, 0.8 cents from 15 February 2024 (an amendment).
+        20 Jan: 1,001 calls x 0.5 = 500.5; 10 Feb (reported after the change, dated before it): 999 x 0.5 = 499.5;
+        20 Feb (reported before the change, dated after it): 500 x 0.8 = 400. Cumulative rounding, half up:
+        January 500.5 -> 5.01; to February 1,400.0 -> 14.00, so February 8.99. The transaction price becomes
+        120.00 + 14.00 = 134.00. At the old price alone February would have been 7.49."""
+        body = register_body(12_000, [obligation("platform", 12_000, "2024-01-01", "2024-12-31"),
+                                      _measured("calls", "usage", 0)],
+                             obligation_terms=[{"obligation_id": "calls", "unit_price_minor": "0.5"}])
+        cid = api.register(body)["contract"]["id"]
+        assert _measure(api, cid, "calls", kind="usage", on="2024-01-20", quantity="1001").status_code == 201
+        assert _measure(api, cid, "calls", kind="usage", on="2024-02-20", quantity="500").status_code == 201
+        changed = api.post(f"/contracts/{cid}/modifications", {
+            "obligation_id": "calls", "kind": "prospective", "effective_date": "2024-02-15",
+            "added_consideration": money(0), "unit_price_minor": "0.8", "reason": "Amendment: new API price"})
+        assert changed.status_code == 201, changed.text
+        assert _lines(changed.json(), "calls") == [("2024-01", 501, "recognition"), ("2024-02", 899 - 499,
+                                                                                       "recognition")]
+        after = _measure(api, cid, "calls", kind="usage", on="2024-02-10", quantity="999").json()
+        assert _lines(after, "calls") == [("2024-01", 501, "recognition"), ("2024-02", 899, "recognition")]
+        assert after["contract"]["transaction_price"] == money(13_400)
+        [modification] = after["modifications"]
+        assert (modification["obligation_id"], modification["unit_price_minor"]) == ("calls", "0.8")
+
+    def test_what_a_usage_price_change_cannot_carry_is_named(self, api):
+        body = register_body(12_000, [obligation("platform", 12_000, "2024-01-01", "2024-12-31"),
+                                      _measured("calls", "usage", 0)],
+                             obligation_terms=[{"obligation_id": "calls", "unit_price_minor": "0.5"}])
+        cid = api.register(body)["contract"]["id"]
+        usage = {"obligation_id": "calls", "kind": "prospective", "effective_date": "2024-02-15",
+                 "added_consideration": money(0), "unit_price_minor": "0.8"}
+        cases = {"unit_price_minor": [{**usage, "unit_price_minor": None}, {**usage, "unit_price_minor": "-1"},
+                                      {**usage, "obligation_id": "platform", "added_consideration": money(100)}],
+                 "kind": [{**usage, "kind": "cumulative_catch_up"}],
+                 "added_consideration": [{**usage, "added_consideration": money(100)}],
+                 "new_end_date": [{**usage, "new_end_date": "2024-12-31"}]}
+        for field, bodies in cases.items():
+            for bad in bodies:
+                response = api.post(f"/contracts/{cid}/modifications", bad)
+                assert 400 <= response.status_code < 500, (field, bad, response.text)
+                assert field in [e["field"] for e in response.json()["errors"]], (field, bad, response.json())
+        view = api.get(f"/contracts/{cid}").json()
+        assert (view["contract"]["version"], view["modifications"]) == (1, [])
+
     def test_usage_reported_into_a_closed_period_posts_in_the_first_open_one(self, api):
         """January is closed with no usage; 400 calls at 2.5 cents dated 20 January (10.00) then land in
         February, the first open period, as an adjustment; January is never restated."""

@@ -114,7 +114,23 @@ class ChargebeeSubscriptions:
             current_period_end=end_day(sub.get("current_term_start"), sub.get("current_term_end")),
             canceled_at=canceled_at, opportunity_id=meta.get(META + "opportunity_id"))
 
-    async def _row(self, sub: dict[str, Any], change: ItemChangeV1) -> dict[str, Any]:
+    async def _check_usage_price_change(self, sub: dict[str, Any], sku: str, effective: date) -> None:
+        """Refuse a new usage price unless it takes effect on a term's first day.
+
+        Chargebee prices a whole term's usage at the price on its invoice, so a change mid-term would bill the
+        usage before it at the new price.
+        """
+        item = await self.catalog.item(sku)
+        start = day(sub.get("current_term_start"))
+        if not (item or {}).get("metered") or start is None or effective == start:
+            return
+        following = day(sub.get("current_term_end"))
+        raise UnsupportedByVendor(
+            f"Chargebee bills all of a term's usage of {sku!r} at the price on the term's invoice, so a new unit "
+            f"price from {effective} would also reprice the usage since {start}. Make the change effective on "
+            f"{start} or on {following} (the next term's first day).", code="usage_price_mid_term", owner="sales_ops")
+
+    async def _row(self, sub: dict[str, Any], change: ItemChangeV1, effective: date | None = None) -> dict[str, Any]:
         current = None
         for si in sub["subscription_items"]:
             if not is_base(si["item_price_id"]) and (await self.catalog.item_price(si["item_price_id"]))[
@@ -131,13 +147,16 @@ class ChargebeeSubscriptions:
         if change.billing_frequency is not None:
             price = await self.catalog.list_price(change.sku, sub["currency_code"], change.billing_frequency)
         unit = change.unit_amount.amount_minor if change.unit_amount else current.get("unit_price")
+        if unit != current.get("unit_price") and effective is not None:
+            await self._check_usage_price_change(sub, change.sku, effective)
         quantity = change.quantity if change.quantity is not None else current.get("quantity")
         return {"item_price_id": price["id"], "quantity": quantity, "unit_price": unit}
 
     async def amend(self, subscription_id: str, data: AmendmentV1, idem: str) -> tuple[dict[str, Any], list[Any]]:
         """Apply the changes; returns the wrapped result and its pending (unbilled) proration lines."""
         sub = (await self.fetch(subscription_id))["subscription"]
-        rows = [await self._row(sub, change) for change in data.changes]
+        effective = data.effective_at.astimezone(UTC).date() if data.effective_at else None
+        rows = [await self._row(sub, change, effective) for change in data.changes]
         prorate, immediately = _POLICY[data.proration.value]
         params: dict[str, Any] = {"subscription_items": rows, "prorate": prorate, "invoice_immediately": immediately}
         if data.effective_at is not None:

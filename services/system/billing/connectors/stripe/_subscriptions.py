@@ -48,7 +48,8 @@ class StripeSubscriptions:
         Recurring and usage items become subscription ``items``; one-time items become ``add_invoice_items``
         (a one-time price of the SKU), which Stripe bills once, on the subscription's first invoice. A service
         start after today is a trial ending at that start (``trial_end``): Stripe bills the recurring items from
-        then, with the billing cycle anchored there.
+        then, with the billing cycle anchored there. The subscription is in flexible billing mode, so a usage price
+        replaced mid-period still bills the usage before the change, at the old price (classic mode drops it).
         """
         customer = await self.customers.vendor_id(data.customer_key)
         items, one_offs = [], []
@@ -69,7 +70,7 @@ class StripeSubscriptions:
                                       code="start_too_far")
         params = {"customer": customer, "items": items, "add_invoice_items": one_offs or None,
                   "trial_end": int(billing_start.timestamp()) if billing_start else None,
-                  "collection_method": data.collection_method,
+                  "collection_method": data.collection_method, "billing_mode": {"type": "flexible"},
                   "days_until_due": data.days_until_due if data.collection_method == "send_invoice" else None,
                   "metadata": {k: v for k, v in meta.items() if v is not None}}
         sub = await self.api.post("/v1/subscriptions", params, key=f"{idem}:subscription")
