@@ -224,6 +224,47 @@ def _activated_on_16_april(topology: Topology) -> tuple[str, dict]:
     return deal, activated
 
 
+class TestCorrectionOnTheSameDay:
+    def test_a_second_amendment_effective_the_same_day_corrects_the_first(self, topology: Topology):
+        """10 seats to 15 from 16 April, then (a correction signed the same day) 15 to 12 from 16 April. Billing
+        ends on 12 seats; revenue is the unrecognised amount on 16 April plus both changes' consideration, spread
+        over the remaining days: what one change to 12 seats would give, up to each change's own rounding."""
+        deal, activated = _activated_on_16_april(topology)
+        booked = activated["input"]["opportunity"]["lines"][0]
+        product = booked["product_sku"]
+
+        def amend(quantity: int) -> dict:
+            change = {"id": f"AMD-{uuid.uuid4().hex[:8]}", "opportunity_id": deal, "effective_date": "2025-04-16",
+                      "currency": "USD", "changed_lines": [{"action": "update", "line_id": booked["id"], "line": {
+                          **booked, "quantity": quantity, "service_start": "2025-04-16"}}]}
+            started = post(topology, f"/v1/deals/{deal}/amendments", change)
+            assert started.status_code == 202, started.text
+            done = topology.wait_for(started.json()["id"])
+            assert done["state"] == "succeeded", done.get("exception") or done["history"][-3:]
+            return done
+
+        amend(15)
+        amend(12)
+        sub = topology.billing.get(f"/v1/subscriptions/{activated['external_ids']['subscription_id']}").json()
+        assert [(i["product_sku"], i["quantity"]) for i in sub["items"]] == [(product, 12)]
+
+        left = Fraction((date(2025, 5, 1) - date(2025, 4, 16)).days, (date(2025, 5, 1) - date(2025, 4, 1)).days)
+        total = 10 * 9_000 * 12
+        added = (half_up(15 * 9_000 * (left + 8)) - half_up(10 * 9_000 * (left + 8))
+                 + half_up(12 * 9_000 * (left + 8)) - half_up(15 * 9_000 * (left + 8)))
+        original = monthly_exact_days(total, YEAR_START, YEAR_END)
+        before_april = sum(original[m] for m in ("2025-01", "2025-02", "2025-03"))
+        april_done = half_up(Fraction(original["2025-04"] * 15, 30))
+        tail = monthly_exact_days(total - before_april - april_done + added, date(2025, 4, 16), YEAR_END)
+        expected = {m: original[m] for m in ("2025-01", "2025-02", "2025-03")} | tail
+        expected["2025-04"] = april_done + tail["2025-04"]
+        contract_id = activated["external_ids"]["revenue_contract_id"]
+        assert schedule_lines(topology, contract_id, f"po-{product}") == recognition(expected)
+        view = topology.revrec.get(f"/v1/contracts/{contract_id}").json()
+        assert [m["effective_date"] for m in view["modifications"]] == ["2025-04-16", "2025-04-16"]
+        assert view["contract"]["transaction_price"]["amount_minor"] == total + added
+
+
 class TestCompensation:
     def test_a_change_billing_made_without_answering_is_put_back_when_the_amendment_is_cancelled(
             self, topology: Topology):

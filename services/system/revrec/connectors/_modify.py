@@ -10,7 +10,7 @@ from its measurements, like a new measurement would.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import msgspec
 
@@ -82,6 +82,14 @@ def _check(record: ContractRecord, req: ModificationV1) -> None:
         raise engine_problem(exc) from None
 
 
+def _since(record: ContractRecord, oid: str) -> tuple[date, int] | None:
+    """The obligation's latest change that rewrote its schedule, and its revenue before that change's date."""
+    for m in reversed(record.modifications):
+        if m.obligation_id == oid and m.kind is not ModificationKindV1.SEPARATE_CONTRACT:
+            return (m.effective_date, m.recognised_before.amount_minor) if m.recognised_before else None
+    return None
+
+
 def _separate_terms(record: ContractRecord, o: PerformanceObligation, req: ModificationV1) -> RegisterContractV1:
     version = record.version + 1
     obligation = msgspec.structs.replace(
@@ -104,7 +112,8 @@ def apply_modification(record: ContractRecord, req: ModificationV1, first_open: 
     cal = record_calendar(record)
     mod = eng.Modification(version=record.version + 1, effective=req.effective_date,
                            kind=eng.ModificationKind(req.kind.value), obligation_id=o.id,
-                           added_consideration=req.added_consideration.amount_minor, new_end=req.new_end_date)
+                           added_consideration=req.added_consideration.amount_minor, new_end=req.new_end_date,
+                           since=_since(record, o.id))
     original = engine_schedule(o.id, record.currency, target.lines, cal)
     convention = engine_convention(record.convention)
     try:
@@ -137,7 +146,9 @@ def apply_modification(record: ContractRecord, req: ModificationV1, first_open: 
         version=record.version + 1, kind=req.kind, obligation_id=o.id, effective_date=req.effective_date,
         added_consideration=req.added_consideration, new_end_date=req.new_end_date, reason=req.reason,
         catch_up=Money(amount_minor=result.catch_up, currency=cur),
-        closed_period_adjustment=Money(amount_minor=adjustment, currency=cur), applied_at=now)
+        closed_period_adjustment=Money(amount_minor=adjustment, currency=cur),
+        recognised_before=Money(amount_minor=result.recognised_before, currency=cur)
+        if separate is None and o.pattern is RecognitionPattern.RATABLE else None, applied_at=now)
     updated = msgspec.structs.replace(record, version=record.version + 1, status=RevenueContractStatus.MODIFIED,
                                       transaction_price=price, obligations=obligations,
                                       modifications=[*record.modifications, entry], updated_at=now)

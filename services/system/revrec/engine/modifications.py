@@ -57,6 +57,9 @@ class Modification:
         obligation_id: The ratable obligation changed.
         added_consideration: Change in consideration, minor units (negative for a price reduction).
         new_end: New last service day (an extension or shortening), or ``None`` to keep it.
+        since: The latest earlier change of the obligation, as ``(effective date, what was recognised for
+            service days before it)`` (``ModificationResult.recognised_before``): the period it falls in is not
+            uniform over its days, so a later change in that period counts its days from there.
     """
 
     version: int
@@ -65,21 +68,27 @@ class Modification:
     obligation_id: str
     added_consideration: int = 0
     new_end: date | None = None
+    since: tuple[date, int] | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ModificationResult:
-    """Schedules after a modification and the catch-up amount (0 unless cumulative catch-up)."""
+    """Schedules after a modification and the catch-up amount (0 unless cumulative catch-up).
+
+    ``recognised_before`` is what the revised schedule recognises for service days before the effective date
+    (a later change's ``since``).
+    """
 
     schedules: tuple[Schedule, ...]
     catch_up: int
+    recognised_before: int = 0
 
 
 def validate_modifications(mods: Sequence[Modification]) -> None:
     """Reject modifications that overlap.
 
-    Reject modifications that overlap: a repeated version, or a later version effective no later
-    than an earlier one on the same obligation.
+    Reject modifications that overlap: a repeated version, or a later version effective before an
+    earlier one on the same obligation (the same day is a further change from that day on).
 
     Raises:
         OverlappingModificationError: Naming the offending modification.
@@ -91,21 +100,35 @@ def validate_modifications(mods: Sequence[Modification]) -> None:
             raise OverlappingModificationError(f"modifications[{i}].version", f"version {mod.version} repeated")
         seen.add(mod.version)
         prior = last.get(mod.obligation_id)
-        if prior is not None and mod.effective <= prior:
+        if prior is not None and mod.effective < prior:
             raise OverlappingModificationError(
                 f"modifications[{i}].effective",
-                f"version {mod.version} is effective {mod.effective}, not after the previous change ({prior})",
+                f"version {mod.version} is effective {mod.effective}, before the previous change ({prior})",
             )
         last[mod.obligation_id] = mod.effective
 
 
-def recognised_before(schedule: Schedule, start: date, end: date, when: date, conv: Convention) -> int:
+def recognised_before(schedule: Schedule, start: date, end: date, when: date, conv: Convention,
+                      since: tuple[date, int] | None = None) -> int:
     """Minor units the schedule recognises for service days before ``when``.
 
     Whole periods before ``when`` count in full; the period containing ``when`` counts pro rata to
-    its service days before ``when`` (rounded once, half up).
+    its service days before ``when`` (rounded once, half up). When an earlier change ``since`` =
+    ``(effective, recognised before it)`` fell in that period, the period is uniform only from that
+    day: what it recognised before the change counts as it was, and the rest pro rata to the days
+    from the change to ``when``.
     """
     lo, hi = service_interval(start, end, conv.day_count)
+    if since is not None and since[0] <= when:
+        at = next((p for p in schedule.periods if p.start <= when < p.end), None)
+        if at is not None and at.start <= since[0]:
+            whole = sum(a for p, a in zip(schedule.periods, schedule.amounts, strict=True) if p.end <= at.start)
+            in_period = sum(a for p, a in zip(schedule.periods, schedule.amounts, strict=True) if p.key == at.key)
+            head = since[1] - whole
+            a, b = max(since[0], lo), min(at.end, hi)
+            days, before = day_weight(a, b, conv.day_count), day_weight(a, max(a, when), conv.day_count)
+            rest = round_div((in_period - head) * before, days, RoundingMode.HALF_UP) if days else 0
+            return since[1] + rest
     out = 0
     for period, amount in zip(schedule.periods, schedule.amounts, strict=True):
         if period.end <= when:
@@ -166,14 +189,15 @@ def modify_ratable(
             amounts=tuple(amounts),
         )
         return ModificationResult(schedules=(original, extra), catch_up=0)
-    done = recognised_before(original, start, end, mod.effective, convention)
+    done = recognised_before(original, start, end, mod.effective, convention, mod.since)
     head = _before(original, mod.effective, done)
     if mod.kind is ModificationKind.PROSPECTIVE:
         remaining = original.total - done + mod.added_consideration
         periods, amounts = ratable_amounts(remaining, mod.effective, new_end, convention)
         tail = [(p, a, "recognition") for p, a in zip(periods, amounts, strict=True)]
         return ModificationResult(
-            schedules=(_merge(head + tail, original.obligation_id, original.currency),), catch_up=0
+            schedules=(_merge(head + tail, original.obligation_id, original.currency),), catch_up=0,
+            recognised_before=done,
         )
     total = original.total + mod.added_consideration
     periods, amounts = ratable_amounts(total, start, new_end, convention)
@@ -194,7 +218,8 @@ def modify_ratable(
             "recognition",
         )
     parts = [*head, (rest[0][0] if rest else periods[-1], catch_up, "catch_up"), *rest]
-    return ModificationResult(schedules=(_merge(parts, original.obligation_id, original.currency),), catch_up=catch_up)
+    return ModificationResult(schedules=(_merge(parts, original.obligation_id, original.currency),), catch_up=catch_up,
+                              recognised_before=should)
 
 
 def modify_point_in_time(

@@ -237,6 +237,8 @@ class ModificationRecordV1(msgspec.Struct, frozen=True, kw_only=True):
     """The cumulative catch-up (zero unless ``cumulative_catch_up``)."""
     closed_period_adjustment: Money
     """What the change would have restated in closed periods, posted in the first open period instead."""
+    recognised_before: Money | None = None
+    """A ratable obligation's revenue for service days before ``effective_date``, as the change left it."""
     separate_contract_id: Id | None = None
     applied_at: datetime
 

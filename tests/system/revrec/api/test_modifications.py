@@ -32,6 +32,37 @@ class TestProspective:
         assert events[-1]["data"]["contract_version"] == 2
 
 
+class TestTwoChangesInOneMonth:
+    def test_a_second_change_in_the_month_counts_the_days_at_each_rate(self, api):
+        """A 365.00 service over 2025 by exact days: 1.00 a day. From 11 April 265.00 more (the 265 days left then
+        hold 265.00 + 265.00: 2.00 a day); from 21 April 255.00 more (the 255 days left hold 510.00 + 255.00: 3.00
+        a day). April is 10 days at each rate: 10.00 + 20.00 + 30.00 = 60.00; May 31 x 3.00 = 93.00. Pro-rating
+        April's 50.00 after the first change over 20 of its 30 days instead (33.33) would misstate both months.
+        A third change on 21 April itself (a correction taking the second back) leaves the schedule of the first
+        change: April 10.00 + 20 x 2.00 = 50.00, May 62.00."""
+        view = api.register(register_body(36_500, [obligation("A", 36_500, "2025-01-01", "2025-12-31")]))
+        cid = view["contract"]["id"]
+        first = _modify(api, cid, kind="prospective", effective_date="2025-04-11",
+                        added_consideration=money(26_500))
+        assert first.status_code == 201, first.text
+        second = _modify(api, cid, kind="prospective", effective_date="2025-04-21",
+                         added_consideration=money(25_500))
+        assert second.status_code == 201, second.text
+        by = api.by_period(second.json(), "A")
+        assert (by["2025-03"], by["2025-04"], by["2025-05"], by["2025-12"]) == (3_100, 6_000, 9_300, 9_300)
+        assert sum(by.values()) == 36_500 + 26_500 + 25_500
+        corrected = _modify(api, cid, kind="prospective", effective_date="2025-04-21",
+                            added_consideration=money(-25_500), reason="correction of the 21 April change")
+        assert corrected.status_code == 201, corrected.text
+        by = api.by_period(corrected.json(), "A")
+        assert (by["2025-04"], by["2025-05"], by["2025-12"]) == (5_000, 6_200, 6_200)
+        assert [m["effective_date"] for m in corrected.json()["modifications"]] == [
+            "2025-04-11", "2025-04-21", "2025-04-21"]
+        earlier = _modify(api, cid, kind="prospective", effective_date="2025-04-20", added_consideration=money(100))
+        assert earlier.status_code in (400, 409, 422), earlier.text
+        assert "effective_date" in [e["field"] for e in earlier.json()["errors"]]
+
+
 class TestSeparateContract:
     def test_added_goods_at_ssp_become_their_own_contract(self, api):
         """Six more months of A at 100/month from 2019-07-01 (distinct goods at their SSP, ASC 606-10-25-12):

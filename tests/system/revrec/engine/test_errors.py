@@ -67,6 +67,9 @@ def test_overlapping_modifications():
         validate_modifications([a, b])
     with pytest.raises(OverlappingModificationError):
         validate_modifications([a, a])
+    same_day = Modification(version=3, effective=date(2024, 3, 1), kind=ModificationKind.PROSPECTIVE,
+                            obligation_id="o")
+    validate_modifications([a, same_day])  # a further change from the same day on
 
 
 def test_residual_with_nothing_left():
