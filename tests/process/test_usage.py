@@ -115,6 +115,17 @@ class TestRefusedUsage:
             assert refused["detail"].startswith(expected[ended["input"]["id"]]), refused
         done = topology.wait_for(_report(topology, good)["data"][0]["workflow_id"])
         assert done["state"] == "succeeded", done.get("exception")
+
+        # Finance ops lists what was refused, with the reason, apart from what went through or was cancelled.
+        def listed(refused: str) -> dict[str, dict]:
+            page = topology.process.get("/v1/workflows", params={"kind": "usage", "subject": deal,
+                                                                 "refused": refused}).json()
+            return {row["id"]: row for row in page["data"]}
+        refused_rows = listed("true")
+        assert set(refused_rows) == {row["workflow_id"] for row in started}
+        assert {row["refusal"]["code"] for row in refused_rows.values()} == {"sku_not_metered", "usage_before_term"}
+        assert all(row["refusal"]["owner"] and row["refusal"]["reason"] for row in refused_rows.values())
+        assert done["id"] in listed("false") and done["id"] not in refused_rows and done["refusal"] is None
         identifiers = {e["identifier"] for e in topology.stripe_objects("meter_event")}
         assert good["id"] in identifiers and not {wrong_product["id"], too_early["id"]} & identifiers
 

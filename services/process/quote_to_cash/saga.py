@@ -211,6 +211,8 @@ class WorkflowRecord(msgspec.Struct, kw_only=True):
     step_index: int = 0
     steps: list[StepRecord] = []
     exception: ExceptionRecord | None = None
+    refusal: ExceptionRecord | None = None
+    """Why the request the workflow was started with was refused (it then ended compensated, owing nothing)."""
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None = None
@@ -374,6 +376,8 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True):
     customer: str | None = None
     exception: ExceptionRecord | None = None
     """Why the workflow waits for a person (so the exception queue needs no record reads)."""
+    refusal: ExceptionRecord | None = None
+    """Why its request was refused (``refused=true`` lists these)."""
 
 
 _summary_decoder = msgspec.json.Decoder(Summary)
@@ -501,7 +505,7 @@ class WorkflowStore:
                           owner=record.exception.owner if record.exception else None,
                           step=record.steps[min(record.step_index, len(record.steps) - 1)].name if record.steps
                           else None, created_at=record.created_at, updated_at=record.updated_at, customer=customer,
-                          exception=record.exception)
+                          exception=record.exception, refusal=record.refusal)
         await self.index.put(record.id, _encoder.encode(summary))
 
     async def summaries(self) -> list[Summary]:
@@ -798,7 +802,7 @@ class SagaRunner:
             record.note("refused", step=step.name, detail=f"{failure.code or 'refused'}: {failure.reason}. "
                                                           f"{failure.fix} (owner: {failure.owner.value})")
             # The owner is told as of any exception (they must ask again); the record keeps no open exception.
-            record.exception = _exception_of(step.name, failure)
+            record.exception = record.refusal = _exception_of(step.name, failure)
             await self._notify(record)
             record.compensate = True
             await self._compensate(record, token)

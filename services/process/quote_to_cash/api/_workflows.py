@@ -80,13 +80,17 @@ class WorkflowController(Controller):
                 FieldError(field="kind", source="body", message=str(exc).removeprefix("kind: "))]) from None
         return Response(record, status_code=201 if created else 200)
 
-    @get("/", operation_id="listWorkflowsV1", guards=_READ, summary="Workflows by business status, owner, kind")
+    @get("/", operation_id="listWorkflowsV1", guards=_READ,
+         summary="Workflows by business status, owner, kind or refusal")
     async def list_workflows(self, request: Request[Any, Any, Any],
                              business_status: FromQuery[BusinessStatus | None] = None,
                              owner: FromQuery[ExceptionOwner | None] = None,
                              kind: FromQuery[Annotated[str | None, Parameter(pattern=r"^[a-z_]{1,40}$")]] = None,
                              technical_state: FromQuery[WorkflowState | None] = None,
                              subject: FromQuery[Annotated[str | None, Parameter(max_length=100)]] = None,
+                             refused: FromQuery[Annotated[bool | None, Parameter(
+                                 description="Only workflows whose request was refused (true), or none of them "
+                                             "(false)")]] = None,
                              q: FromQuery[_Text] = None, limit: FromQuery[_Limit] = 100,
                              cursor: FromQuery[_Cursor] = None) -> WorkflowListV1:
         rows = await workflows_of(request).store.summaries()
@@ -94,6 +98,7 @@ class WorkflowController(Controller):
 
         def keep(row: Summary) -> bool:
             return ((owner is None or row.owner == owner) and (kind is None or row.kind == kind)
+                    and (refused is None or (row.refusal is not None) == refused)
                     and (subject is None or row.subject == subject)
                     and (technical_state is None or row.state == technical_state)
                     and (needle is None or needle in f"{row.id} {row.subject} {row.customer or ''}".lower()))
