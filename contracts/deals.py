@@ -87,7 +87,10 @@ class DealLine(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def discount(self) -> Money:
-        """Total discount of the line per billing period: ``(list_price - sale_price) * quantity``."""
+        """Total discount of the line per billing period: ``(list_price - sale_price) * quantity``.
+
+        Negative for a line sold above list (an uplift): revenue allocates that premium by relative SSP.
+        """
         return (self.list_price - self.sale_price) * self.quantity
 
     @property

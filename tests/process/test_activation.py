@@ -6,6 +6,7 @@ hand from the deal (relative-SSP allocation, actual days, largest remainder), ne
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from fractions import Fraction
 
@@ -18,10 +19,6 @@ SETUP = {"sku": "SETUP", "quantity": 1, "list": 200_000, "sale": 150_000, "start
          "end": "2025-01-01", "frequency": "one_time", "description": "Implementation"}
 USAGE = {"sku": "API-CALLS", "quantity": 1, "list": 5, "sale": 4, "start": "2025-01-01", "end": "2025-12-31",
          "frequency": "usage", "description": "API calls"}
-
-
-
-
 
 
 def schedule_of(view: dict, obligation: str) -> dict[str, int]:
@@ -80,3 +77,27 @@ class TestActivation:
         finance = topology.salesforce.finance(deal)
         assert finance["subscription_id"] == done["external_ids"]["subscription_id"]
         assert finance["invoice_status"] in ("open", "paid")
+
+
+class TestPriceAboveList:
+    def test_a_line_sold_above_list_activates_and_takes_its_share_of_the_premium(self, topology: Topology):
+        """Seats at 90.00 against a list of 100.00 and support uplifted to 250.00 against 200.00 (a renewal
+        price, say). 12 x (10 x 90.00 + 250.00) = 13,800.00 over SSPs of 12,000.00 and 2,400.00 (14,400.00):
+        relative SSP gives the seats 11,500.00 and support 2,300.00, each spread over 2025 by exact days."""
+        seats, support = f"SEAT-{uuid.uuid4().hex[:6].upper()}", f"SUPPORT-{uuid.uuid4().hex[:6].upper()}"
+        for sku in (seats, support):
+            topology.item(sku)
+        deal = topology.win_deal([
+            {**ANNUAL, "sku": seats},
+            {"sku": support, "quantity": 1, "list": 20_000, "sale": 25_000, "start": "2025-01-01",
+             "end": "2025-12-31", "frequency": "monthly", "description": "Premium support"}])
+        done = topology.wait_for(f"activation:{deal}")
+        assert done["state"] == "succeeded", done.get("exception")
+        sub = topology.billing.get(f"/v1/subscriptions/{done['external_ids']['subscription_id']}").json()
+        assert sorted((i["product_sku"], i["unit_amount"]["amount_minor"]) for i in sub["items"]) == sorted(
+            [(seats, 9_000), (support, 25_000)])
+        view = topology.revrec.get(f"/v1/contracts/{done['external_ids']['revenue_contract_id']}").json()
+        assert view["contract"]["transaction_price"]["amount_minor"] == 1_380_000
+        year = (date(2025, 1, 1), date(2025, 12, 31))
+        assert schedule_of(view, f"po-{seats}") == monthly_exact_days(1_150_000, *year)
+        assert schedule_of(view, f"po-{support}") == monthly_exact_days(230_000, *year)

@@ -296,8 +296,6 @@ def _line_problems(amendment: Amendment) -> list[str]:
         line, where = change.line, f"changed_lines[{i}]"
         if line is None:
             continue
-        if line.sale_price > line.list_price:
-            found.append(f"{where}: sale price {line.sale_price} is above list price {line.list_price}")
         if change.action is AmendmentAction.ADD and line.billing_frequency.months is None:
             found.append(f"{where}: a {line.billing_frequency.value} product cannot be added to a running "
                          "subscription mid-term; sell it on its own deal")

@@ -102,8 +102,6 @@ def problems_of(deal: Opportunity, today: date | None = None) -> list[str]:
             found.append(f"{where}: quantity must be at least 1")
         if line.sale_price.currency != deal.currency:
             found.append(f"{where}: priced in {line.sale_price.currency}, the deal is in {deal.currency}")
-        if line.sale_price > line.list_price:
-            found.append(f"{where}: sale price {line.sale_price} is above list price {line.list_price}")
         try:
             billing_periods(line)
         except DealProblem as exc:
