@@ -90,6 +90,8 @@ def end_metered_price(state: StripeState, sub: dict[str, Any], si: dict[str, Any
     if (sub.get("billing_mode") or {}).get("type") != "flexible" or behavior == "none" or sub["status"] == "trialing":
         return
     qty = usage_quantity(state, sub, price, start, at)
+    if qty == 0:
+        return
     cust = state.objects["customer"][sub["customer"]]
     invoice_item(state, cust, line_amount(price, qty), price["currency"],
                  f"{qty} \u00d7 {_product_name(state, price)} (usage until {_when(at)})", (start, at),

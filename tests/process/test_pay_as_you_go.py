@@ -45,16 +45,33 @@ class TestPayAsYouGo:
             ("usage", "2026-01-01", "2026-12-31")]
         assert done["external_ids"]["revenue_contract_id"] != ids["revenue_contract_id"]
 
-        # In December, the old term's last billing period, the subscription takes the new price.
+        # In December, the old term's last billing period, the renewal takes the subscription over; the usage
+        # price changes only once the new term has begun, so December's calls are invoiced at the old price.
         term = topology.wait_for(f"renewal_term:{renewal}", lambda w: w["state"] == "waiting")
         assert term["subject"] == renewal
         topology.stripe.advance_clock(unix("2025-12-15"))
+        topology.wait_for(f"renewal_term:{renewal}", lambda w: w["state"] == "waiting" and any(
+            s["name"] == "take_over" and s["status"] == "done" for s in w["steps"]))
+        december = {"id": f"{deal}-dec", "opportunity_id": deal, "sku": product, "quantity": 1_000,
+                    "occurred_at": "2025-12-10T12:00:00Z"}
+        reported = topology.process.post("/v1/usage", json=december, headers={"Idempotency-Key": deal + "-dec"})
+        assert reported.status_code == 202, reported.text
+        assert topology.wait_for(reported.json()["data"][0]["workflow_id"])["state"] == "succeeded"
+        topology.stripe.advance_clock(unix("2026-01-01") + 60)
         moved = topology.wait_for(f"renewal_term:{renewal}", lambda w: w["state"] in (
             "succeeded", "parked", "dead_lettered"))
         assert moved["state"] == "succeeded", moved.get("exception") or moved["history"][-3:]
         sub = topology.billing.get(f"/v1/subscriptions/{ids['subscription_id']}").json()
         assert [(i["product_sku"], i["unit_amount"]["amount_minor"]) for i in sub["items"]] == [(product, NEW_PRICE)]
         assert (sub["status"], sub["end_date"]) == ("active", "2026-12-31")
+        invoices = topology.billing.get("/v1/invoices", params={"subscription": ids["subscription_id"]}).json()
+        [january] = [i for i in invoices["data"] if i.get("issued_on") == "2026-01-01"]
+        assert [(line["period_start"], line["amount"]["amount_minor"]) for line in january["lines"]] == [
+            ("2025-12-01", 1_000 * OLD_PRICE)]
+        old_view = topology.revrec.get(f"/v1/contracts/{ids['revenue_contract_id']}").json()
+        [old_usage] = old_view["schedules"]
+        assert {line["accounting_period"]: line["amount"]["amount_minor"] for line in old_usage["lines"]} == {
+            "2025-12": 1_000 * OLD_PRICE}
 
     def test_cancelled_now_ends_the_subscription_and_leaves_revenue_to_usage(self, topology: Topology):
         activated = _calls_deal(topology)

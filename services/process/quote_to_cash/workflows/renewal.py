@@ -6,7 +6,9 @@ contract for the new term -> the turn of the term scheduled -> finance status on
 
 ``renewal_term`` (subject: the renewal deal, its first workflow): wait until billing is in the old term's last
 period -> the subscription's items set to the renewal's quantities and prices -> the renewal deal takes the
-subscription over (its invoices sync to the renewal's contract from then on) -> finance status.
+subscription over (its invoices sync to the renewal's contract from then on) -> wait for the new term -> the new
+prices of usage items (billed in arrears, so the old term's last usage is invoiced at the old price first) ->
+finance status.
 
 Input of ``renewal``: the ``revflow.crm.opportunity.renewed.v1`` payload (``opportunity`` with
 ``renews_opportunity_id``, ``customer``, ``closed_at``). The new term must start the day after the old one ends.
@@ -185,13 +187,21 @@ async def wait_for_term(ctx: StepContext) -> dict[str, Any]:
     return {"period": [first.isoformat(), last.isoformat()], "proration": proration, "items": sub["items"]}
 
 
-def _changes(deal: Opportunity, items: list[dict[str, Any]], currency: str) -> tuple[list[dict[str, Any]], ...]:
-    """The item changes that give the subscription the renewal's terms, and the ones that would undo them."""
+def _changes(deal: Opportunity, items: list[dict[str, Any]], currency: str, *, usage: bool = False,
+             ) -> tuple[list[dict[str, Any]], ...]:
+    """The item changes that give the subscription the renewal's terms, and the ones that would undo them.
+
+    ``usage=False``: every change but the new price of a usage item already on the subscription (the old term's
+    usage is billed in arrears at the old price, so that price changes once the new term has begun);
+    ``usage=True``: just those.
+    """
     by_sku = {item["product_sku"]: item for item in items}
     changes, reverse = [], []
     for line in deal.lines:
         item, unit = by_sku.get(line.product_sku), money(line.sale_price.amount_minor, currency)
         metered = line.billing_frequency.months is None
+        if usage != (metered and item is not None):
+            continue
         change: dict[str, Any] = {"sku": line.product_sku, "unit_amount": unit}
         if not metered:
             change["quantity"] = line.quantity
@@ -205,7 +215,7 @@ def _changes(deal: Opportunity, items: list[dict[str, Any]], currency: str) -> t
                            | ({} if metered else {"quantity": item["quantity"]}))
     renewed = {line.product_sku for line in deal.lines}
     for sku, item in by_sku.items():
-        if sku not in renewed and int(item.get("quantity") or 0) > 0:
+        if not usage and sku not in renewed and int(item.get("quantity") or 0) > 0:
             changes.append({"sku": sku, "quantity": 0})
             reverse.append({"sku": sku, "quantity": item["quantity"]})
     return changes, reverse
@@ -217,6 +227,32 @@ async def _amend(ctx: StepContext, changes: list[dict[str, Any]], proration: str
         body["effective_at"] = f"{ctx.input['term_start']}T00:00:00Z"
     return await call(ctx.systems.billing, "POST", f"/v1/subscriptions/{ctx.input['subscription_id']}/amendments",
                       json=body, key=ctx.key)
+
+
+async def wait_for_new_term(ctx: StepContext) -> dict[str, Any]:
+    """Wait until billing's current period is the new term's: the old term's usage has then been invoiced."""
+    sub = await call(ctx.systems.billing, "GET", f"/v1/subscriptions/{ctx.input['subscription_id']}")
+    first, start = date.fromisoformat(sub["current_period_start"]), date.fromisoformat(ctx.input["term_start"])
+    changes, _ = _changes(renewal_of_term(ctx), sub["items"], ctx.input["currency"], usage=True)
+    if changes and first < start and sub.get("status") != "canceled":
+        raise wait_for_billing(ctx, start, f"billing is in the period from {first}; the usage prices change when "
+                                           f"the new term starts ({start}), after the old term's usage is invoiced")
+    return {"items": sub["items"]}
+
+
+async def usage_prices(ctx: StepContext) -> dict[str, Any]:
+    """The renewal's usage prices from the new term's first day (usage before it in the term: the old price)."""
+    changes, reverse = _changes(renewal_of_term(ctx), ctx.output("wait_for_new_term")["items"],
+                                ctx.input["currency"], usage=True)
+    if changes:
+        await _amend(ctx, changes, "create_prorations")
+    return {"changes": changes, "reverse": reverse}
+
+
+async def restore_usage_prices(ctx: StepContext) -> None:
+    done = ctx.output("usage_prices")
+    if done.get("reverse"):
+        await _amend(ctx, done["reverse"], "create_prorations")
 
 
 async def billing_terms(ctx: StepContext) -> dict[str, Any]:
@@ -293,6 +329,8 @@ RENEWAL_TERM = WorkflowDefinition(
         Step("wait_for_term", wait_for_term, BusinessStatus.AWAITING_BILLING),
         Step("billing_terms", billing_terms, BusinessStatus.AWAITING_BILLING, undo=restore_items),
         Step("take_over", take_over, BusinessStatus.AWAITING_ERP_POSTING),
+        Step("wait_for_new_term", wait_for_new_term, BusinessStatus.AWAITING_BILLING),
+        Step("usage_prices", usage_prices, BusinessStatus.AWAITING_BILLING, undo=restore_usage_prices),
         Step("crm_status", term_crm_status, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
     ),
     ids=_ids,
