@@ -10,7 +10,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import msgspec
 import pytest
@@ -63,7 +63,8 @@ def definitions(effects: Effects, behaviour: dict) -> dict[str, WorkflowDefiniti
     async def sleepy(ctx: StepContext) -> dict:
         until = datetime.fromisoformat(ctx.input["until"])
         if datetime.now(UTC) < until:
-            raise WaitUntil(until, "the renewal date")
+            effects_from = date.fromisoformat(ctx.input["from"]) if "from" in ctx.input else None
+            raise WaitUntil(until, "the renewal date", effects_from=effects_from)
         await effects.add(f"{ctx.workflow.id}:woke")
         return {"woke_at": datetime.now(UTC).isoformat()}
 
@@ -89,6 +90,8 @@ def definitions(effects: Effects, behaviour: dict) -> dict[str, WorkflowDefiniti
         "retrying": WorkflowDefinition("retrying", (Step("first", first, s), Step("flaky", flaky, s))),
         "timer": WorkflowDefinition("timer", (Step("first", first, s), Step("sleepy", sleepy, s))),
         "slow": WorkflowDefinition("slow", (Step("slow", slow, s),)),
+        "dated": WorkflowDefinition("dated", (Step("slow", slow, s),),
+                                    dated=lambda data: date.fromisoformat(data["day"])),
         "refusing": WorkflowDefinition("refusing", (Step("first", first, s), Step("refuse", refuse, s))),
         "slow_then_first": WorkflowDefinition("slow_then_first", (Step("slow", slow, s), Step("first", first, s))),
         "unanswered": WorkflowDefinition("unanswered", (Step("first", first, s), Step(
@@ -199,6 +202,25 @@ class TestOneAtATime:
             await settled(flows, "refusing:deal-6", states=("compensated",))
             done = await settled(flows, "slow:after", states=("succeeded",))
         assert done.state is WorkflowState.SUCCEEDED
+
+
+    async def test_a_dated_workflow_runs_ahead_of_one_waiting_for_a_later_day(self, redis, key_prefix):
+        """A workflow about 19 April runs while an earlier one of its subject waits on a timer for changes from 20
+        April; one about 20 April waits behind it."""
+        effects = Effects(redis, key_prefix)
+        until = datetime.now(UTC) + timedelta(seconds=2)
+        async with workers(redis, key_prefix, definitions(effects, {}), count=2) as (flows, _):
+            await flows.start("timer", "deal-7", {"until": until.isoformat(), "from": "2025-04-20"})
+            await settled(flows, "timer:deal-7", states=("waiting",))
+            await flows.start("dated", "deal-7", {"day": "2025-04-19"}, workflow_id="dated:19th")
+            await flows.start("dated", "deal-7", {"day": "2025-04-20"}, workflow_id="dated:20th")
+            ahead = await settled(flows, "dated:19th", states=("succeeded",))
+            behind = await flows.store.load("dated:20th")
+            assert ahead.completed_at < until
+            assert behind.state is WorkflowState.WAITING and behind.waiting_for == "timer:deal-7"
+            timer = await settled(flows, "timer:deal-7", states=("succeeded",))
+            on_the_day = await settled(flows, "dated:20th", states=("succeeded",))
+        assert on_the_day.history[-1].at > timer.completed_at
 
 
 class TestRequests:

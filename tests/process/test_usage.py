@@ -233,3 +233,60 @@ class TestUsagePriceAmended:
         [modification] = view["modifications"]
         assert (modification["obligation_id"], modification["effective_date"], modification["unit_price_minor"]) == (
             f"po-{calls}", "2025-04-16", "3")
+
+    def test_a_new_usage_price_dated_ahead_waits_for_its_day_and_lets_earlier_usage_pass(self, topology: Topology):
+        """API calls at 4 cents, amended on 16 April to 3 cents from 20 April. Stripe would switch the price at once,
+        so the amendment waits for 20 April; 1,000 calls of 17 April, reported on the 18th while it waits, do not
+        queue behind it (they belong to the old price) and are billed at 4 cents; 600 calls of the 25th at 3. May's
+        invoice bills 40.00 + 18.00 for April, and revrec recognises the same 58.00. Before, the price switched on
+        the 16th and the 17th's calls were billed at 3 cents (30.00), 10.00 short of the contract."""
+        from tests.process.test_amendment import clocked_deal, post, schedule_lines, unix
+
+        platform, calls = _sku("PLAT"), _sku("API-CALLS")
+        topology.item(platform)
+        topology.item(calls)
+        _, deal = clocked_deal(topology, [
+            {"sku": platform, "quantity": 5, "list": 10_000, "sale": 9_000, "start": "2025-01-01",
+             "end": "2025-12-31", "frequency": "monthly"},
+            {"sku": calls, "quantity": 1, "list": 5, "sale": UNIT_PRICE, "start": "2025-01-01", "end": "2025-12-31",
+             "frequency": "usage", "description": "API calls"}])
+        activation = topology.wait_for(f"activation:{deal}")
+        assert activation["state"] == "succeeded", activation.get("exception")
+        topology.stripe.advance_clock(unix("2025-04-16"))
+        usage_line = next(line for line in activation["input"]["opportunity"]["lines"] if line["product_sku"] == calls)
+        change = {"id": f"AMD-{uuid.uuid4().hex[:8]}", "opportunity_id": deal, "effective_date": "2025-04-20",
+                  "currency": "USD", "reason": "API calls repriced from the 20th",
+                  "changed_lines": [{"action": "update", "line_id": usage_line["id"],
+                                     "line": {**usage_line, "sale_price": {"amount_minor": 3, "currency": "USD"},
+                                              "service_start": "2025-04-20"}}]}
+        started = post(topology, f"/v1/deals/{deal}/amendments", change)
+        assert started.status_code == 202, started.text
+        amendment_id = started.json()["id"]
+        waiting = topology.wait_for(amendment_id, lambda w: any(
+            h["event"] == "waiting" and h["step"] == "billing_change" for h in w["history"]))
+        assert waiting["state"] == "waiting", waiting["state"]
+
+        topology.stripe.advance_clock(unix("2025-04-18"))
+        before = {"id": f"{deal}-17th", "opportunity_id": deal, "sku": calls, "quantity": 1_000,
+                  "occurred_at": "2025-04-17T12:00:00Z"}
+        billed_before = topology.wait_for(_report(topology, before)["data"][0]["workflow_id"])
+        assert billed_before["state"] == "succeeded", billed_before.get("exception")
+        assert topology.wait_for(amendment_id, lambda w: True)["state"] == "waiting"  # it ran ahead of the amendment
+
+        topology.stripe.advance_clock(unix("2025-04-20"))
+        amended = topology.wait_for(amendment_id, timeout=120)
+        assert amended["state"] == "succeeded", amended.get("exception") or amended["history"][-3:]
+        topology.stripe.advance_clock(unix("2025-04-26"))
+        after = {"id": f"{deal}-25th", "opportunity_id": deal, "sku": calls, "quantity": 600,
+                 "occurred_at": "2025-04-25T12:00:00Z"}
+        assert topology.wait_for(_report(topology, after)["data"][0]["workflow_id"])["state"] == "succeeded"
+        topology.stripe.advance_clock(unix("2025-05-01") + 60)
+
+        sub_id = activation["external_ids"]["subscription_id"]
+        invoices = topology.billing.get("/v1/invoices", params={"subscription": sub_id}).json()["data"]
+        may = next(i for i in invoices if (i.get("issued_on") or "") == "2025-05-01")
+        usage = sorted((line["period_start"], line["period_end"], line["amount"]["amount_minor"])
+                       for line in may["lines"] if line.get("product_sku") == calls)
+        assert usage == [("2025-04-01", "2025-04-19", 1_000 * UNIT_PRICE), ("2025-04-20", "2025-04-30", 600 * 3)]
+        contract_id = activation["external_ids"]["revenue_contract_id"]
+        assert schedule_lines(topology, contract_id, f"po-{calls}") == {("2025-04", "recognition"): 5_800}

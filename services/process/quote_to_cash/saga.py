@@ -37,7 +37,7 @@ import random
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -123,11 +123,15 @@ class StepFailed(Exception):
 
 
 class WaitUntil(Exception):
-    """Raised by a step to sleep on a durable timer; the step runs again at ``until``."""
+    """Raised by a step to sleep on a durable timer; the step runs again at ``until``.
 
-    def __init__(self, until: datetime, reason: str) -> None:
+    ``effects_from`` is the business day the workflow waits for, from which its changes apply: a later workflow of
+    the subject about an earlier day (``WorkflowDefinition.dated``) runs ahead of it meanwhile.
+    """
+
+    def __init__(self, until: datetime, reason: str, *, effects_from: date | None = None) -> None:
         super().__init__(reason)
-        self.until, self.reason = until, reason
+        self.until, self.reason, self.effects_from = until, reason, effects_from
 
 
 class LeaseLost(RuntimeError):
@@ -218,6 +222,8 @@ class WorkflowRecord(msgspec.Struct, kw_only=True):
     completed_at: datetime | None = None
     wake_at: datetime | None = None
     waiting_for: str | None = None
+    effects_from: date | None = None
+    """While on a timer: the business day the workflow waits for (``WaitUntil.effects_from``)."""
     correlation_id: str | None = None
     compensate: bool = False
     """Set by ``cancel``: the runner undoes completed steps instead of advancing."""
@@ -292,6 +298,11 @@ class WorkflowDefinition:
     function naming it for one workflow, ``None`` for never): from then on ``cancel`` is refused, and
     ``cancel_instead`` says how to end what was done."""
     cancel_instead: str = ""
+    dated: Callable[[Mapping[str, Any]], date | None] | None = None
+    """The business day a workflow of this kind is about (a usage record's day), from its input. Such a workflow
+    runs ahead of an earlier one of its subject that waits on a timer for a later day (an amendment, a renewal or
+    a cancellation dated ahead), since that one changes nothing before its day: usage is then billed in the period
+    it belongs to instead of queueing until the change is made."""
     input_shape: type | None = None
     """The outer shape a hand-started workflow's input must have (a msgspec ``Struct``): ``POST /v1/workflows``
     refuses any other with a 400 naming the field. What the fields hold (a deal's lines, dates, prices) is the
@@ -560,6 +571,11 @@ class WorkflowStore:
         raw = await self.redis.lindex(self.subject_key(subject), 0)
         return raw.decode() if isinstance(raw, bytes) else raw
 
+    async def queue_of(self, subject: str) -> list[str]:
+        """The subject's unfinished workflows, oldest first (finished ones until they are cleared)."""
+        return [raw.decode() if isinstance(raw, bytes) else raw
+                for raw in await self.redis.lrange(self.subject_key(subject), 0, -1)]
+
     async def leave_subject(self, subject: str, workflow_id: str) -> str | None:
         """Remove a finished workflow from its subject's queue; the next workflow's id, if any."""
         await self.redis.lrem(self.subject_key(subject), 0, workflow_id)
@@ -712,9 +728,14 @@ class SagaRunner:
             record.note("request_ignored", detail=f"{action} does not apply to a {record.state} workflow", actor=who)
 
     async def _our_turn(self, record: WorkflowRecord, token: str) -> bool:
-        """Whether every earlier workflow of the subject has finished (clearing finished ones from the queue)."""
+        """Whether every earlier workflow of the subject has finished (clearing finished ones from the queue).
+
+        A dated workflow also passes an earlier one waiting on a timer for a later business day.
+        """
+        dated = self.definitions[record.kind].dated
+        day = dated(record.input) if dated else None
         while True:
-            head = await self.store.head_of(record.subject)
+            head = await self.store.head_of(record.subject) if day is None else await self._blocker(record, day)
             if head is None or head == record.id:
                 if record.state is WorkflowState.WAITING and record.waiting_for:
                     record.state, record.waiting_for = WorkflowState.RUNNING, None
@@ -729,6 +750,17 @@ class SagaRunner:
                 await self.store.save(record, token)
             await self.store.schedule(record.id, _now() + timedelta(seconds=self.policy.subject_recheck_s))
             return False
+
+    async def _blocker(self, record: WorkflowRecord, day: date) -> str | None:
+        """The first earlier workflow of the subject a workflow about ``day`` must wait for, if any."""
+        for earlier_id in await self.store.queue_of(record.subject):
+            if earlier_id == record.id:
+                return None
+            earlier = await self.store.load(earlier_id)
+            if (earlier is None or earlier.state is not WorkflowState.WAITING or earlier.waiting_for is not None
+                    or earlier.effects_from is None or day >= earlier.effects_from):
+                return earlier_id
+        return None
 
     async def _run_steps(self, record: WorkflowRecord, token: str) -> None:
         """Run the remaining steps in order.
@@ -758,6 +790,7 @@ class SagaRunner:
                 output = await step.do(context)
             except WaitUntil as wait:
                 state.status, record.state, record.wake_at = "pending", WorkflowState.WAITING, wait.until
+                record.effects_from = wait.effects_from
                 state.attempts -= 1
                 record.note("waiting", step=step.name, detail=f"until {wait.until.isoformat()}: {wait.reason}")
                 await self.store.save(record, token)

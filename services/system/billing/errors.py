@@ -7,11 +7,14 @@ whether retrying can help and who owns the fix. Transport failures are not here:
 
 from __future__ import annotations
 
+from datetime import date
+
 from services.runtime.problems import ServiceError
 
 __all__ = [
     "BillingNotFound",
     "CustomerNotFound",
+    "EffectiveDateAhead",
     "InconsistentVendorData",
     "InvoicePaid",
     "UnsupportedByVendor",
@@ -52,6 +55,14 @@ class UnsupportedByVendor(ServiceError):
 
     def __init__(self, detail: str, *, code: str = "unsupported", owner: str = "integration") -> None:
         super().__init__(detail, slug="business-rule", code=code, retryable=False, owner=owner)
+
+
+class EffectiveDateAhead(ServiceError):
+    """The vendor can make the change only on its effective day, which it has not reached (409, retry then)."""
+
+    def __init__(self, detail: str, effective: date) -> None:
+        super().__init__(detail, slug="conflict", code="effective_date_ahead", retryable=True, owner="integration")
+        self.effective = effective
 
 
 class InconsistentVendorData(ServiceError):

@@ -108,6 +108,32 @@ class TestReportUsage:
         assert start.status_code == 200, start.text
         assert start.json()["subscription"]["items"][0]["unit_amount"] == money(4)
 
+    def test_a_usage_price_dated_ahead_of_the_vendor_waits_for_its_day(self, billing, vendor):
+        """A usage price from 20 April sent on 16 April (the customer's test clock): Stripe would switch it at once
+        and bill 16 to 19 April's usage at the new price, so billing answers 409 ``effective_date_ahead`` (retry
+        then) and changes nothing; sent again on 20 April with the same key, it is made. Chargebee refuses it as a
+        mid-term usage price."""
+        vendor.clocked_customer("ACME-001", APRIL)
+        billing.ok("PUT", "/v1/customers/ACME-001", customer())
+        billing.ok("PUT", "/v1/catalog/items/API-CALLS", catalog_item(2, "usage", "API calls"))
+        sub = billing.ok("POST", "/v1/subscriptions", subscription("ACME-001", "API-CALLS", 1, 2, "usage"))
+        vendor.advance_clock(APRIL + 15 * 86_400)
+        body = {"changes": [{"sku": "API-CALLS", "unit_amount": money(3)}], "proration": "create_prorations",
+                "effective_at": "2024-04-20T00:00:00Z"}
+        key = f"reprice-{sub['id']}"
+        early = billing.write("POST", f"/v1/subscriptions/{sub['id']}/amendments", body, key=key)
+        problem = early.json()
+        if not vendor.USAGE_PRICE_MID_PERIOD:
+            assert (early.status_code, problem["code"]) == (422, "usage_price_mid_term"), early.text
+            return
+        assert (early.status_code, problem["code"], problem["retryable"]) == (409, "effective_date_ahead", True)
+        assert "2024-04-16" in problem["detail"] and "2024-04-20" in problem["detail"]
+        assert billing.ok("GET", f"/v1/subscriptions/{sub['id']}")["items"][0]["unit_amount"] == money(2)
+        vendor.advance_clock(APRIL + 19 * 86_400)
+        on_the_day = billing.write("POST", f"/v1/subscriptions/{sub['id']}/amendments", body, key=key)
+        assert on_the_day.status_code == 200, on_the_day.text
+        assert on_the_day.json()["subscription"]["items"][0]["unit_amount"] == money(3)
+
     def test_usage_on_a_licensed_item_is_refused(self, billing, vendor):
         sub = setup_subscription(billing)
         report = {"id": "use-2", "subscription_id": sub["id"], "sku": "PLAT-SEAT", "quantity": 1,

@@ -136,7 +136,7 @@ def wait_for_billing(ctx: StepContext, day: date, reason: str) -> WaitUntil:
     """
     waits = sum(1 for h in ctx.workflow.history if h.event == "waiting" and h.step == ctx.step)
     recheck = datetime.now(UTC) + timedelta(seconds=min(_RECHECK_CAP_S, 2 ** min(waits, 6)))
-    return WaitUntil(max(datetime.combine(day, time(), UTC), recheck), reason)
+    return WaitUntil(max(datetime.combine(day, time(), UTC), recheck), reason, effects_from=day)
 
 
 async def deal_links(ctx: StepContext, deal: str, need: tuple[str, ...]) -> dict[str, str]:
@@ -447,7 +447,13 @@ async def _amend(ctx: StepContext, *, reverse: bool) -> Any:
 
 
 async def billing_change(ctx: StepContext) -> dict[str, Any]:
-    result = await _amend(ctx, reverse=False)
+    """Billing's change, waiting (durably) while billing can make it only on its effective day (a usage price)."""
+    try:
+        result = await _amend(ctx, reverse=False)
+    except StepFailed as exc:
+        if exc.code != "effective_date_ahead":
+            raise
+        raise wait_for_billing(ctx, amendment_of(ctx).effective_date, str(exc)) from exc
     await sor.record_booked_terms(ctx, ctx.output("validate")["deal"], ctx.output("plan")["changes"])
     pending = _net_by_sku(result.get("pending_lines") or [])
     return {"proration": ctx.output("validate")["proration"], "invoice": invoice_summary(result.get("invoice")),

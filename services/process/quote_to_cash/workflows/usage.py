@@ -53,6 +53,14 @@ def usage_workflow_id(record: UsageRecordV1) -> str:
     return f"usage:{record.id}"
 
 
+def _day_of(data: Any) -> date | None:
+    """The day a usage record's units were used (``None`` for a record its validation will refuse)."""
+    try:
+        return msgspec.convert(data, UsageRecordV1).occurred_at.astimezone(UTC).date()
+    except msgspec.ValidationError:
+        return None
+
+
 def _record(ctx: StepContext) -> UsageRecordV1:
     return msgspec.convert(ctx.input, UsageRecordV1)
 
@@ -123,6 +131,7 @@ async def revenue_usage(ctx: StepContext) -> dict[str, Any]:
 USAGE = WorkflowDefinition(
     kind="usage",
     description="A usage record billed as a meter event and recognised as usage revenue.",
+    dated=_day_of,
     steps=(
         Step("validate", validate, BusinessStatus.PENDING_VALIDATION),
         Step("billing_usage", billing_usage, BusinessStatus.AWAITING_BILLING),

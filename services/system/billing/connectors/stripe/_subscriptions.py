@@ -7,7 +7,7 @@ subscription already canceled answers it as it is.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from contracts.billing import InvoiceLine, Subscription
@@ -22,7 +22,7 @@ from services.system.billing.connectors.stripe._mapping import (
     subscription_from_stripe,
 )
 from services.system.billing.connectors.stripe._wire import StripeApi
-from services.system.billing.errors import BillingNotFound, UnsupportedByVendor, VendorRefused
+from services.system.billing.errors import BillingNotFound, EffectiveDateAhead, UnsupportedByVendor, VendorRefused
 from services.system.billing.schemas import AmendmentV1, CancellationV1, ItemChangeV1, RenewalV1, SubscriptionCreateV1
 
 __all__ = ["StripeSubscriptions"]
@@ -104,6 +104,8 @@ class StripeSubscriptions:
         """Apply the changes; returns the subscription, its customer key and its pending proration lines."""
         sub, key = await self.fetch(subscription_id)
         items = [await self._item_param(sub, change) for change in data.changes]
+        if data.effective_at is not None:
+            await self._check_metered_switch(sub, items, data.effective_at.astimezone(UTC).date())
         at = int(data.effective_at.timestamp()) if data.effective_at else None
         params = {"items": items, "proration_behavior": data.proration.value, "proration_date": at}
         sub = await self.api.post(f"/v1/subscriptions/{subscription_id}", params, key=f"{idem}:amend")
@@ -114,6 +116,26 @@ class StripeSubscriptions:
                        if item.get("subscription") == sub["id"] and item.get("proration")
                        and (at is None or item["period"]["start"] == at)]
         return sub, key, pending
+
+    async def _check_metered_switch(self, sub: dict[str, Any], items: list[dict[str, Any]], effective: date) -> None:
+        """Refuse, for now, a new metered price dated after Stripe's today (the test clock's day, on one).
+
+        Stripe switches a metered price the moment the item is updated (``proration_date`` moves only licensed
+        prorations), so a switch made early would bill the usage before ``effective`` at the new price.
+        """
+        current = {si["id"]: si["price"] for si in sub["items"]["data"]}
+        switched = [param["id"] for param in items if param.get("id") in current and "price" in param
+                    and (current[param["id"]].get("recurring") or {}).get("usage_type") == "metered"]
+        if not switched:
+            return
+        now = datetime.now(UTC)
+        if sub.get("test_clock"):
+            clock = await self.api.get(f"/v1/test_helpers/test_clocks/{sub['test_clock']}")
+            now = datetime.fromtimestamp(int(clock["frozen_time"]), UTC)
+        if effective > now.date():
+            raise EffectiveDateAhead(
+                f"Stripe applies a new metered price the moment it is set, and its day is {now.date()}: send this "
+                f"change on {effective} so that the usage before it is billed at the old price.", effective)
 
     async def renew(self, subscription_id: str, data: RenewalV1, idem: str) -> Subscription:
         """Continue past the current term: lift a scheduled cancellation and record the new term end."""
