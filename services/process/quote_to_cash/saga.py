@@ -22,7 +22,7 @@ worker killed) may still have written: its ``find_unfinished``, when it has one,
 what it finds is undone. A finished step without an undo (master data, a read) is kept. A definition may name the step
 after which its effects are live (``live_after``): from then on ``cancel`` is refused with the way to end them.
 Workflows of one subject (a deal) run one at a time in arrival order: a later one waits while an earlier one is
-unfinished, parked included.
+unfinished, parked included; only a dated one (usage of a day) passes one that waits on a timer for a later day.
 
 Keys (Redis Cluster ready): a workflow's record and lease share the hash tag ``{wf:<id>}``; the listing index,
 the per-subject queues and the timers have their own tags and are only read or written one key at a time.

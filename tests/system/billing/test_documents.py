@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from tests.system.billing.journeys import APRIL, catalog_item, customer, money, setup_subscription, subscription
 
 
@@ -79,34 +81,38 @@ class TestReportUsage:
         assert vendor.count("usage") == 1
 
     def test_a_usage_price_change_takes_effect_where_the_vendor_can_bill_it(self, billing, vendor):
-        """A usage price from 16 April: Stripe takes it (usage before it is billed at the old price), Chargebee is
-        refused naming the days that work (its term's usage is priced at the term's invoice); from the term's first
-        day both take it."""
-        vendor.freeze(APRIL)
+        """On 16 April (the customer's clock), a usage price from 16 April: Stripe takes it (usage before it is
+        billed at the old price), Chargebee is refused naming the days that work (its term's usage is priced at the
+        term's invoice). A price from 1 April, the term's first day: Chargebee takes it, Stripe is refused (it
+        would switch now, billing the usage since 1 April at the old price)."""
+        vendor.clocked_customer("ACME-001", APRIL)
         billing.ok("PUT", "/v1/customers/ACME-001", customer())
         billing.ok("PUT", "/v1/catalog/items/API-CALLS", catalog_item(2, "usage", "API calls"))
         sub = billing.ok("POST", "/v1/subscriptions", subscription("ACME-001", "API-CALLS", 1, 2, "usage"))
-        vendor.freeze(APRIL + 16 * 86_400)
+        vendor.advance_clock(APRIL + 15 * 86_400)
 
         def reprice(cents: int, effective_at: str):
             body = {"changes": [{"sku": "API-CALLS", "unit_amount": money(cents)}], "proration": "create_prorations",
                     "effective_at": effective_at}
             return billing.write("POST", f"/v1/subscriptions/{sub['id']}/amendments", body)
 
+        def refused(response, code: str, *dates: str) -> None:
+            problem = response.json()
+            assert (response.status_code, problem["code"], problem["retryable"]) == (422, code, False), response.text
+            assert problem["owner"] == "sales_ops" and all(d in problem["detail"] for d in dates), problem
+
         mid = reprice(3, "2024-04-16T00:00:00Z")
         if vendor.USAGE_PRICE_MID_PERIOD:
             assert mid.status_code == 200, mid.text
             assert mid.json()["subscription"]["items"][0]["unit_amount"] == money(3)
+            refused(reprice(4, "2024-04-01T00:00:00Z"), "usage_price_backdated", "2024-04-01", "2024-04-16")
+            assert billing.ok("GET", f"/v1/subscriptions/{sub['id']}")["items"][0]["unit_amount"] == money(3)
         else:
-            assert mid.status_code == 422, mid.text
-            problem = mid.json()
-            assert (problem["code"], problem["retryable"], problem["owner"]) == ("usage_price_mid_term", False,
-                                                                                 "sales_ops")
-            assert "2024-04-01" in problem["detail"] and "2024-05-01" in problem["detail"]
+            refused(mid, "usage_price_mid_term", "2024-04-01", "2024-05-01")
             assert billing.ok("GET", f"/v1/subscriptions/{sub['id']}")["items"][0]["unit_amount"] == money(2)
-        start = reprice(4, "2024-04-01T00:00:00Z")
-        assert start.status_code == 200, start.text
-        assert start.json()["subscription"]["items"][0]["unit_amount"] == money(4)
+            start = reprice(4, "2024-04-01T00:00:00Z")
+            assert start.status_code == 200, start.text
+            assert start.json()["subscription"]["items"][0]["unit_amount"] == money(4)
 
     def test_a_usage_price_dated_ahead_of_the_vendor_waits_for_its_day(self, billing, vendor):
         """A usage price from 20 April sent on 16 April (the customer's test clock): Stripe would switch it at once
@@ -133,6 +139,28 @@ class TestReportUsage:
         on_the_day = billing.write("POST", f"/v1/subscriptions/{sub['id']}/amendments", body, key=key)
         assert on_the_day.status_code == 200, on_the_day.text
         assert on_the_day.json()["subscription"]["items"][0]["unit_amount"] == money(3)
+
+    @pytest.mark.parametrize("vendor", ["stripe"], indirect=True)
+    def test_a_usage_price_change_on_a_classic_stripe_subscription_is_refused(self, billing, vendor):
+        """A subscription made outside revflow in Stripe's classic billing mode (its default) would bill none of
+        the usage before a metered price change: billing refuses the change, for billing ops to migrate it."""
+        vendor.clocked_customer("ACME-001", APRIL)
+        billing.ok("PUT", "/v1/customers/ACME-001", customer())
+        billing.ok("PUT", "/v1/catalog/items/API-CALLS", catalog_item(2, "usage", "API calls"))
+        billing.ok("POST", "/v1/subscriptions", subscription("ACME-001", "API-CALLS", 1, 2, "usage"))
+        [flexible] = vendor.objects("subscription")
+        classic = vendor.http.post("/v1/subscriptions", data={
+            "customer": flexible["customer"], "items[0][price]": flexible["items"]["data"][0]["price"]["id"]},
+        ).raise_for_status().json()
+        assert classic["billing_mode"]["type"] == "classic"
+        body = {"changes": [{"sku": "API-CALLS", "unit_amount": money(3)}], "proration": "create_prorations",
+                "effective_at": "2024-04-01T00:00:00Z"}
+        response = billing.write("POST", f"/v1/subscriptions/{classic['id']}/amendments", body)
+        problem = response.json()
+        assert (response.status_code, problem["code"], problem["owner"]) == (422, "billing_mode_classic",
+                                                                             "billing_ops"), response.text
+        assert f"/v1/subscriptions/{classic['id']}/migrate" in problem["detail"]
+        assert billing.ok("GET", f"/v1/subscriptions/{classic['id']}")["items"][0]["unit_amount"] == money(2)
 
     def test_usage_on_a_licensed_item_is_refused(self, billing, vendor):
         sub = setup_subscription(billing)

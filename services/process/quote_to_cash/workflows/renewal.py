@@ -221,9 +221,9 @@ def _changes(deal: Opportunity, items: list[dict[str, Any]], currency: str, *, u
     return changes, reverse
 
 
-async def _amend(ctx: StepContext, changes: list[dict[str, Any]], proration: str) -> Any:
+async def _amend(ctx: StepContext, changes: list[dict[str, Any]], proration: str, *, dated: bool = True) -> Any:
     body: dict[str, Any] = {"changes": changes, "proration": proration}
-    if proration != "none":
+    if proration != "none" and dated:
         body["effective_at"] = f"{ctx.input['term_start']}T00:00:00Z"
     return await call(ctx.systems.billing, "POST", f"/v1/subscriptions/{ctx.input['subscription_id']}/amendments",
                       json=body, key=ctx.key)
@@ -233,26 +233,48 @@ async def wait_for_new_term(ctx: StepContext) -> dict[str, Any]:
     """Wait until billing's current period is the new term's: the old term's usage has then been invoiced."""
     sub = await call(ctx.systems.billing, "GET", f"/v1/subscriptions/{ctx.input['subscription_id']}")
     first, start = date.fromisoformat(sub["current_period_start"]), date.fromisoformat(ctx.input["term_start"])
+    if sub.get("status") == "canceled":
+        return {"items": []}  # nothing is billed any more: no usage price to change
     changes, _ = _changes(renewal_of_term(ctx), sub["items"], ctx.input["currency"], usage=True)
-    if changes and first < start and sub.get("status") != "canceled":
+    if changes and first < start:
         raise wait_for_billing(ctx, start, f"billing is in the period from {first}; the usage prices change when "
                                            f"the new term starts ({start}), after the old term's usage is invoiced")
     return {"items": sub["items"]}
 
 
-async def usage_prices(ctx: StepContext) -> dict[str, Any]:
-    """The renewal's usage prices from the new term's first day (usage before it in the term: the old price)."""
+def _usage_price_changes(ctx: StepContext) -> dict[str, Any]:
     changes, reverse = _changes(renewal_of_term(ctx), ctx.output("wait_for_new_term")["items"],
                                 ctx.input["currency"], usage=True)
-    if changes:
-        await _amend(ctx, changes, "create_prorations")
     return {"changes": changes, "reverse": reverse}
+
+
+async def usage_prices(ctx: StepContext) -> dict[str, Any]:
+    """The renewal's usage prices, set once the new term has begun.
+
+    Undated: billing applies them from now, which a date of the term's first day would no longer be once that day
+    has passed (Stripe switches a metered price the moment it is set).
+    """
+    planned = _usage_price_changes(ctx)
+    if planned["changes"]:
+        await _amend(ctx, planned["changes"], "create_prorations", dated=False)
+    return planned
+
+
+async def find_usage_prices(ctx: StepContext) -> dict[str, Any] | None:
+    """An attempt of ``usage_prices`` whose answer was lost: what it changed, if billing holds a new price."""
+    planned = _usage_price_changes(ctx)
+    if not planned["changes"]:
+        return None
+    sub = await call(ctx.systems.billing, "GET", f"/v1/subscriptions/{ctx.input['subscription_id']}")
+    prices = {item["product_sku"]: item["unit_amount"]["amount_minor"] for item in sub["items"]}
+    changed = any(prices.get(c["sku"]) == c["unit_amount"]["amount_minor"] for c in planned["changes"])
+    return planned if changed else None
 
 
 async def restore_usage_prices(ctx: StepContext) -> None:
     done = ctx.output("usage_prices")
     if done.get("reverse"):
-        await _amend(ctx, done["reverse"], "create_prorations")
+        await _amend(ctx, done["reverse"], "create_prorations", dated=False)
 
 
 async def billing_terms(ctx: StepContext) -> dict[str, Any]:
@@ -330,7 +352,8 @@ RENEWAL_TERM = WorkflowDefinition(
         Step("billing_terms", billing_terms, BusinessStatus.AWAITING_BILLING, undo=restore_items),
         Step("take_over", take_over, BusinessStatus.AWAITING_ERP_POSTING),
         Step("wait_for_new_term", wait_for_new_term, BusinessStatus.AWAITING_BILLING),
-        Step("usage_prices", usage_prices, BusinessStatus.AWAITING_BILLING, undo=restore_usage_prices),
+        Step("usage_prices", usage_prices, BusinessStatus.AWAITING_BILLING, undo=restore_usage_prices,
+             find_unfinished=find_usage_prices),
         Step("crm_status", term_crm_status, BusinessStatus.AWAITING_REVENUE_SCHEDULE),
     ),
     ids=_ids,

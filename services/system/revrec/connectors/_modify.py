@@ -11,6 +11,7 @@ from its measurements, like a new measurement would.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import msgspec
 
@@ -30,6 +31,9 @@ from services.system.revrec.schemas import (
 )
 
 __all__ = ["apply_modification"]
+
+_PRICE_LIMIT, _PRICE_STEP = Decimal(10) ** 15, Decimal(10) ** -12
+"""A usage unit price's bounds: those of the terms a contract is registered with (``schemas.Decimal``)."""
 
 
 def _target(record: ContractRecord, req: ModificationV1) -> tuple[int, ObligationRecord]:
@@ -52,8 +56,10 @@ def _check_usage_change(req: ModificationV1) -> None:
     """A usage obligation's consideration is its usage: a modification changes its unit price, from a date."""
     if req.unit_price_minor is None:
         raise field_error("unit_price_minor", "a usage obligation is modified by a new unit price", rule=True)
-    if not req.unit_price_minor.is_finite() or req.unit_price_minor < 0:
-        raise field_error("unit_price_minor", "must be a finite amount, zero or more")
+    price = req.unit_price_minor
+    if not price.is_finite() or price < 0 or price >= _PRICE_LIMIT or price != price.quantize(_PRICE_STEP):
+        raise field_error("unit_price_minor", "must be an amount from 0 to 999999999999999 with at most 12 "
+                                              "decimals, as a registered unit price is")
     if req.kind is not ModificationKindV1.PROSPECTIVE:
         raise field_error("kind", "a usage price applies to usage from effective_date on: the change is "
                                   "prospective", rule=True)

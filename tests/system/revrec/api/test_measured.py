@@ -115,6 +115,8 @@ class TestUsage:
         usage = {"obligation_id": "calls", "kind": "prospective", "effective_date": "2024-02-15",
                  "added_consideration": money(0), "unit_price_minor": "0.8"}
         cases = {"unit_price_minor": [{**usage, "unit_price_minor": None}, {**usage, "unit_price_minor": "-1"},
+                                      {**usage, "unit_price_minor": "NaN"}, {**usage, "unit_price_minor": "1e50000000"},
+                                      {**usage, "unit_price_minor": "0.1234567890123"},
                                       {**usage, "obligation_id": "platform", "added_consideration": money(100)}],
                  "kind": [{**usage, "kind": "cumulative_catch_up"}],
                  "added_consideration": [{**usage, "added_consideration": money(100)}],

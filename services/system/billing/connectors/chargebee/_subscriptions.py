@@ -128,7 +128,8 @@ class ChargebeeSubscriptions:
         raise UnsupportedByVendor(
             f"Chargebee bills all of a term's usage of {sku!r} at the price on the term's invoice, so a new unit "
             f"price from {effective} would also reprice the usage since {start}. Make the change effective on "
-            f"{start} or on {following} (the next term's first day).", code="usage_price_mid_term", owner="sales_ops")
+            f"{start}, or on {following} (the next term's first day) once that term has begun.",
+            code="usage_price_mid_term", owner="sales_ops")
 
     async def _row(self, sub: dict[str, Any], change: ItemChangeV1, effective: date | None = None) -> dict[str, Any]:
         current = None

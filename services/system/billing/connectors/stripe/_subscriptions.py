@@ -104,8 +104,8 @@ class StripeSubscriptions:
         """Apply the changes; returns the subscription, its customer key and its pending proration lines."""
         sub, key = await self.fetch(subscription_id)
         items = [await self._item_param(sub, change) for change in data.changes]
-        if data.effective_at is not None:
-            await self._check_metered_switch(sub, items, data.effective_at.astimezone(UTC).date())
+        await self._check_metered_switch(sub, items, data.effective_at.astimezone(UTC).date()
+                                         if data.effective_at else None)
         at = int(data.effective_at.timestamp()) if data.effective_at else None
         params = {"items": items, "proration_behavior": data.proration.value, "proration_date": at}
         sub = await self.api.post(f"/v1/subscriptions/{subscription_id}", params, key=f"{idem}:amend")
@@ -117,16 +117,26 @@ class StripeSubscriptions:
                        and (at is None or item["period"]["start"] == at)]
         return sub, key, pending
 
-    async def _check_metered_switch(self, sub: dict[str, Any], items: list[dict[str, Any]], effective: date) -> None:
-        """Refuse, for now, a new metered price dated after Stripe's today (the test clock's day, on one).
+    async def _check_metered_switch(self, sub: dict[str, Any], items: list[dict[str, Any]],
+                                    effective: date | None) -> None:
+        """Refuse a new metered price Stripe would bill differently from the contract.
 
         Stripe switches a metered price the moment the item is updated (``proration_date`` moves only licensed
-        prorations), so a switch made early would bill the usage before ``effective`` at the new price.
+        prorations): dated after Stripe's today (the test clock's, on one) it must wait for its day, dated before
+        it the usage since would be billed at the old price. In classic billing mode Stripe also drops the usage
+        before the switch from every invoice.
         """
         current = {si["id"]: si["price"] for si in sub["items"]["data"]}
-        switched = [param["id"] for param in items if param.get("id") in current and "price" in param
-                    and (current[param["id"]].get("recurring") or {}).get("usage_type") == "metered"]
-        if not switched:
+        if not any(param.get("id") in current and "price" in param
+                   and (current[param["id"]].get("recurring") or {}).get("usage_type") == "metered"
+                   for param in items):
+            return
+        if (sub.get("billing_mode") or {}).get("type") != "flexible":
+            raise UnsupportedByVendor(
+                f"Subscription {sub['id']} is in Stripe's classic billing mode, which bills none of the usage before "
+                f"a metered price change. Migrate it to flexible billing mode (POST /v1/subscriptions/{sub['id']}"
+                "/migrate), then send the change again.", code="billing_mode_classic", owner="billing_ops")
+        if effective is None:
             return
         now = datetime.now(UTC)
         if sub.get("test_clock"):
@@ -136,6 +146,12 @@ class StripeSubscriptions:
             raise EffectiveDateAhead(
                 f"Stripe applies a new metered price the moment it is set, and its day is {now.date()}: send this "
                 f"change on {effective} so that the usage before it is billed at the old price.", effective)
+        if effective < now.date():
+            raise UnsupportedByVendor(
+                f"Stripe applies a new metered price the moment it is set, and its day is {now.date()}: the usage "
+                f"since {effective} would be billed at the old price while the contract prices it at the new one. "
+                f"Date the change {now.date()} (settling the usage since {effective} with a credit or a one-off "
+                "charge), or leave the price as it is.", code="usage_price_backdated", owner="sales_ops")
 
     async def renew(self, subscription_id: str, data: RenewalV1, idem: str) -> Subscription:
         """Continue past the current term: lift a scheduled cancellation and record the new term end."""
