@@ -252,6 +252,7 @@ class TestCorrectionOnTheSameDay:
         total = 10 * 9_000 * 12
         added = (half_up(15 * 9_000 * (left + 8)) - half_up(10 * 9_000 * (left + 8))
                  + half_up(12 * 9_000 * (left + 8)) - half_up(15 * 9_000 * (left + 8)))
+        assert added == 153_000  # by hand: 2 seats more x 90.00 a month x 8.5 months left (half of April, May-Dec)
         original = monthly_exact_days(total, YEAR_START, YEAR_END)
         before_april = sum(original[m] for m in ("2025-01", "2025-02", "2025-03"))
         april_done = half_up(Fraction(original["2025-04"] * 15, 30))
