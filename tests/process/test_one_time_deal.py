@@ -223,3 +223,30 @@ class TestOneTimeDeal:
         assert {s["name"]: s["status"] for s in ended["steps"]}["billing_subscription"] == "undone"
         assert topology.billing.get(f"/v1/invoices/{invoice_id}").json()["status"] == "void"
         assert not [n for n in topology.stripe_objects("credit_note") if n["invoice"] == invoice_id]
+
+    def test_cancelling_after_the_invoice_was_left_a_draft_voids_the_draft(self, topology: Topology):
+        # Stripe fails every finalize: billing's one-off invoice stays a draft, the step fails without an answer
+        # naming it, and the activation stops for a person. Cancelling looks the draft up by the deal and voids it.
+        lines = _lines()
+        topology.stripe.faults({"seed": 7, "rules": [{"route": "POST /v1/invoices/[^/]+/finalize", "error_rate": 1.0,
+                                                      "error_status": 400}]})
+        try:
+            deal = _win(topology, lines)
+            parked = topology.wait_for(f"activation:{deal}")
+        finally:
+            topology.stripe.clear_faults()
+        assert parked["state"] in ("parked", "dead_lettered"), parked["state"]
+        assert parked["exception"]["step"] == "billing_subscription", parked["exception"]
+        [draft] = [i for i in topology.stripe_objects("invoice") if (i.get("metadata") or {}).get(
+            "revflow_opportunity_id") == deal]
+        assert draft["status"] == "draft"
+
+        cancelled = topology.process.post(f"/v1/workflows/activation:{deal}/cancel",
+                                          headers={"Idempotency-Key": uuid.uuid4().hex})
+        assert cancelled.status_code == 202, cancelled.text
+        ended = topology.wait_for(f"activation:{deal}", lambda w: w["state"] in ("compensated", "succeeded"))
+        status = {s["name"]: s["status"] for s in ended["steps"]}
+        assert (ended["state"], status["billing_subscription"]) == ("compensated", "undone"), ended["history"][-4:]
+        assert topology.billing.get(f"/v1/invoices/{draft['id']}").json()["status"] == "void"
+        assert not [n for n in topology.stripe_objects("credit_note") if n["invoice"] == draft["id"]]
+        assert not [c for c in topology.stripe_objects("charge") if c.get("invoice") == draft["id"]]
