@@ -62,6 +62,19 @@ def recognition(amounts: dict[str, int]) -> dict[tuple[str, str], int]:
     return {(month, "recognition"): amount for month, amount in amounts.items()}
 
 
+
+def _changed_on_16_april(total: int, added: int) -> dict[tuple[str, str], int]:
+    """The 2025 schedule of ``total`` (1 January..31 December, by exact days) changed prospectively on 16 April by
+    ``added``: January to March and half of April as recognised, the unrecognised rest plus ``added`` spread over
+    16 April..31 December."""
+    original = monthly_exact_days(total, YEAR_START, YEAR_END)
+    before_april = sum(original[m] for m in ("2025-01", "2025-02", "2025-03"))
+    april_done = half_up(Fraction(original["2025-04"] * 15, 30))
+    tail = monthly_exact_days(total - before_april - april_done + added, date(2025, 4, 16), YEAR_END)
+    expected = {m: original[m] for m in ("2025-01", "2025-02", "2025-03")} | tail
+    expected["2025-04"] = april_done + tail["2025-04"]
+    return recognition(expected)
+
 class TestUpgrade:
     def test_upgrade_signed_during_the_activation_waits_then_reaches_every_system(self, topology: Topology):
         product = sku("SEAT")
@@ -119,14 +132,8 @@ class TestUpgrade:
         # half of April and May..December) is spread over the remaining days.
         total = 10 * 9_000 * 12
         added = half_up(15 * 9_000 * (left + 8)) - half_up(10 * 9_000 * (left + 8))
-        original = monthly_exact_days(total, YEAR_START, YEAR_END)
-        before_april = sum(original[m] for m in ("2025-01", "2025-02", "2025-03"))
-        april_done = half_up(Fraction(original["2025-04"] * 15, 30))
-        tail = monthly_exact_days(total - before_april - april_done + added, date(2025, 4, 16), YEAR_END)
-        expected = {m: original[m] for m in ("2025-01", "2025-02", "2025-03")} | tail
-        expected["2025-04"] = april_done + tail["2025-04"]
         contract_id = activated["external_ids"]["revenue_contract_id"]
-        assert schedule_lines(topology, contract_id, f"po-{product}") == recognition(expected)
+        assert schedule_lines(topology, contract_id, f"po-{product}") == _changed_on_16_april(total, added)
         view = topology.revrec.get(f"/v1/contracts/{contract_id}").json()
         [modification] = view["modifications"]
         assert (modification["kind"], modification["effective_date"]) == ("prospective", "2025-04-16")
@@ -253,14 +260,8 @@ class TestCorrectionOnTheSameDay:
         added = (half_up(15 * 9_000 * (left + 8)) - half_up(10 * 9_000 * (left + 8))
                  + half_up(12 * 9_000 * (left + 8)) - half_up(15 * 9_000 * (left + 8)))
         assert added == 153_000  # by hand: 2 seats more x 90.00 a month x 8.5 months left (half of April, May-Dec)
-        original = monthly_exact_days(total, YEAR_START, YEAR_END)
-        before_april = sum(original[m] for m in ("2025-01", "2025-02", "2025-03"))
-        april_done = half_up(Fraction(original["2025-04"] * 15, 30))
-        tail = monthly_exact_days(total - before_april - april_done + added, date(2025, 4, 16), YEAR_END)
-        expected = {m: original[m] for m in ("2025-01", "2025-02", "2025-03")} | tail
-        expected["2025-04"] = april_done + tail["2025-04"]
         contract_id = activated["external_ids"]["revenue_contract_id"]
-        assert schedule_lines(topology, contract_id, f"po-{product}") == recognition(expected)
+        assert schedule_lines(topology, contract_id, f"po-{product}") == _changed_on_16_april(total, added)
         view = topology.revrec.get(f"/v1/contracts/{contract_id}").json()
         assert [m["effective_date"] for m in view["modifications"]] == ["2025-04-16", "2025-04-16"]
         assert view["contract"]["transaction_price"]["amount_minor"] == total + added

@@ -50,6 +50,14 @@ def _invoiced(topology: Topology) -> tuple[list[dict[str, Any]], str, dict[str, 
     return lines, deal, done, invoice_id, sync
 
 
+
+def _cancelled(topology: Topology, deal: str) -> dict[str, Any]:
+    """Cancel the deal's activation; the workflow once it has ended."""
+    cancelled = topology.process.post(f"/v1/workflows/activation:{deal}/cancel",
+                                      headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert cancelled.status_code == 202, cancelled.text
+    return topology.wait_for(f"activation:{deal}", lambda w: w["state"] in ("compensated", "succeeded"))
+
 class TestOneTimeDeal:
     def test_invoiced_once_without_a_subscription_and_reconciled(self, topology: Topology):
         lines = _lines()
@@ -133,10 +141,7 @@ class TestOneTimeDeal:
         assert (parked["state"], parked["exception"]["step"]) == ("parked", "erp_sales_order"), parked["exception"]
         invoice_id = _billing_step(parked)["invoice_id"]
 
-        cancelled = topology.process.post(f"/v1/workflows/activation:{deal}/cancel",
-                                          headers={"Idempotency-Key": uuid.uuid4().hex})
-        assert cancelled.status_code == 202, cancelled.text
-        ended = topology.wait_for(f"activation:{deal}", lambda w: w["state"] in ("compensated", "succeeded"))
+        ended = _cancelled(topology, deal)
         status = {s["name"]: s["status"] for s in ended["steps"]}
         assert (ended["business_status"], status["billing_subscription"]) == ("cancelled", "undone")
         invoice = topology.billing.get(f"/v1/invoices/{invoice_id}").json()
@@ -216,10 +221,7 @@ class TestOneTimeDeal:
         invoice_id = _billing_step(parked)["invoice_id"]
         assert topology.billing.get(f"/v1/invoices/{invoice_id}").json()["status"] == "open"
 
-        cancelled = topology.process.post(f"/v1/workflows/activation:{deal}/cancel",
-                                          headers={"Idempotency-Key": uuid.uuid4().hex})
-        assert cancelled.status_code == 202, cancelled.text
-        ended = topology.wait_for(f"activation:{deal}", lambda w: w["state"] in ("compensated", "succeeded"))
+        ended = _cancelled(topology, deal)
         assert {s["name"]: s["status"] for s in ended["steps"]}["billing_subscription"] == "undone"
         assert topology.billing.get(f"/v1/invoices/{invoice_id}").json()["status"] == "void"
         assert not [n for n in topology.stripe_objects("credit_note") if n["invoice"] == invoice_id]
@@ -241,10 +243,7 @@ class TestOneTimeDeal:
             "revflow_opportunity_id") == deal]
         assert draft["status"] == "draft"
 
-        cancelled = topology.process.post(f"/v1/workflows/activation:{deal}/cancel",
-                                          headers={"Idempotency-Key": uuid.uuid4().hex})
-        assert cancelled.status_code == 202, cancelled.text
-        ended = topology.wait_for(f"activation:{deal}", lambda w: w["state"] in ("compensated", "succeeded"))
+        ended = _cancelled(topology, deal)
         status = {s["name"]: s["status"] for s in ended["steps"]}
         assert (ended["state"], status["billing_subscription"]) == ("compensated", "undone"), ended["history"][-4:]
         assert topology.billing.get(f"/v1/invoices/{draft['id']}").json()["status"] == "void"

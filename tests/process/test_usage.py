@@ -9,6 +9,7 @@ quantity x unit price in March, each record once. Expected totals are computed h
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 
 from tests.process.topology import Topology
 
@@ -178,28 +179,59 @@ class TestPayAsYouGo:
         assert revenue == {"2025-03": UNIT_PRICE * sum(r["quantity"] for r in records)}
 
 
+def _platform_with_metered_calls(topology: Topology) -> tuple[dict, str, str]:
+    """A 2025 deal of 5 platform seats (monthly) and API calls at 4 cents (usage), its customer on a Stripe test
+    clock from 1 January, activated: the activation, the deal and the calls' SKU."""
+    from tests.process.test_amendment import clocked_deal
+
+    platform, calls = _sku("PLAT"), _sku("API-CALLS")
+    topology.item(platform)
+    topology.item(calls)
+    _, deal = clocked_deal(topology, [
+        {"sku": platform, "quantity": 5, "list": 10_000, "sale": 9_000, "start": "2025-01-01",
+         "end": "2025-12-31", "frequency": "monthly"},
+        {"sku": calls, "quantity": 1, "list": 5, "sale": UNIT_PRICE, "start": "2025-01-01", "end": "2025-12-31",
+         "frequency": "usage", "description": "API calls"}])
+    activation = topology.wait_for(f"activation:{deal}")
+    assert activation["state"] == "succeeded", activation.get("exception")
+    return activation, deal, calls
+
+
+def _used(topology: Topology, deal: str, sku: str, quantity: int, day: str) -> None:
+    """Report ``quantity`` units of ``sku`` used at noon on ``day``; its workflow must complete."""
+    record = {"id": f"{deal}-{day}", "opportunity_id": deal, "sku": sku, "quantity": quantity,
+              "occurred_at": f"{day}T12:00:00Z"}
+    done = topology.wait_for(_report(topology, record)["data"][0]["workflow_id"])
+    assert done["state"] == "succeeded", done.get("exception")
+
+
+def _april_billed_and_recognised(topology: Topology, activation: dict, calls: str, *, switch: str) -> None:
+    """May's invoice bills April's 1,000 calls before ``switch`` at 4 cents and 600 from it at 3 (58.00), and revrec
+    recognises the same 58.00 in April."""
+    from tests.process.test_amendment import schedule_lines
+
+    sub_id = activation["external_ids"]["subscription_id"]
+    invoices = topology.billing.get("/v1/invoices", params={"subscription": sub_id}).json()["data"]
+    may = next(i for i in invoices if (i.get("issued_on") or "") == "2025-05-01")
+    usage = sorted((line["period_start"], line["period_end"], line["amount"]["amount_minor"])
+                   for line in may["lines"] if line.get("product_sku") == calls)
+    day_before = (date.fromisoformat(switch) - timedelta(days=1)).isoformat()
+    assert usage == [("2025-04-01", day_before, 1_000 * UNIT_PRICE), (switch, "2025-04-30", 600 * 3)]
+    contract_id = activation["external_ids"]["revenue_contract_id"]
+    assert schedule_lines(topology, contract_id, f"po-{calls}") == {("2025-04", "recognition"): 5_800}
+
+
 class TestUsagePriceAmended:
     def test_a_new_usage_price_bills_and_recognises_usage_from_its_effective_date(self, topology: Topology):
         """API calls at 4 cents, amended to 3 cents from 16 April 2025 (the customer sits on a Stripe test clock
         from 1 January). 1,000 calls on 10 April (before) and 600 on 20 April (after): May's first invoice bills
         1,000 x 4 = 40.00 and 600 x 3 = 18.00 for April's usage, and revrec recognises the same 58.00 in April.
         Before, billing charged the new price while revenue kept the old one (64.00)."""
-        from tests.process.test_amendment import clocked_deal, post, schedule_lines, unix
+        from tests.process.test_amendment import post, unix
 
-        platform, calls = _sku("PLAT"), _sku("API-CALLS")
-        topology.item(platform)
-        topology.item(calls)
-        _, deal = clocked_deal(topology, [
-            {"sku": platform, "quantity": 5, "list": 10_000, "sale": 9_000, "start": "2025-01-01",
-             "end": "2025-12-31", "frequency": "monthly"},
-            {"sku": calls, "quantity": 1, "list": 5, "sale": UNIT_PRICE, "start": "2025-01-01", "end": "2025-12-31",
-             "frequency": "usage", "description": "API calls"}])
-        activation = topology.wait_for(f"activation:{deal}")
-        assert activation["state"] == "succeeded", activation.get("exception")
+        activation, deal, calls = _platform_with_metered_calls(topology)
         topology.stripe.advance_clock(unix("2025-04-16"))
-        before = {"id": f"{deal}-before", "opportunity_id": deal, "sku": calls, "quantity": 1_000,
-                  "occurred_at": "2025-04-10T12:00:00Z"}
-        assert topology.wait_for(_report(topology, before)["data"][0]["workflow_id"])["state"] == "succeeded"
+        _used(topology, deal, calls, 1_000, "2025-04-10")
 
         usage_line = next(line for line in activation["input"]["opportunity"]["lines"] if line["product_sku"] == calls)
         change = {"id": f"AMD-{uuid.uuid4().hex[:8]}", "opportunity_id": deal, "effective_date": "2025-04-16",
@@ -213,23 +245,11 @@ class TestUsagePriceAmended:
         assert amended["state"] == "succeeded", amended.get("exception") or amended["history"][-3:]
 
         topology.stripe.advance_clock(unix("2025-04-21"))
-        after = {"id": f"{deal}-after", "opportunity_id": deal, "sku": calls, "quantity": 600,
-                 "occurred_at": "2025-04-20T12:00:00Z"}
-        assert topology.wait_for(_report(topology, after)["data"][0]["workflow_id"])["state"] == "succeeded"
+        _used(topology, deal, calls, 600, "2025-04-20")
         topology.stripe.advance_clock(unix("2025-05-01") + 60)
 
-        # Billing: May's invoice bills April's calls at the price of their day.
-        sub_id = activation["external_ids"]["subscription_id"]
-        invoices = topology.billing.get("/v1/invoices", params={"subscription": sub_id}).json()["data"]
-        may = next(i for i in invoices if (i.get("issued_on") or "") == "2025-05-01")
-        usage = sorted((line["period_start"], line["period_end"], line["amount"]["amount_minor"])
-                       for line in may["lines"] if line.get("product_sku") == calls)
-        assert usage == [("2025-04-01", "2025-04-15", 1_000 * UNIT_PRICE), ("2025-04-16", "2025-04-30", 600 * 3)]
-
-        # Revrec: April's usage revenue is the same 58.00; the change is on the contract.
-        contract_id = activation["external_ids"]["revenue_contract_id"]
-        assert schedule_lines(topology, contract_id, f"po-{calls}") == {("2025-04", "recognition"): 5_800}
-        view = topology.revrec.get(f"/v1/contracts/{contract_id}").json()
+        _april_billed_and_recognised(topology, activation, calls, switch="2025-04-16")
+        view = topology.revrec.get(f"/v1/contracts/{activation['external_ids']['revenue_contract_id']}").json()
         [modification] = view["modifications"]
         assert (modification["obligation_id"], modification["effective_date"], modification["unit_price_minor"]) == (
             f"po-{calls}", "2025-04-16", "3")
@@ -240,18 +260,9 @@ class TestUsagePriceAmended:
         queue behind it (they belong to the old price) and are billed at 4 cents; 600 calls of the 25th at 3. May's
         invoice bills 40.00 + 18.00 for April, and revrec recognises the same 58.00. Before, the price switched on
         the 16th and the 17th's calls were billed at 3 cents (30.00), 10.00 short of the contract."""
-        from tests.process.test_amendment import clocked_deal, post, schedule_lines, unix
+        from tests.process.test_amendment import post, unix
 
-        platform, calls = _sku("PLAT"), _sku("API-CALLS")
-        topology.item(platform)
-        topology.item(calls)
-        _, deal = clocked_deal(topology, [
-            {"sku": platform, "quantity": 5, "list": 10_000, "sale": 9_000, "start": "2025-01-01",
-             "end": "2025-12-31", "frequency": "monthly"},
-            {"sku": calls, "quantity": 1, "list": 5, "sale": UNIT_PRICE, "start": "2025-01-01", "end": "2025-12-31",
-             "frequency": "usage", "description": "API calls"}])
-        activation = topology.wait_for(f"activation:{deal}")
-        assert activation["state"] == "succeeded", activation.get("exception")
+        activation, deal, calls = _platform_with_metered_calls(topology)
         topology.stripe.advance_clock(unix("2025-04-16"))
         usage_line = next(line for line in activation["input"]["opportunity"]["lines"] if line["product_sku"] == calls)
         change = {"id": f"AMD-{uuid.uuid4().hex[:8]}", "opportunity_id": deal, "effective_date": "2025-04-20",
@@ -267,26 +278,14 @@ class TestUsagePriceAmended:
         assert waiting["state"] == "waiting", waiting["state"]
 
         topology.stripe.advance_clock(unix("2025-04-18"))
-        before = {"id": f"{deal}-17th", "opportunity_id": deal, "sku": calls, "quantity": 1_000,
-                  "occurred_at": "2025-04-17T12:00:00Z"}
-        billed_before = topology.wait_for(_report(topology, before)["data"][0]["workflow_id"])
-        assert billed_before["state"] == "succeeded", billed_before.get("exception")
+        _used(topology, deal, calls, 1_000, "2025-04-17")
         assert topology.wait_for(amendment_id, lambda w: True)["state"] == "waiting"  # it ran ahead of the amendment
 
         topology.stripe.advance_clock(unix("2025-04-20"))
         amended = topology.wait_for(amendment_id, timeout=120)
         assert amended["state"] == "succeeded", amended.get("exception") or amended["history"][-3:]
         topology.stripe.advance_clock(unix("2025-04-26"))
-        after = {"id": f"{deal}-25th", "opportunity_id": deal, "sku": calls, "quantity": 600,
-                 "occurred_at": "2025-04-25T12:00:00Z"}
-        assert topology.wait_for(_report(topology, after)["data"][0]["workflow_id"])["state"] == "succeeded"
+        _used(topology, deal, calls, 600, "2025-04-25")
         topology.stripe.advance_clock(unix("2025-05-01") + 60)
 
-        sub_id = activation["external_ids"]["subscription_id"]
-        invoices = topology.billing.get("/v1/invoices", params={"subscription": sub_id}).json()["data"]
-        may = next(i for i in invoices if (i.get("issued_on") or "") == "2025-05-01")
-        usage = sorted((line["period_start"], line["period_end"], line["amount"]["amount_minor"])
-                       for line in may["lines"] if line.get("product_sku") == calls)
-        assert usage == [("2025-04-01", "2025-04-19", 1_000 * UNIT_PRICE), ("2025-04-20", "2025-04-30", 600 * 3)]
-        contract_id = activation["external_ids"]["revenue_contract_id"]
-        assert schedule_lines(topology, contract_id, f"po-{calls}") == {("2025-04", "recognition"): 5_800}
+        _april_billed_and_recognised(topology, activation, calls, switch="2025-04-20")
