@@ -51,6 +51,22 @@ def _invoiced(topology: Topology) -> tuple[list[dict[str, Any]], str, dict[str, 
 
 
 
+def _won_while_failing(topology: Topology, *, stripe: dict[str, int] | None = None,
+                       netsuite: dict[str, int] | None = None) -> tuple[str, dict[str, Any]]:
+    """Win a deal of ``_lines()`` while every request to the given routes fails with the given status; the deal
+    and its activation once it stopped."""
+    sandboxes = [(sandbox, routes) for sandbox, routes in ((topology.stripe, stripe), (topology.netsuite, netsuite))
+                 if routes]
+    for sandbox, routes in sandboxes:
+        sandbox.faults({"seed": 5, "rules": [{"route": route, "error_rate": 1.0, "error_status": status}
+                                             for route, status in routes.items()]})
+    try:
+        deal = _win(topology, _lines())
+        return deal, topology.wait_for(f"activation:{deal}")
+    finally:
+        for sandbox, _ in sandboxes:
+            sandbox.clear_faults()
+
 def _cancelled(topology: Topology, deal: str) -> dict[str, Any]:
     """Cancel the deal's activation; the workflow once it has ended."""
     cancelled = topology.process.post(f"/v1/workflows/activation:{deal}/cancel",
@@ -206,17 +222,8 @@ class TestOneTimeDeal:
     def test_cancelling_an_invoice_nothing_was_collected_on_voids_it(self, topology: Topology):
         # The card is declined (Stripe refuses the charge) and NetSuite refuses sales orders: the activation parks
         # after billing issued an open invoice, which its cancellation voids instead of crediting.
-        lines = _lines()
-        topology.stripe.faults({"seed": 5, "rules": [{"route": "POST /v1/invoices/[^/]+/pay", "error_rate": 1.0,
-                                                      "error_status": 402}]})
-        topology.netsuite.faults({"seed": 5, "rules": [{"route": "salesOrder", "error_rate": 1.0,
-                                                        "error_status": 400}]})
-        try:
-            deal = _win(topology, lines)
-            parked = topology.wait_for(f"activation:{deal}")
-        finally:
-            topology.stripe.clear_faults()
-            topology.netsuite.clear_faults()
+        deal, parked = _won_while_failing(topology, stripe={"POST /v1/invoices/[^/]+/pay": 402},
+                                          netsuite={"salesOrder": 400})
         assert (parked["state"], parked["exception"]["step"]) == ("parked", "erp_sales_order"), parked["exception"]
         invoice_id = _billing_step(parked)["invoice_id"]
         assert topology.billing.get(f"/v1/invoices/{invoice_id}").json()["status"] == "open"
@@ -229,14 +236,7 @@ class TestOneTimeDeal:
     def test_cancelling_after_the_invoice_was_left_a_draft_voids_the_draft(self, topology: Topology):
         # Stripe fails every finalize: billing's one-off invoice stays a draft, the step fails without an answer
         # naming it, and the activation stops for a person. Cancelling looks the draft up by the deal and voids it.
-        lines = _lines()
-        topology.stripe.faults({"seed": 7, "rules": [{"route": "POST /v1/invoices/[^/]+/finalize", "error_rate": 1.0,
-                                                      "error_status": 400}]})
-        try:
-            deal = _win(topology, lines)
-            parked = topology.wait_for(f"activation:{deal}")
-        finally:
-            topology.stripe.clear_faults()
+        deal, parked = _won_while_failing(topology, stripe={"POST /v1/invoices/[^/]+/finalize": 400})
         assert parked["state"] in ("parked", "dead_lettered"), parked["state"]
         assert parked["exception"]["step"] == "billing_subscription", parked["exception"]
         [draft] = [i for i in topology.stripe_objects("invoice") if (i.get("metadata") or {}).get(

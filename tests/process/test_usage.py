@@ -205,6 +205,22 @@ def _used(topology: Topology, deal: str, sku: str, quantity: int, day: str) -> N
     assert done["state"] == "succeeded", done.get("exception")
 
 
+def _repriced(topology: Topology, activation: dict, sku: str, cents: int, effective: str) -> str:
+    """Amend the activated deal's usage line of ``sku`` to ``cents`` a unit from ``effective``; the workflow id."""
+    from tests.process.test_amendment import post
+
+    deal = activation["input"]["opportunity"]["id"]
+    usage_line = next(line for line in activation["input"]["opportunity"]["lines"] if line["product_sku"] == sku)
+    change = {"id": f"AMD-{uuid.uuid4().hex[:8]}", "opportunity_id": deal, "effective_date": effective,
+              "currency": "USD", "reason": f"usage repriced from {effective}",
+              "changed_lines": [{"action": "update", "line_id": usage_line["id"],
+                                 "line": {**usage_line, "sale_price": {"amount_minor": cents, "currency": "USD"},
+                                          "service_start": effective}}]}
+    started = post(topology, f"/v1/deals/{deal}/amendments", change)
+    assert started.status_code == 202, started.text
+    return started.json()["id"]
+
+
 def _april_billed_and_recognised(topology: Topology, activation: dict, calls: str, *, switch: str) -> None:
     """May's invoice bills April's 1,000 calls before ``switch`` at 4 cents and 600 from it at 3 (58.00), and revrec
     recognises the same 58.00 in April."""
@@ -227,21 +243,13 @@ class TestUsagePriceAmended:
         from 1 January). 1,000 calls on 10 April (before) and 600 on 20 April (after): May's first invoice bills
         1,000 x 4 = 40.00 and 600 x 3 = 18.00 for April's usage, and revrec recognises the same 58.00 in April.
         Before, billing charged the new price while revenue kept the old one (64.00)."""
-        from tests.process.test_amendment import post, unix
+        from tests.process.test_amendment import unix
 
         activation, deal, calls = _platform_with_metered_calls(topology)
         topology.stripe.advance_clock(unix("2025-04-16"))
         _used(topology, deal, calls, 1_000, "2025-04-10")
 
-        usage_line = next(line for line in activation["input"]["opportunity"]["lines"] if line["product_sku"] == calls)
-        change = {"id": f"AMD-{uuid.uuid4().hex[:8]}", "opportunity_id": deal, "effective_date": "2025-04-16",
-                  "currency": "USD", "reason": "API calls repriced",
-                  "changed_lines": [{"action": "update", "line_id": usage_line["id"],
-                                     "line": {**usage_line, "sale_price": {"amount_minor": 3, "currency": "USD"},
-                                              "service_start": "2025-04-16"}}]}
-        started = post(topology, f"/v1/deals/{deal}/amendments", change)
-        assert started.status_code == 202, started.text
-        amended = topology.wait_for(started.json()["id"])
+        amended = topology.wait_for(_repriced(topology, activation, calls, 3, "2025-04-16"))
         assert amended["state"] == "succeeded", amended.get("exception") or amended["history"][-3:]
 
         topology.stripe.advance_clock(unix("2025-04-21"))
@@ -260,19 +268,11 @@ class TestUsagePriceAmended:
         queue behind it (they belong to the old price) and are billed at 4 cents; 600 calls of the 25th at 3. May's
         invoice bills 40.00 + 18.00 for April, and revrec recognises the same 58.00. Before, the price switched on
         the 16th and the 17th's calls were billed at 3 cents (30.00), 10.00 short of the contract."""
-        from tests.process.test_amendment import post, unix
+        from tests.process.test_amendment import unix
 
         activation, deal, calls = _platform_with_metered_calls(topology)
         topology.stripe.advance_clock(unix("2025-04-16"))
-        usage_line = next(line for line in activation["input"]["opportunity"]["lines"] if line["product_sku"] == calls)
-        change = {"id": f"AMD-{uuid.uuid4().hex[:8]}", "opportunity_id": deal, "effective_date": "2025-04-20",
-                  "currency": "USD", "reason": "API calls repriced from the 20th",
-                  "changed_lines": [{"action": "update", "line_id": usage_line["id"],
-                                     "line": {**usage_line, "sale_price": {"amount_minor": 3, "currency": "USD"},
-                                              "service_start": "2025-04-20"}}]}
-        started = post(topology, f"/v1/deals/{deal}/amendments", change)
-        assert started.status_code == 202, started.text
-        amendment_id = started.json()["id"]
+        amendment_id = _repriced(topology, activation, calls, 3, "2025-04-20")
         waiting = topology.wait_for(amendment_id, lambda w: any(
             h["event"] == "waiting" and h["step"] == "billing_change" for h in w["history"]))
         assert waiting["state"] == "waiting", waiting["state"]

@@ -7,8 +7,6 @@ whether retrying can help and who owns the fix. Transport failures are not here:
 
 from __future__ import annotations
 
-from datetime import date
-
 from services.runtime.problems import ServiceError
 
 __all__ = [
@@ -60,9 +58,8 @@ class UnsupportedByVendor(ServiceError):
 class EffectiveDateAhead(ServiceError):
     """The vendor can make the change only on its effective day, which it has not reached (409, retry then)."""
 
-    def __init__(self, detail: str, effective: date) -> None:
+    def __init__(self, detail: str) -> None:
         super().__init__(detail, slug="conflict", code="effective_date_ahead", retryable=True, owner="integration")
-        self.effective = effective
 
 
 class InconsistentVendorData(ServiceError):

@@ -138,20 +138,24 @@ class StripeSubscriptions:
                 "/migrate), then send the change again.", code="billing_mode_classic", owner="billing_ops")
         if effective is None:
             return
-        now = datetime.now(UTC)
-        if sub.get("test_clock"):
-            clock = await self.api.get(f"/v1/test_helpers/test_clocks/{sub['test_clock']}")
-            now = datetime.fromtimestamp(int(clock["frozen_time"]), UTC)
-        if effective > now.date():
+        today = await self._today(sub)
+        if effective > today:
             raise EffectiveDateAhead(
-                f"Stripe applies a new metered price the moment it is set, and its day is {now.date()}: send this "
-                f"change on {effective} so that the usage before it is billed at the old price.", effective)
-        if effective < now.date():
+                f"Stripe applies a new metered price the moment it is set, and its day is {today}: send this "
+                f"change on {effective} so that the usage before it is billed at the old price.")
+        if effective < today:
             raise UnsupportedByVendor(
-                f"Stripe applies a new metered price the moment it is set, and its day is {now.date()}: the usage "
+                f"Stripe applies a new metered price the moment it is set, and its day is {today}: the usage "
                 f"since {effective} would be billed at the old price while the contract prices it at the new one. "
-                f"Date the change {now.date()} (settling the usage since {effective} with a credit or a one-off "
+                f"Date the change {today} (settling the usage since {effective} with a credit or a one-off "
                 "charge), or leave the price as it is.", code="usage_price_backdated", owner="sales_ops")
+
+    async def _today(self, sub: dict[str, Any]) -> date:
+        """Stripe's day for ``sub``: its test clock's, when it runs on one."""
+        if not sub.get("test_clock"):
+            return datetime.now(UTC).date()
+        clock = await self.api.get(f"/v1/test_helpers/test_clocks/{sub['test_clock']}")
+        return datetime.fromtimestamp(int(clock["frozen_time"]), UTC).date()
 
     async def renew(self, subscription_id: str, data: RenewalV1, idem: str) -> Subscription:
         """Continue past the current term: lift a scheduled cancellation and record the new term end."""
